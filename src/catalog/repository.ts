@@ -1,0 +1,80 @@
+import type { Kysely, Transaction } from 'kysely'
+import type { Database } from '../db/types.js'
+import { tagId, type PackageRecord } from './package.js'
+
+type Db = Kysely<Database> | Transaction<Database>
+
+/** Rows per multi-row INSERT: well under SQLite's 32,766 bound parameters and MySQL's packet size. */
+const CHUNK = 200
+
+function chunks<T>(items: T[], size = CHUNK): T[][] {
+  const out: T[][] = []
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
+  return out
+}
+
+/** Inserts new datasets with all their rows; the caller holds the transaction. */
+export async function insertPackageRecords(db: Db, records: PackageRecord[]): Promise<void> {
+  if (records.length === 0) return
+  const tagNames = [...new Set(records.flatMap((r) => r.tagNames))]
+  for (const part of chunks(tagNames)) {
+    await db.insertInto('tag').values(part.map((name) => ({ id: tagId(name), name }))).orIgnore().execute()
+  }
+  for (const part of chunks(records, 100)) {
+    await db.insertInto('package').values(part.map((r) => r.row)).execute()
+  }
+  await insertChildren(db, records)
+}
+
+async function insertChildren(db: Db, records: PackageRecord[]): Promise<void> {
+  const extras = records.flatMap((r) => r.extras.map((e) => ({ package_id: r.row.id, key: e.key, value: e.value })))
+  for (const part of chunks(extras)) await db.insertInto('package_extra').values(part).execute()
+  const resources = records.flatMap((r) => r.resources)
+  for (const part of chunks(resources, 100)) await db.insertInto('resource').values(part).execute()
+  const tags = records.flatMap((r) => r.tagNames.map((name) => ({ package_id: r.row.id, tag_id: tagId(name) })))
+  for (const part of chunks(tags)) await db.insertInto('package_tag').values(part).execute()
+  const themes = records.flatMap((r) => r.themeIds.map((theme_id) => ({ package_id: r.row.id, theme_id })))
+  for (const part of chunks(themes)) await db.insertInto('package_theme').values(part).execute()
+}
+
+export interface StoredDocument {
+  id: string
+  name: string
+  owner_org: string | null
+  private: number
+  state: string
+  revision: number
+  document: string
+  themeIds: string[]
+}
+
+/** Loads rendered documents and theme links for the given ids: two queries whatever their number. */
+export async function loadDocuments(db: Db, ids: string[]): Promise<Map<string, StoredDocument>> {
+  const result = new Map<string, StoredDocument>()
+  if (ids.length === 0) return result
+  const rows = await db
+    .selectFrom('package')
+    .select(['id', 'name', 'owner_org', 'private', 'state', 'revision', 'document'])
+    .where('id', 'in', ids)
+    .execute()
+  for (const row of rows) result.set(row.id, { ...row, themeIds: [] })
+  const themes = await db.selectFrom('package_theme').select(['package_id', 'theme_id']).where('package_id', 'in', ids).execute()
+  for (const link of themes) result.get(link.package_id)?.themeIds.push(link.theme_id)
+  return result
+}
+
+/** Finds a dataset id by id or by name. */
+export async function findPackageId(db: Db, idOrName: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('package')
+    .select('id')
+    .where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)]))
+    .limit(1)
+    .executeTakeFirst()
+  return row?.id
+}
+
+export async function findResourcePackageId(db: Db, resourceId: string): Promise<string | undefined> {
+  const row = await db.selectFrom('resource').select('package_id').where('id', '=', resourceId).where('state', '=', 'active').executeTakeFirst()
+  return row?.package_id
+}

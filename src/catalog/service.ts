@@ -1,0 +1,272 @@
+import type { Kysely } from 'kysely'
+import { sql } from 'kysely'
+import type { AppConfig } from '../config.js'
+import type { Store } from '../db/connect.js'
+import type { Database } from '../db/types.js'
+import { canReadPackage, type Viewer } from '../auth/viewer.js'
+import { notAuthorized, notFound } from '../errors.js'
+import { groupDict, organizationDict, packageGroup, packageOrganization, type GroupDictOptions } from './dictize.js'
+import { ReferenceCache, syncReferenceData } from './reference.js'
+import { findPackageId, findResourcePackageId, loadDocuments, type StoredDocument } from './repository.js'
+import type { Vocabularies } from './vocabularies.js'
+
+export interface ListOptions {
+  limit?: number
+  offset?: number
+}
+
+export interface GroupListOptions extends ListOptions {
+  allFields: boolean
+  sort: string
+  names?: string[]
+  q?: string
+  includeDatasetCount: boolean
+  includeExtras: boolean
+  includeUsers: boolean
+  includeGroups: boolean
+  includeTags: boolean
+}
+
+/** The catalog domain: the only place that reads and writes datasets, organizations and themes. */
+export class CatalogService {
+  readonly db: Kysely<Database>
+  readonly reference: ReferenceCache
+
+  constructor(
+    readonly store: Store,
+    readonly vocab: Vocabularies,
+    readonly config: AppConfig,
+  ) {
+    this.db = store.db
+    this.reference = new ReferenceCache(store.db)
+  }
+
+  async init(): Promise<void> {
+    await syncReferenceData(this.db, this.vocab)
+    await this.reference.reload()
+  }
+
+  /** Full CKAN package dicts for stored documents, joined with organization and groups from the cache. */
+  packageDict(doc: StoredDocument): Record<string, unknown> {
+    const dict = JSON.parse(doc.document) as Record<string, unknown>
+    const org = doc.owner_org ? this.reference.organizations.get(doc.owner_org) : undefined
+    dict.organization = org ? packageOrganization(org) : null
+    dict.groups = doc.themeIds
+      .map((id) => this.reference.themes.get(id))
+      .filter((t) => t !== undefined)
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
+      .map(packageGroup)
+    return dict
+  }
+
+  /** Package dicts for ids in the given order (ids not found are left out). */
+  async packageDicts(ids: string[]): Promise<Array<Record<string, unknown>>> {
+    const docs = await loadDocuments(this.db, ids)
+    return ids.flatMap((id) => {
+      const doc = docs.get(id)
+      return doc ? [this.packageDict(doc)] : []
+    })
+  }
+
+  async showPackage(idOrName: string, viewer: Viewer): Promise<{ dict: Record<string, unknown>; revision: number }> {
+    const id = await findPackageId(this.db, idOrName)
+    const doc = id ? (await loadDocuments(this.db, [id])).get(id) : undefined
+    if (!doc) throw notFound()
+    if (!canReadPackage(viewer, doc)) {
+      throw notAuthorized(`User ${viewer.userName ?? ''} not authorized to read package ${doc.id}`)
+    }
+    return { dict: this.packageDict(doc), revision: doc.revision }
+  }
+
+  async showResource(resourceId: string, viewer: Viewer): Promise<Record<string, unknown>> {
+    const packageId = await findResourcePackageId(this.db, resourceId)
+    if (!packageId) throw notFound('Resource was not found.')
+    const { dict } = await this.showPackage(packageId, viewer)
+    const resource = (dict.resources as Array<Record<string, unknown>>).find((r) => r.id === resourceId)
+    if (!resource) throw notFound('Resource was not found.')
+    return resource
+  }
+
+  /** Names of active public datasets, ordered by name (CKAN package_list). */
+  async listPackageNames({ limit, offset = 0 }: ListOptions): Promise<string[]> {
+    let query = this.db
+      .selectFrom('package')
+      .select('name')
+      .where('state', '=', 'active')
+      .where('private', '=', 0)
+      .where('type', '=', 'dataset')
+      .orderBy('name')
+    if (limit !== undefined) query = query.limit(limit)
+    if (offset) query = query.offset(offset).$if(limit === undefined, (q) => q.limit(Number.MAX_SAFE_INTEGER))
+    return (await query.execute()).map((r) => r.name)
+  }
+
+  /** Active public dataset counts per organization id. */
+  async organizationPackageCounts(): Promise<Map<string, number>> {
+    const rows = await this.db
+      .selectFrom('package')
+      .select(['owner_org', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('state', '=', 'active')
+      .where('private', '=', 0)
+      .groupBy('owner_org')
+      .execute()
+    return new Map(rows.filter((r) => r.owner_org).map((r) => [r.owner_org as string, Number(r.n)]))
+  }
+
+  async themePackageCounts(): Promise<Map<string, number>> {
+    const rows = await this.db
+      .selectFrom('package_theme as pt')
+      .innerJoin('package as p', 'p.id', 'pt.package_id')
+      .select(['pt.theme_id', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('p.state', '=', 'active')
+      .where('p.private', '=', 0)
+      .groupBy('pt.theme_id')
+      .execute()
+    return new Map(rows.map((r) => [r.theme_id, Number(r.n)]))
+  }
+
+  async listOrganizations(opts: GroupListOptions): Promise<unknown[]> {
+    const counts = opts.includeDatasetCount || opts.sort.startsWith('package') ? await this.organizationPackageCounts() : undefined
+    const items = [...this.reference.organizations.values()]
+      .filter((o) => o.state === 'active')
+      .map((o) => ({ row: o, count: counts?.get(o.id) ?? 0 }))
+    return this.pageGroups(items, opts, (row, dictOpts) => organizationDict(row, dictOpts))
+  }
+
+  async listGroups(opts: GroupListOptions): Promise<unknown[]> {
+    const counts = opts.includeDatasetCount || opts.sort.startsWith('package') ? await this.themePackageCounts() : undefined
+    const items = [...this.reference.themes.values()]
+      .filter((t) => t.state === 'active')
+      .map((t) => ({ row: t, count: counts?.get(t.id) ?? 0 }))
+    return this.pageGroups(items, opts, (row, dictOpts) => groupDict(row, dictOpts))
+  }
+
+  private pageGroups<T extends { name: string; title: string; description: string }>(
+    items: Array<{ row: T; count: number }>,
+    opts: GroupListOptions,
+    dictize: (row: T, o: GroupDictOptions) => Record<string, unknown>,
+  ): unknown[] {
+    let list = items
+    if (opts.names?.length) {
+      const wanted = new Set(opts.names)
+      list = list.filter((i) => wanted.has(i.row.name))
+    }
+    if (opts.q) {
+      const needle = opts.q.toLowerCase()
+      list = list.filter((i) => [i.row.name, i.row.title, i.row.description].some((f) => f.toLowerCase().includes(needle)))
+    }
+    const [field, direction] = opts.sort.split(/\s+/)
+    const factor = direction === 'desc' ? -1 : 1
+    list.sort((a, b) => {
+      const key = (i: { row: T; count: number }) =>
+        field === 'package_count' || field === 'packages' ? i.count : field === 'name' ? i.row.name : (i.row.title || i.row.name).toLowerCase()
+      const ka = key(a)
+      const kb = key(b)
+      return (ka < kb ? -1 : ka > kb ? 1 : a.row.name < b.row.name ? -1 : 1) * factor
+    })
+    const offset = opts.offset ?? 0
+    const limit = opts.limit ?? (opts.allFields ? 25 : 1000)
+    list = list.slice(offset, offset + limit)
+    if (!opts.allFields) return list.map((i) => i.row.name)
+    return list.map((i) =>
+      dictize(i.row, {
+        packageCount: opts.includeDatasetCount ? i.count : undefined,
+        includeExtras: opts.includeExtras,
+        includeUsers: opts.includeUsers,
+        includeGroups: opts.includeGroups,
+        includeTags: opts.includeTags,
+      }),
+    )
+  }
+
+  async showOrganization(
+    idOrName: string,
+    opts: { includeDatasets: boolean; includeDatasetCount: boolean; includeExtras: boolean; includeUsers: boolean },
+    viewer: Viewer,
+  ): Promise<Record<string, unknown>> {
+    const org = this.reference.organization(idOrName)
+    if (!org || (org.state !== 'active' && !viewer.sysadmin)) throw notFound('Organization was not found.')
+    const counts = await this.organizationPackageCounts()
+    const dict = organizationDict(org, {
+      packageCount: opts.includeDatasetCount ? counts.get(org.id) ?? 0 : undefined,
+      includeExtras: opts.includeExtras,
+      includeUsers: opts.includeUsers,
+      includeGroups: true,
+      includeTags: true,
+    })
+    if (opts.includeDatasets) dict.packages = await this.recentPackages(sql`owner_org = ${org.id}`)
+    return dict
+  }
+
+  async showGroup(
+    idOrName: string,
+    opts: { includeDatasets: boolean; includeDatasetCount: boolean; includeExtras: boolean; includeUsers: boolean },
+  ): Promise<Record<string, unknown>> {
+    const theme = this.reference.theme(idOrName)
+    if (!theme) throw notFound('Group was not found.')
+    const counts = await this.themePackageCounts()
+    const dict = groupDict(theme, {
+      packageCount: opts.includeDatasetCount ? counts.get(theme.id) ?? 0 : undefined,
+      includeExtras: opts.includeExtras,
+      includeUsers: opts.includeUsers,
+      includeGroups: true,
+      includeTags: true,
+    })
+    if (opts.includeDatasets) {
+      dict.packages = await this.recentPackages(sql`id in (select package_id from package_theme where theme_id = ${theme.id})`)
+    }
+    return dict
+  }
+
+  /** The newest public datasets matching a condition: CKAN's organization_show include_datasets shows up to 1000. */
+  private async recentPackages(condition: ReturnType<typeof sql>): Promise<Array<Record<string, unknown>>> {
+    const rows = await this.db
+      .selectFrom('package')
+      .select('id')
+      .where('state', '=', 'active')
+      .where('private', '=', 0)
+      .where(condition as never)
+      .orderBy('metadata_modified', 'desc')
+      .limit(1000)
+      .execute()
+    return this.packageDicts(rows.map((r) => r.id))
+  }
+
+  async listTags(query: string | undefined, allFields: boolean): Promise<unknown[]> {
+    let q = this.db
+      .selectFrom('tag as t')
+      .select(['t.id', 't.name'])
+      .where((eb) => eb.exists(
+        eb.selectFrom('package_tag as pt')
+          .innerJoin('package as p', 'p.id', 'pt.package_id')
+          .select(sql.lit(1).as('one'))
+          .whereRef('pt.tag_id', '=', 't.id')
+          .where('p.state', '=', 'active')
+          .where('p.private', '=', 0),
+      ))
+      .orderBy('t.name')
+    if (query) q = q.where('t.name', 'like', `%${query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)
+    const rows = await q.execute()
+    if (!allFields) return rows.map((r) => r.name)
+    return rows.map((r) => ({ display_name: r.name, id: r.id, name: r.name, vocabulary_id: null }))
+  }
+
+  listLicenses(): unknown[] {
+    return this.reference.licenses.map((l) => ({
+      domain_content: l.domain_content === 1,
+      domain_data: l.domain_data === 1,
+      domain_software: l.domain_software === 1,
+      family: l.family,
+      id: l.id,
+      is_generic: l.is_generic === 1,
+      is_okd_compliant: l.od_conformance === 'approved',
+      is_osi_compliant: l.osd_conformance === 'approved',
+      maintainer: l.maintainer,
+      od_conformance: l.od_conformance,
+      osd_conformance: l.osd_conformance,
+      status: l.status,
+      title: l.title,
+      url: l.url,
+    }))
+  }
+}

@@ -1,0 +1,105 @@
+import type { TObject, TSchema } from '@sinclair/typebox'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { CatalogService } from '../catalog/service.js'
+import type { AppConfig } from '../config.js'
+import { ANONYMOUS } from '../auth/viewer.js'
+import { CatalogError, searchQueryError, validationError } from '../errors.js'
+import type { ActionContext, ActionDefinition } from './action.js'
+import { helpUrl, isCatalogError, sendBadRequest, sendError, sendInternalError, sendSuccess } from './envelope.js'
+import { Envelope, ErrorEnvelope } from './schemas.js'
+import { ajvErrorsToFields } from './validation.js'
+
+export const ACTION_PREFIXES = ['/api/3/action', '/api/action'] as const
+
+/** Query parameters that every action ignores: JSONP callback and jQuery's cache buster. */
+const TRANSPORT_PARAMS = ['callback', '_']
+
+const TRUE_WORDS = new Set(['true', 'yes', 'on', '1', 't', 'y'])
+const FALSE_WORDS = new Set(['false', 'no', 'off', '0', 'f', 'n', ''])
+
+/** CKAN's boolean_validator accepts True/yes/on/1...: normalise those before JSON-schema validation. */
+function normaliseBooleans(schema: TObject, data: unknown): void {
+  if (!data || typeof data !== 'object') return
+  const record = data as Record<string, unknown>
+  for (const [key, prop] of Object.entries(schema.properties as Record<string, TSchema>)) {
+    if (prop.type !== 'boolean' || typeof record[key] !== 'string') continue
+    const word = (record[key] as string).toLowerCase()
+    if (TRUE_WORDS.has(word)) record[key] = true
+    else if (FALSE_WORDS.has(word)) record[key] = false
+  }
+}
+
+function inputError(action: ActionDefinition, request: FastifyRequest): CatalogError {
+  const errors = request.validationError!.validation ?? []
+  const fields = ajvErrorsToFields(errors as never)
+  if (action.inputErrors === 'search') {
+    const unknown = errors.filter((e: { keyword: string }) => e.keyword === 'additionalProperties').map((e: { params: unknown }) => `'${(e.params as Record<string, unknown>).additionalProperty}'`)
+    if (unknown.length) return searchQueryError(`Search Query is invalid: "Invalid search parameters: [${unknown.join(', ')}]"`)
+  }
+  return validationError(fields)
+}
+
+export interface ActionDeps {
+  service: CatalogService
+  config: AppConfig
+}
+
+export function registerActionRoutes(app: FastifyInstance, actions: ActionDefinition<any>[], deps: ActionDeps): void {
+  for (const action of actions) {
+    const help = helpUrl(deps.config.baseUrl, action.name)
+    const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+      if (request.validationError) return sendError(reply, help, inputError(action, request))
+      const input = (request.method === 'GET' ? request.query : request.body ?? {}) as Record<string, unknown>
+      const ctx: ActionContext = { ...deps, viewer: ANONYMOUS, request, reply }
+      try {
+        await action.authorize?.(ctx, input)
+        const result = await action.handler(ctx, input)
+        return sendSuccess(reply, help, result)
+      } catch (err) {
+        if (isCatalogError(err)) return sendError(reply, help, err)
+        request.log.error({ err, action: action.name }, 'action failed')
+        return sendInternalError(reply, help)
+      }
+    }
+    const preValidation = async (request: FastifyRequest) => {
+      const data = request.method === 'GET' ? request.query : request.body
+      if (data && typeof data === 'object') {
+        for (const key of TRANSPORT_PARAMS) delete (data as Record<string, unknown>)[key]
+      }
+      normaliseBooleans(action.input, data)
+    }
+    for (const prefix of ACTION_PREFIXES) {
+      const url = `${prefix}/${action.name}`
+      const documented = {
+        summary: action.summary,
+        description: action.description,
+        tags: action.tags,
+        hide: prefix !== ACTION_PREFIXES[0],
+        response: { 200: Envelope(action.name, action.result), '4xx': ErrorEnvelope, '5xx': ErrorEnvelope },
+      }
+      if (action.sideEffectFree) {
+        app.get(url, { attachValidation: true, preValidation, schema: { ...documented, operationId: prefix === ACTION_PREFIXES[0] ? `${action.name}_get` : undefined, querystring: action.input } }, handler)
+      } else {
+        app.get(url, { schema: { hide: true } }, async (_request, reply) =>
+          sendBadRequest(reply, 'JSON Error: Invalid request. Please use POST method for your request'),
+        )
+      }
+      app.post(url, { attachValidation: true, preValidation, schema: { ...documented, operationId: prefix === ACTION_PREFIXES[0] ? action.name : undefined, body: action.input } }, handler)
+    }
+  }
+  for (const prefix of ACTION_PREFIXES) {
+    app.route({
+      method: ['GET', 'POST'],
+      url: `${prefix}/:name`,
+      schema: { hide: true },
+      handler: async (request, reply) =>
+        sendBadRequest(reply, `Action name not known: ${(request.params as { name: string }).name}`),
+    })
+  }
+  app.get('/api', { schema: { hide: true } }, async () => ({ version: 1 }))
+  app.get('/api/:ver', { schema: { hide: true } }, async (request, reply) => {
+    const ver = Number((request.params as { ver: string }).ver)
+    if (!Number.isInteger(ver) || ver < 1 || ver > 3) return reply.code(404).send({ success: false, error: { __type: 'Not Found Error', message: 'Not found' } })
+    return { version: ver }
+  })
+}

@@ -1,0 +1,101 @@
+import { resolve } from 'node:path'
+
+export type DatabaseConfig =
+  | { kind: 'sqlite'; file: string }
+  | { kind: 'mysql'; url: string; host: string; port: number; user: string; password: string; database: string }
+
+export interface AppConfig {
+  database: DatabaseConfig
+  host: string
+  port: number
+  /** Public base URL: forms help links, dataset/publisher/catalog URIs. */
+  baseUrl: string
+  siteTitle: string
+  siteDescription: string
+  logLevel: string
+  /** CKAN's ckan.search.rows_max: larger `rows` values are clamped to it. */
+  searchRowsMax: number
+  bodyLimitBytes: number
+  /** dcatde:contributorID under which this catalog delivers to GovData. */
+  contributorId: string
+  localeDefault: string
+}
+
+/** A configuration problem, reported as one line at start-up. */
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+export function parseDatabaseUrl(raw: string): DatabaseConfig {
+  if (raw.startsWith('sqlite:')) {
+    const path = raw.slice('sqlite:'.length).replace(/^\/\//, '')
+    if (!path) throw new ConfigError(`DATABASE_URL "${raw}" names no SQLite file (use sqlite:path/to/file.sqlite or sqlite::memory:)`)
+    return { kind: 'sqlite', file: path === ':memory:' ? ':memory:' : resolve(path) }
+  }
+  if (raw.startsWith('mysql:') || raw.startsWith('mariadb:')) {
+    let url: URL
+    try {
+      url = new URL(raw)
+    } catch {
+      throw new ConfigError(`DATABASE_URL "${redact(raw)}" is not a valid URL (expected mysql://user:pass@host:3306/database)`)
+    }
+    const database = decodeURIComponent(url.pathname.replace(/^\//, ''))
+    if (!url.hostname || !database) {
+      throw new ConfigError(`DATABASE_URL "${redact(raw)}" needs a host and a database name (mysql://user:pass@host:3306/database)`)
+    }
+    return {
+      kind: 'mysql',
+      url: raw,
+      host: url.hostname,
+      port: url.port ? Number(url.port) : 3306,
+      user: decodeURIComponent(url.username),
+      password: decodeURIComponent(url.password),
+      database,
+    }
+  }
+  throw new ConfigError(`DATABASE_URL "${redact(raw)}" has an unknown scheme: use sqlite:path or mysql://user:pass@host:port/db`)
+}
+
+/** Hide the password of a database URL in messages. */
+export function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]*):([^@]*)@/, '//$1:***@')
+}
+
+function intFromEnv(env: NodeJS.ProcessEnv, key: string, fallback: number, min: number, max: number): number {
+  const raw = env[key]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${key}="${raw}" must be a whole number from ${min} to ${max}`)
+  }
+  return value
+}
+
+export const DEFAULT_CONTRIBUTOR_ID = 'http://dcat-ap.de/def/contributors/hessen'
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<AppConfig> = {}): AppConfig {
+  const host = env.HOST || '127.0.0.1'
+  const port = intFromEnv(env, 'PORT', 3000, 0, 65535)
+  const database = parseDatabaseUrl(env.DATABASE_URL || 'sqlite:./data/godonu.sqlite')
+  const baseUrl = (env.BASE_URL || `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '')
+  try {
+    new URL(baseUrl)
+  } catch {
+    throw new ConfigError(`BASE_URL "${baseUrl}" is not an absolute URL`)
+  }
+  return {
+    database,
+    host,
+    port,
+    baseUrl,
+    siteTitle: env.SITE_TITLE || 'GoDonu Open-Data-Katalog',
+    siteDescription:
+      env.SITE_DESCRIPTION || 'Gemeinsamer Open-Data-Katalog hessischer Kommunen (DCAT-AP.de, CKAN-kompatible API)',
+    logLevel: env.LOG_LEVEL || 'info',
+    searchRowsMax: intFromEnv(env, 'SEARCH_ROWS_MAX', 1000, 1, 100000),
+    bodyLimitBytes: intFromEnv(env, 'BODY_LIMIT', 5 * 1024 * 1024, 1024, 512 * 1024 * 1024),
+    contributorId: env.CONTRIBUTOR_ID || DEFAULT_CONTRIBUTOR_ID,
+    localeDefault: env.LOCALE_DEFAULT || 'de',
+    ...overrides,
+  }
+}

@@ -1,0 +1,63 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { Kysely, MysqlDialect, SqliteDialect, type LogEvent } from 'kysely'
+import { ConfigError, redact, type DatabaseConfig } from '../config.js'
+import type { Database } from './types.js'
+
+export type DialectName = 'sqlite' | 'mysql'
+
+export interface Store {
+  db: Kysely<Database>
+  dialect: DialectName
+  close(): Promise<void>
+  /** Number of SQL statements executed so far (tests use it to prove bounded queries). */
+  queryCount(): number
+}
+
+/** Opens the database named by the configuration and checks that it answers. */
+export async function openStore(config: DatabaseConfig): Promise<Store> {
+  let count = 0
+  const log = (_event: LogEvent) => {
+    count++
+  }
+  if (config.kind === 'sqlite') {
+    const { default: SQLite } = await import('better-sqlite3')
+    if (config.file !== ':memory:') mkdirSync(dirname(config.file), { recursive: true })
+    let handle
+    try {
+      handle = new SQLite(config.file)
+    } catch (err) {
+      throw new ConfigError(`cannot open SQLite database ${config.file}: ${(err as Error).message}`)
+    }
+    handle.pragma('journal_mode = WAL')
+    handle.pragma('synchronous = NORMAL')
+    handle.pragma('foreign_keys = ON')
+    handle.pragma('busy_timeout = 5000')
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: handle }), log })
+    return { db, dialect: 'sqlite', close: () => db.destroy(), queryCount: () => count }
+  }
+  const { createPool } = await import('mysql2')
+  const pool = createPool({
+    host: config.host,
+    port: config.port,
+    user: config.user,
+    password: config.password,
+    database: config.database,
+    connectionLimit: 10,
+    charset: 'utf8mb4_unicode_ci',
+    timezone: 'Z',
+    supportBigNumbers: true,
+    connectTimeout: 5000,
+  })
+  const db = new Kysely<Database>({ dialect: new MysqlDialect({ pool }), log })
+  try {
+    await db.selectNoFrom((eb) => eb.lit(1).as('one')).execute()
+  } catch (err) {
+    await db.destroy().catch(() => {})
+    const e = err as NodeJS.ErrnoException & { sqlMessage?: string }
+    throw new ConfigError(
+      `cannot reach MySQL/MariaDB at ${redact(config.url)}: ${e.sqlMessage || e.code || e.message}`,
+    )
+  }
+  return { db, dialect: 'mysql', close: () => db.destroy(), queryCount: () => count }
+}

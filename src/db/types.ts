@@ -1,0 +1,139 @@
+import type { Generated } from 'kysely'
+
+/**
+ * Table types: the single source of truth for the schema that migrations/ creates.
+ * Timestamps are CHAR(26) strings in CKAN's naive-UTC form `YYYY-MM-DDTHH:MM:SS.ffffff`:
+ * they compare correctly as strings on both dialects, exactly as harvesters compare them.
+ * Booleans are 0/1 integers so that SQLite and MySQL store them alike.
+ */
+export interface OrganizationTable {
+  id: string
+  name: string
+  title: string
+  description: string
+  image_url: string
+  state: string
+  approval_status: string
+  created: string
+  homepage: string
+  email: string
+  regional_key: string | null
+  political_geocoding_uri: string | null
+  political_geocoding_level_uri: string | null
+  contributor_id: string | null
+  /** JSON object text: extra key/value pairs shown as CKAN `extras`. */
+  extras: string
+}
+
+export interface ThemeTable {
+  id: string
+  name: string
+  code: string
+  uri: string
+  title: string
+  title_en: string
+  description: string
+  image_url: string
+  state: string
+  created: string
+}
+
+export interface LicenseTable {
+  id: string
+  title: string
+  url: string
+  status: string
+  od_conformance: string
+  osd_conformance: string
+  family: string
+  maintainer: string
+  is_open: number
+  domain_content: number
+  domain_data: number
+  domain_software: number
+  is_generic: number
+}
+
+export interface PackageTable {
+  id: string
+  name: string
+  title: string
+  notes: string
+  url: string
+  version: string
+  author: string
+  author_email: string
+  maintainer: string
+  maintainer_email: string
+  license_id: string | null
+  owner_org: string | null
+  private: number
+  state: string
+  type: string
+  creator_user_id: string | null
+  metadata_created: string
+  metadata_modified: string
+  revision: number
+  num_resources: number
+  num_tags: number
+  /** The dataset URI when it came from elsewhere (harvest), else null: {base}/dataset/{id}. */
+  uri: string | null
+  /** The rendered CKAN package dict (without organization and groups), JSON text. */
+  document: string
+}
+
+export interface PackageExtraTable {
+  package_id: string
+  key: string
+  value: string
+}
+
+export interface ResourceTable {
+  id: string
+  package_id: string
+  position: number
+  url: string
+  name: string
+  description: string
+  /** EU file-type URI when known, else the literal as given. */
+  format: string
+  /** IANA media-type URI when known, else the literal as given. */
+  mimetype: string
+  size: number | null
+  hash: string
+  state: string
+  created: string
+  last_modified: string | null
+  metadata_modified: string
+  /** JSON object text: the resource's further keys (access_url, license, ...). */
+  extras: string
+}
+
+export interface TagTable {
+  id: string
+  name: string
+}
+
+export interface PackageTagTable {
+  package_id: string
+  tag_id: string
+}
+
+export interface PackageThemeTable {
+  package_id: string
+  theme_id: string
+}
+
+export interface Database {
+  organization: OrganizationTable
+  theme: ThemeTable
+  license: LicenseTable
+  package: PackageTable
+  package_extra: PackageExtraTable
+  resource: ResourceTable
+  tag: TagTable
+  package_tag: PackageTagTable
+  package_theme: PackageThemeTable
+}
+
+export type { Generated }
