@@ -10,6 +10,7 @@ import { registerActionRoutes } from './ckan/routes.js'
 import { allActions } from './ckan/registry.js'
 import { sendBadRequest, sendError, sendInternalError, helpUrl } from './ckan/envelope.js'
 import { CatalogError } from './errors.js'
+import { SearchService } from './search/search.js'
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
@@ -20,6 +21,7 @@ export interface BuildOptions {
 export interface App {
   fastify: FastifyInstance
   service: CatalogService
+  search: SearchService
   store: Store
 }
 
@@ -58,11 +60,12 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   })
   await fastify.register(swaggerUi, { routePrefix: '/docs' })
 
-  registerActionRoutes(fastify, allActions(), { service, config })
+  const search = new SearchService(service)
+  registerActionRoutes(fastify, allActions(), { service, search, config })
   fastify.addHook('onClose', async () => {
     if (!options.store) await store.close()
   })
-  return { fastify, service, store }
+  return { fastify, service, search, store }
 }
 
 function registerBodyParsers(fastify: FastifyInstance): void {

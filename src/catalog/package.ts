@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto'
 import type { PackageTable, ResourceTable } from '../db/types.js'
 import type { Vocabularies } from './vocabularies.js'
+import { indexText } from '../search/text.js'
 
 /** A dataset as a CKAN client sends it (package_create body), and as the seeder and harvester produce it. */
 export interface PackageInput {
@@ -51,6 +52,8 @@ export interface PackageRecord {
   resources: ResourceTable[]
   tagNames: string[]
   themeIds: string[]
+  /** The full-text document (folded), written beside the dataset. */
+  text: { title: string; tags: string; body: string }
 }
 
 const RESOURCE_CORE = new Set([
@@ -84,6 +87,9 @@ export interface RecordContext {
   /** Previous revision when updating, 0 for a new dataset. */
   previousRevision: number
   metadataCreated?: string
+  /** Indexed with the dataset so that a search for the Kommune's or theme's name finds it. */
+  organizationTitle?: string
+  themeTitles?: string[]
 }
 
 export function buildPackageRecord(input: PackageInput, ctx: RecordContext): PackageRecord {
@@ -142,7 +148,17 @@ export function buildPackageRecord(input: PackageInput, ctx: RecordContext): Pac
     uri: input.uri ?? null,
     document: '',
   }
-  const record: PackageRecord = { row, extras, resources, tagNames, themeIds: [...new Set(input.themeIds ?? [])] }
+  const text = {
+    title: indexText(row.title, row.name),
+    tags: indexText(...tagNames),
+    body: indexText(
+      row.notes,
+      ctx.organizationTitle,
+      ...(ctx.themeTitles ?? []),
+      ...resources.filter((r) => r.state === 'active').flatMap((r) => [r.name, r.description]),
+    ),
+  }
+  const record: PackageRecord = { row, extras, resources, tagNames, themeIds: [...new Set(input.themeIds ?? [])], text }
   row.document = JSON.stringify(renderPackageDocument(record, vocab))
   return record
 }

@@ -35,6 +35,8 @@ async function insertChildren(db: Db, records: PackageRecord[]): Promise<void> {
   for (const part of chunks(tags)) await db.insertInto('package_tag').values(part).execute()
   const themes = records.flatMap((r) => r.themeIds.map((theme_id) => ({ package_id: r.row.id, theme_id })))
   for (const part of chunks(themes)) await db.insertInto('package_theme').values(part).execute()
+  const texts = records.map((r) => ({ package_id: r.row.id, ...r.text }))
+  for (const part of chunks(texts, 100)) await db.insertInto('package_text').values(part).execute()
 }
 
 export interface StoredDocument {

@@ -162,7 +162,8 @@ export class CatalogService {
         field === 'package_count' || field === 'packages' ? i.count : field === 'name' ? i.row.name : (i.row.title || i.row.name).toLowerCase()
       const ka = key(a)
       const kb = key(b)
-      return (ka < kb ? -1 : ka > kb ? 1 : a.row.name < b.row.name ? -1 : 1) * factor
+      if (ka !== kb) return (ka < kb ? -1 : 1) * factor
+      return a.row.name < b.row.name ? -1 : 1
     })
     const offset = opts.offset ?? 0
     const limit = opts.limit ?? (opts.allFields ? 25 : 1000)

@@ -3,10 +3,12 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { AppConfig } from '../config.js'
 import type { CatalogService } from '../catalog/service.js'
 import type { Viewer } from '../auth/viewer.js'
+import type { SearchService } from '../search/search.js'
 
 /** What an action handler may use: the domain service, the caller and (for headers) the HTTP exchange. */
 export interface ActionContext {
   service: CatalogService
+  search: SearchService
   config: AppConfig
   viewer: Viewer
   request: FastifyRequest

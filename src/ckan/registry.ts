@@ -3,6 +3,7 @@ import { notFound, validationError } from '../errors.js'
 import { defineAction, type ActionDefinition } from './action.js'
 import { groupList, groupShow, organizationList, organizationShow, tagList } from './actions/groups.js'
 import { packageList, packageShow, resourceShow } from './actions/package_read.js'
+import { currentPackageListWithResources, packageSearch } from './actions/package_search.js'
 import { licenseList, siteRead, statusShow } from './actions/site.js'
 
 const READ_ACTIONS: ActionDefinition<any>[] = [
@@ -11,6 +12,8 @@ const READ_ACTIONS: ActionDefinition<any>[] = [
   licenseList,
   packageList,
   packageShow,
+  packageSearch,
+  currentPackageListWithResources,
   resourceShow,
   organizationList,
   organizationShow,

@@ -2,6 +2,7 @@ import type { TObject, TSchema } from '@sinclair/typebox'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { CatalogService } from '../catalog/service.js'
 import type { AppConfig } from '../config.js'
+import type { SearchService } from '../search/search.js'
 import { ANONYMOUS } from '../auth/viewer.js'
 import { CatalogError, searchQueryError, validationError } from '../errors.js'
 import type { ActionContext, ActionDefinition } from './action.js'
@@ -41,6 +42,7 @@ function inputError(action: ActionDefinition, request: FastifyRequest): CatalogE
 
 export interface ActionDeps {
   service: CatalogService
+  search: SearchService
   config: AppConfig
 }
 

@@ -124,6 +124,14 @@ export interface PackageThemeTable {
   theme_id: string
 }
 
+export interface PackageTextTable {
+  text_id: Generated<number>
+  package_id: string
+  title: string
+  tags: string
+  body: string
+}
+
 export interface Database {
   organization: OrganizationTable
   theme: ThemeTable
@@ -134,6 +142,7 @@ export interface Database {
   tag: TagTable
   package_tag: PackageTagTable
   package_theme: PackageThemeTable
+  package_text: PackageTextTable
 }
 
 export type { Generated }

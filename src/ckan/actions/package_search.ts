@@ -1,0 +1,125 @@
+import { Type } from '@sinclair/typebox'
+import { validationError } from '../../errors.js'
+import type { SearchParams } from '../../search/search.js'
+import { defineAction, type ActionContext } from '../action.js'
+import { Bool, Natural, PackageDict } from '../schemas.js'
+
+const FacetResult = Type.Record(Type.String(), Type.Record(Type.String(), Type.Integer()))
+const SearchFacets = Type.Record(
+  Type.String(),
+  Type.Object({
+    title: Type.String(),
+    items: Type.Array(Type.Object({ name: Type.String(), display_name: Type.String(), count: Type.Integer() })),
+  }),
+)
+
+const StringOrList = (description: string) => Type.Union([Type.String(), Type.Array(Type.String())], { description })
+
+/** A list parameter may come as a JSON list in a string (GET), a real list (POST) or a comma-separated string. */
+function stringList(raw: unknown, field: string): string[] {
+  if (raw === undefined || raw === null || raw === '') return []
+  if (Array.isArray(raw)) return raw.map(String)
+  const text = String(raw).trim()
+  if (text.startsWith('[')) {
+    try {
+      const parsed = JSON.parse(text)
+      if (Array.isArray(parsed)) return parsed.map(String)
+    } catch {
+      throw validationError({ [field]: ['Not a valid JSON list'] })
+    }
+  }
+  return text.split(',').map((s) => s.trim()).filter(Boolean)
+}
+
+/** Turns the validated CKAN parameters into the search service's input. */
+export function searchParams(ctx: ActionContext, input: Record<string, unknown>): SearchParams {
+  const rowsMax = ctx.config.searchRowsMax
+  const facetEnabled = input.facet === undefined || input.facet === true
+  const fl = stringList(input.fl, 'fl').flatMap((f) => f.split(/\s+/)).filter(Boolean)
+  return {
+    q: input.q as string | undefined,
+    fq: input.fq as string | undefined,
+    fq_list: stringList(input.fq_list, 'fq_list'),
+    rows: Math.min((input.rows as number | undefined) ?? 10, rowsMax),
+    start: (input.start as number | undefined) ?? 0,
+    sort: input.sort as string | undefined,
+    facetFields: facetEnabled ? stringList(input['facet.field'], 'facet.field') : [],
+    facetLimit: (input['facet.limit'] as number | undefined) ?? 50,
+    facetMinCount: (input['facet.mincount'] as number | undefined) ?? 1,
+    includePrivate: (input.include_private as boolean | undefined) ?? false,
+    includeDrafts: (input.include_drafts as boolean | undefined) ?? false,
+    includeDeleted: (input.include_deleted as boolean | undefined) ?? false,
+    fields: fl.length && !(fl.length === 1 && fl[0] === '*') ? fl : undefined,
+  }
+}
+
+export const packageSearch = defineAction({
+  name: 'package_search',
+  sideEffectFree: true,
+  summary: 'Search datasets: Solr query language, filters, facets, sorting, paging',
+  description:
+    'As CKAN package_search. `q` is free text (German-aware: ä=ae, ß=ss, case-insensitive) or a fielded query ' +
+    '(`tags:verkehr`, `title:"Haltestellen"`, AND/OR/NOT, `-term`, wildcards `wasser*`); `fq` filters with the same ' +
+    'language, including date ranges such as `metadata_modified:[2024-01-01T00:00:00Z TO *]` and `NOW-1DAY`. ' +
+    '`rows` above the configured maximum (1000) is clamped. Unknown parameters are rejected with a Search Query Error.',
+  tags: ['datasets'],
+  inputErrors: 'search',
+  input: Type.Object(
+    {
+      q: Type.Optional(Type.String({ maxLength: 10000, description: 'Query, default *:*' })),
+      fq: Type.Optional(Type.String({ maxLength: 10000, description: 'Filter query' })),
+      fq_list: Type.Optional(StringOrList('Further filter queries')),
+      rows: Type.Optional(Natural('Results per page (default 10, clamped to the maximum)')),
+      start: Type.Optional(Natural('Offset of the first result')),
+      sort: Type.Optional(Type.String({ maxLength: 1000, description: 'e.g. "score desc, metadata_modified desc" (default), "name asc", "id asc"' })),
+      facet: Type.Optional(Bool('Whether to compute facets (default true)')),
+      'facet.field': Type.Optional(StringOrList('JSON list of fields, e.g. ["organization","groups","res_format","license_id","tags"]')),
+      'facet.limit': Type.Optional(Type.Integer({ description: 'Values per facet (default 50; -1 = all)' })),
+      'facet.mincount': Type.Optional(Natural('Minimum count of a facet value (default 1)')),
+      'facet.sort': Type.Optional(Type.String()),
+      include_private: Type.Optional(Bool('Include private datasets the caller may read', false)),
+      include_drafts: Type.Optional(Bool("Include the caller's draft datasets", false)),
+      include_deleted: Type.Optional(Bool('Include deleted datasets (sysadmins)', false)),
+      use_default_schema: Type.Optional(Bool('Accepted for compatibility')),
+      fl: Type.Optional(StringOrList('Fields of each result')),
+      qf: Type.Optional(Type.String()),
+      bf: Type.Optional(Type.String()),
+      boost: Type.Optional(Type.String()),
+      tie: Type.Optional(Type.String()),
+      defType: Type.Optional(Type.String()),
+      mm: Type.Optional(Type.String()),
+      df: Type.Optional(Type.String()),
+      'q.op': Type.Optional(Type.String()),
+      wt: Type.Optional(Type.String()),
+    },
+    { additionalProperties: false, patternProperties: { '^ext_': {} } },
+  ),
+  result: Type.Object({
+    count: Type.Integer(),
+    sort: Type.String(),
+    results: Type.Array(PackageDict),
+    facets: FacetResult,
+    search_facets: SearchFacets,
+  }),
+  handler: async (ctx, input) => ctx.search.search(searchParams(ctx, input as Record<string, unknown>), ctx.viewer),
+})
+
+export const currentPackageListWithResources = defineAction({
+  name: 'current_package_list_with_resources',
+  sideEffectFree: true,
+  summary: 'Recently modified datasets with their resources',
+  description: 'As CKAN: package_search with q empty, rows=limit, start=offset (or (page-1)*limit), default sort.',
+  tags: ['datasets'],
+  input: Type.Object({
+    limit: Type.Optional(Natural('Datasets per page (default 10)')),
+    offset: Type.Optional(Natural('Datasets to skip')),
+    page: Type.Optional(Type.Integer({ minimum: 1, description: 'Deprecated: 1-based page of `limit` datasets' })),
+  }),
+  result: Type.Array(PackageDict),
+  handler: async (ctx, input) => {
+    const limit = Math.min(input.limit ?? 10, ctx.config.searchRowsMax)
+    const offset = input.page !== undefined ? (input.page - 1) * limit : input.offset ?? 0
+    const result = await ctx.search.search(searchParams(ctx, { rows: limit, start: offset }), ctx.viewer)
+    return result.results
+  },
+})

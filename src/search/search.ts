@@ -1,0 +1,212 @@
+import { sql, type RawBuilder, type SqlBool } from 'kysely'
+import type { CatalogService } from '../catalog/service.js'
+import { readableOrgIds, type Viewer } from '../auth/viewer.js'
+import type { Query } from './ast.js'
+import { SearchQueryError } from './ast.js'
+import { compileQuery, scoringMatches, type CompileContext } from './compile.js'
+import { fullTextAdapter } from './fulltext.js'
+import { parseQuery } from './parser.js'
+import { DEFAULT_SORT, parseSort, type SortKey } from './sort.js'
+
+export interface SearchParams {
+  q?: string
+  fq?: string
+  fq_list?: string[]
+  rows: number
+  start: number
+  sort?: string
+  facetFields: string[]
+  facetLimit: number
+  facetMinCount: number
+  includePrivate: boolean
+  includeDrafts: boolean
+  includeDeleted: boolean
+  /** Restrict result dicts to these fields (CKAN `fl`). */
+  fields?: string[]
+}
+
+export interface SearchResult {
+  count: number
+  sort: string
+  results: unknown[]
+  facets: Record<string, Record<string, number>>
+  search_facets: Record<string, { title: string; items: Array<{ name: string; display_name: string; count: number }> }>
+}
+
+/** Orders the database can sort by; ties are broken by id so that pages never overlap. */
+const SORT_COLUMNS: Record<string, string> = {
+  id: 'p.id',
+  name: 'p.name',
+  title_string: 'p.title',
+  title: 'p.title',
+  metadata_modified: 'p.metadata_modified',
+  metadata_created: 'p.metadata_created',
+  num_resources: 'p.num_resources',
+  num_tags: 'p.num_tags',
+}
+
+function parseFilters(params: SearchParams): Query[] {
+  const filters = [params.fq, ...(params.fq_list ?? [])].filter((f): f is string => typeof f === 'string' && f.trim() !== '')
+  return filters.map((f) => parseQuery(f, { defaultOperator: 'AND' }))
+}
+
+function parseMainQuery(q: string | undefined): Query {
+  const text = (q ?? '').trim()
+  if (text === '' || text === '*:*') return { kind: 'all' }
+  // CKAN: a q without a colon goes to dismax over the text fields; with one it is a fielded Lucene query.
+  return parseQuery(text, { defaultOperator: 'AND', syntax: text.includes(':') ? 'lucene' : 'dismax' })
+}
+
+/** Facet fields: how to count them and how to show their values. */
+interface FacetSource {
+  count(where: RawBuilder<SqlBool>, limit: number, minCount: number): RawBuilder<{ value: string | null; n: number | string }>
+  display(value: string): string
+  key(value: string): string
+}
+
+export class SearchService {
+  private readonly fullText
+
+  constructor(private readonly catalog: CatalogService) {
+    this.fullText = fullTextAdapter(catalog.store.dialect)
+  }
+
+  private visibility(viewer: Viewer, params: SearchParams, filters: Query[]): RawBuilder<SqlBool> {
+    const states = ['active']
+    if (params.includeDrafts && viewer.userId) states.push('draft')
+    if (params.includeDeleted && viewer.sysadmin) states.push('deleted')
+    const parts: RawBuilder<SqlBool>[] = [sql<SqlBool>`p.state in (${sql.join(states)})`]
+    if (!(params.includePrivate && viewer.sysadmin)) {
+      const orgs = params.includePrivate ? readableOrgIds(viewer) : []
+      parts.push(orgs.length ? sql<SqlBool>`(p.private = 0 or p.owner_org in (${sql.join(orgs)}))` : sql<SqlBool>`p.private = 0`)
+    }
+    const mentionsType = filters.some((f) => /"field":"(dataset_type|type)"/.test(JSON.stringify(f)))
+    if (!mentionsType) parts.push(sql<SqlBool>`p.type = 'dataset'`)
+    return sql<SqlBool>`${sql.join(parts, sql` and `)}`
+  }
+
+  async search(params: SearchParams, viewer: Viewer): Promise<SearchResult> {
+    const sortKeys = parseSort(params.sort)
+    const query = parseMainQuery(params.q)
+    const filters = parseFilters(params)
+    const ctx: CompileContext = { fullText: this.fullText, reference: this.catalog.reference, vocab: this.catalog.vocab, now: new Date() }
+    const conditions = [this.visibility(viewer, params, filters), compileQuery(query, ctx), ...filters.map((f) => compileQuery(f, ctx))]
+    const where = sql<SqlBool>`${sql.join(conditions, sql` and `)}`
+    const scoring = scoringMatches(query)
+    const db = this.catalog.db
+
+    const countRow = await sql<{ n: number | string }>`select count(*) as n from package p where ${where}`.execute(db)
+    const count = Number(countRow.rows[0]?.n ?? 0)
+
+    let ids: string[] = []
+    if (params.rows > 0 && params.start < count) {
+      const useScore = scoring.length > 0 && sortKeys.some((k) => k.field === 'score')
+      const scoreJoin = useScore ? sql`left join ${this.fullText.scores(scoring)} s on s.package_id = p.id` : sql``
+      const order = sql.join(orderBy(sortKeys, useScore), sql`, `)
+      const page = await sql<{ id: string }>`select p.id from package p ${scoreJoin} where ${where} order by ${order} limit ${params.rows} offset ${params.start}`.execute(db)
+      ids = page.rows.map((r) => r.id)
+    }
+    let results: unknown[] = await this.catalog.packageDicts(ids)
+    if (params.fields?.length) {
+      const fields = params.fields
+      results = results.map((r) => Object.fromEntries(fields.map((f) => [f, (r as Record<string, unknown>)[f]])))
+    }
+
+    const facets: SearchResult['facets'] = {}
+    const searchFacets: SearchResult['search_facets'] = {}
+    for (const field of params.facetFields) {
+      const source = this.facetSource(field)
+      const limit = params.facetLimit < 0 ? 100000 : params.facetLimit
+      const rows = (await source.count(where, limit, Math.max(params.facetMinCount, 1)).execute(db)).rows
+      const items = rows
+        .filter((r) => r.value !== null && r.value !== '')
+        .map((r) => ({ key: source.key(String(r.value)), display: source.display(String(r.value)), count: Number(r.n) }))
+      facets[field] = Object.fromEntries(items.map((i) => [i.key, i.count]))
+      searchFacets[field] = {
+        title: field,
+        items: items
+          .map((i) => ({ count: i.count, display_name: i.display, name: i.key }))
+          .sort((a, b) => (a.display_name < b.display_name ? 1 : a.display_name > b.display_name ? -1 : 0)),
+      }
+    }
+    return { count, sort: params.sort?.trim() || DEFAULT_SORT, results, facets, search_facets: searchFacets }
+  }
+
+  private facetSource(field: string): FacetSource {
+    const ref = this.catalog.reference
+    const vocab = this.catalog.vocab
+    const grouped = (from: RawBuilder<unknown>, valueColumn: RawBuilder<unknown>, where: RawBuilder<SqlBool>, limit: number, minCount: number) =>
+      sql<{ value: string | null; n: number | string }>`select ${valueColumn} as value, count(distinct p.id) as n from ${from} where ${where} group by ${valueColumn} having count(distinct p.id) >= ${minCount} order by n desc, value asc limit ${limit}`
+    const identity = (v: string) => v
+    switch (field) {
+      case 'organization':
+        return {
+          count: (w, l, m) => grouped(sql`package p`, sql`p.owner_org`, w, l, m),
+          key: (id) => ref.organizations.get(id)?.name ?? id,
+          display: (id) => ref.organizations.get(id)?.title ?? id,
+        }
+      case 'groups':
+        return {
+          count: (w, l, m) => grouped(sql`package p join package_theme g on g.package_id = p.id`, sql`g.theme_id`, w, l, m),
+          key: (id) => ref.themes.get(id)?.name ?? id,
+          display: (id) => ref.themes.get(id)?.title ?? id,
+        }
+      case 'tags':
+        return {
+          count: (w, l, m) => grouped(sql`package p join package_tag pt on pt.package_id = p.id join tag t on t.id = pt.tag_id`, sql`t.name`, w, l, m),
+          key: identity,
+          display: identity,
+        }
+      case 'res_format':
+        return {
+          count: (w, l, m) => grouped(sql`package p join resource r on r.package_id = p.id and r.state = 'active'`, sql`r.format`, w, l, m),
+          key: (v) => vocab.formatLabel(v),
+          display: (v) => vocab.formatLabel(v),
+        }
+      case 'license_id':
+        return {
+          count: (w, l, m) => grouped(sql`package p`, sql`p.license_id`, w, l, m),
+          key: identity,
+          display: (id) => ref.licenses.find((l) => l.id === id)?.title ?? id,
+        }
+      default: {
+        const column = SIMPLE_FACET_COLUMNS[field]
+        if (column) return { count: (w, l, m) => grouped(sql`package p`, sql.ref(column), w, l, m), key: identity, display: identity }
+        if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(field)) throw new SearchQueryError(`cannot facet on "${field.slice(0, 60)}"`)
+        const key = field.startsWith('extras_') ? field.slice('extras_'.length) : field
+        return {
+          count: (w, l, m) => grouped(sql`package p join package_extra e on e.package_id = p.id and e.${sql.ref('key')} = ${key}`, sql`e.value`, w, l, m),
+          key: identity,
+          display: identity,
+        }
+      }
+    }
+  }
+}
+
+const SIMPLE_FACET_COLUMNS: Record<string, string> = {
+  name: 'p.name',
+  author: 'p.author',
+  maintainer: 'p.maintainer',
+  version: 'p.version',
+  state: 'p.state',
+  type: 'p.type',
+  dataset_type: 'p.type',
+  owner_org: 'p.owner_org',
+  num_resources: 'p.num_resources',
+  num_tags: 'p.num_tags',
+}
+
+function orderBy(keys: SortKey[], useScore: boolean): RawBuilder<unknown>[] {
+  const parts: RawBuilder<unknown>[] = []
+  for (const key of keys) {
+    const direction = key.direction === 'desc' ? sql`desc` : sql`asc`
+    if (key.field === 'score') {
+      if (useScore) parts.push(sql`coalesce(s.score, 0) ${direction}`)
+      continue
+    }
+    parts.push(sql`${sql.ref(SORT_COLUMNS[key.field]!)} ${direction}`)
+  }
+  if (!keys.some((k) => k.field === 'id')) parts.push(sql`p.id asc`)
+  return parts
+}

@@ -1,0 +1,82 @@
+/** A small handcrafted catalog whose every answer the read-API tests know. */
+export const LICENSE_BY = 'http://dcat-ap.de/def/licenses/dl-by-de/2.0'
+export const LICENSE_ZERO = 'http://dcat-ap.de/def/licenses/dl-zero-de/2.0'
+
+export const SAMPLE_DATASETS = [
+  {
+    name: 'baumkataster-marburg',
+    title: 'Baumkataster der Universitätsstadt Marburg',
+    notes: 'Alle Straßenbäume im Stadtgebiet mit Art, Pflanzjahr und Standort.',
+    owner_org: 'marburg',
+    groups: ['envi'],
+    license_id: 'dl-by-de/2.0',
+    author: 'Fachdienst Stadtgrün',
+    maintainer: 'Open-Data-Team Marburg',
+    maintainer_email: 'opendata@marburg.de',
+    url: 'https://www.marburg.de/baumkataster',
+    version: '2024',
+    tags: [{ name: 'bäume' }, { name: 'umwelt' }],
+    extras: [
+      { key: 'issued', value: '2019-04-01' },
+      { key: 'language', value: 'de' },
+      { key: 'frequency', value: 'ANNUAL' },
+    ],
+    resources: [
+      { name: 'Baumkataster CSV', url: 'https://www.marburg.de/daten/baeume.csv', format: 'csv', mimetype: 'text/csv', size: 123456, license: 'dl-by-de/2.0', access_url: 'https://www.marburg.de/daten/baeume.csv' },
+      { name: 'Baumkataster GeoJSON', url: 'www.marburg.de/daten/baeume.geojson', format: 'GeoJSON', description: 'Standorte als Punkte' },
+    ],
+  },
+  {
+    name: 'haltestellen-fulda',
+    title: 'Haltestellen des ÖPNV in Fulda',
+    notes: 'Bushaltestellen mit Koordinaten und Linien.',
+    owner_org: 'fulda',
+    groups: ['tran', 'regi'],
+    license_id: LICENSE_ZERO,
+    tags: [{ name: 'verkehr' }, { name: 'öpnv' }, { name: 'haltestellen' }],
+    resources: [{ name: 'Haltestellen', url: 'https://www.fulda.de/haltestellen.json', format: 'JSON' }],
+  },
+  {
+    name: 'parkhaeuser-giessen',
+    title: 'Parkhausbelegung Gießen',
+    notes: 'Freie Plätze in den Parkhäusern, minütlich aktualisiert. Verkehr in der Innenstadt.',
+    owner_org: 'giessen',
+    groups: ['tran'],
+    license_id: LICENSE_BY,
+    tags: [{ name: 'verkehr' }, { name: 'parken' }],
+    resources: [
+      { name: 'Belegung', url: 'https://www.giessen.de/parken.csv', format: 'CSV' },
+      { name: 'Schnittstelle', url: 'https://www.giessen.de/parken.xml', format: 'XML' },
+    ],
+  },
+  {
+    name: 'wahlergebnisse-kassel',
+    title: 'Wahlergebnisse Kommunalwahl 2021',
+    notes: 'Ergebnisse nach Stimmbezirken.',
+    owner_org: 'kassel',
+    groups: ['gove'],
+    license_id: LICENSE_BY,
+    tags: [{ name: 'wahlen' }],
+    resources: [{ name: 'Ergebnisse', url: 'https://www.kassel.de/wahl.xlsx', format: 'XLSX' }],
+  },
+  {
+    name: 'interne-liste-kassel',
+    title: 'Interne Liste (privat)',
+    notes: 'Nur für Mitglieder.',
+    owner_org: 'kassel',
+    private: true,
+    license_id: LICENSE_BY,
+    tags: [{ name: 'intern' }],
+    resources: [{ name: 'Liste', url: 'https://www.kassel.de/intern.csv', format: 'CSV' }],
+  },
+  {
+    name: 'alte-daten-fulda',
+    title: 'Gelöschter Datensatz',
+    notes: 'Wurde gelöscht.',
+    owner_org: 'fulda',
+    state: 'deleted',
+    license_id: LICENSE_BY,
+    tags: [{ name: 'verkehr' }],
+    resources: [],
+  },
+]
