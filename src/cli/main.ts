@@ -93,7 +93,8 @@ async function main(argv: string[]): Promise<void> {
       out(USAGE)
       return
     default:
-      fail(`unknown command "${command}"\n${USAGE}`)
+      process.stdout.write(USAGE)
+      fail(`unknown command "${command}" (see the usage above)`)
   }
 }
 
