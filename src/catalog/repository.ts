@@ -26,6 +26,23 @@ export async function insertPackageRecords(db: Db, records: PackageRecord[]): Pr
   await insertChildren(db, records)
 }
 
+/** Replaces a stored dataset by a new record of it: one row update plus its children rewritten. */
+export async function replacePackageRecord(db: Db, record: PackageRecord): Promise<void> {
+  const id = record.row.id
+  await deleteChildren(db, [id])
+  const tagNames = record.tagNames
+  if (tagNames.length) await db.insertInto('tag').values(tagNames.map((name) => ({ id: tagId(name), name }))).orIgnore().execute()
+  const { id: _id, ...changes } = record.row
+  await db.updateTable('package').set(changes).where('id', '=', id).execute()
+  await insertChildren(db, [record])
+}
+
+async function deleteChildren(db: Db, ids: string[]): Promise<void> {
+  for (const table of ['package_text', 'package_theme', 'package_tag', 'resource', 'package_extra'] as const) {
+    await db.deleteFrom(table).where('package_id', 'in', ids).execute()
+  }
+}
+
 async function insertChildren(db: Db, records: PackageRecord[]): Promise<void> {
   const extras = records.flatMap((r) => r.extras.map((e) => ({ package_id: r.row.id, key: e.key, value: e.value })))
   for (const part of chunks(extras)) await db.insertInto('package_extra').values(part).execute()

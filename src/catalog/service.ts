@@ -7,7 +7,9 @@ import { canReadPackage, type Viewer } from '../auth/viewer.js'
 import { notAuthorized, notFound } from '../errors.js'
 import { groupDict, organizationDict, packageGroup, packageOrganization, type GroupDictOptions } from './dictize.js'
 import { ReferenceCache, syncReferenceData } from './reference.js'
-import { findPackageId, findResourcePackageId, loadDocuments, type StoredDocument } from './repository.js'
+import { findPackageId, findResourcePackageId, insertPackageRecords, loadDocuments, replacePackageRecord, type StoredDocument } from './repository.js'
+import { buildPackageRecord, type PackageInput, type PackageRecord } from './package.js'
+import { ckanNow } from './time.js'
 import type { Vocabularies } from './vocabularies.js'
 
 export interface ListOptions {
@@ -250,6 +252,41 @@ export class CatalogService {
     const rows = await q.execute()
     if (!allFields) return rows.map((r) => r.name)
     return rows.map((r) => ({ display_name: r.name, id: r.id, name: r.name, vocabulary_id: null }))
+  }
+
+  /** Builds the stored record of a dataset, with the organization and theme titles its text index needs. */
+  recordFor(input: PackageInput, previous?: { revision: number; metadata_created: string }): PackageRecord {
+    const org = input.owner_org ? this.reference.organizations.get(input.owner_org) : undefined
+    return buildPackageRecord(input, {
+      vocab: this.vocab,
+      now: ckanNow(),
+      previousRevision: previous?.revision ?? 0,
+      metadataCreated: previous?.metadata_created,
+      organizationTitle: org?.title,
+      themeTitles: (input.themeIds ?? []).map((id) => this.reference.themes.get(id)?.title ?? ''),
+    })
+  }
+
+  /** Stores a new dataset in one transaction; returns its id. */
+  async createPackage(input: PackageInput): Promise<string> {
+    const record = this.recordFor(input)
+    await this.db.transaction().execute((trx) => insertPackageRecords(trx, [record]))
+    return record.row.id
+  }
+
+  /**
+   * Replaces a dataset in one transaction. With `expectedRevision`, the write only happens when the stored
+   * revision still is that one (optimistic locking); returns false when it was not.
+   */
+  async updatePackage(id: string, input: PackageInput, expectedRevision?: number): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const current = await trx.selectFrom('package').select(['revision', 'metadata_created']).where('id', '=', id).$if(this.store.dialect === 'mysql', (q) => q.forUpdate()).executeTakeFirst()
+      if (!current) throw notFound()
+      if (expectedRevision !== undefined && current.revision !== expectedRevision) return false
+      const record = this.recordFor({ ...input, id }, current)
+      await replacePackageRecord(trx, record)
+      return true
+    })
   }
 
   listLicenses(): unknown[] {
