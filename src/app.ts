@@ -11,6 +11,7 @@ import { allActions } from './ckan/registry.js'
 import { sendBadRequest, sendError, sendInternalError, helpUrl } from './ckan/envelope.js'
 import { CatalogError } from './errors.js'
 import { SearchService } from './search/search.js'
+import { UserService } from './auth/users.js'
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
@@ -22,6 +23,7 @@ export interface App {
   fastify: FastifyInstance
   service: CatalogService
   search: SearchService
+  users: UserService
   store: Store
 }
 
@@ -61,11 +63,12 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   await fastify.register(swaggerUi, { routePrefix: '/docs' })
 
   const search = new SearchService(service)
-  registerActionRoutes(fastify, allActions(), { service, search, config })
+  const users = new UserService(store.db)
+  registerActionRoutes(fastify, allActions(), { service, search, users, config })
   fastify.addHook('onClose', async () => {
     if (!options.store) await store.close()
   })
-  return { fastify, service, search, store }
+  return { fastify, service, search, users, store }
 }
 
 function registerBodyParsers(fastify: FastifyInstance): void {

@@ -13,8 +13,13 @@ function chunks<T>(items: T[], size = CHUNK): T[][] {
   return out
 }
 
+/** Test seams inside a write (a failure injected here must leave no trace). */
+export interface WriteHooks {
+  afterResources?: () => void | Promise<void>
+}
+
 /** Inserts new datasets with all their rows; the caller holds the transaction. */
-export async function insertPackageRecords(db: Db, records: PackageRecord[]): Promise<void> {
+export async function insertPackageRecords(db: Db, records: PackageRecord[], hooks: WriteHooks = {}): Promise<void> {
   if (records.length === 0) return
   const tagNames = [...new Set(records.flatMap((r) => r.tagNames))]
   for (const part of chunks(tagNames)) {
@@ -23,18 +28,18 @@ export async function insertPackageRecords(db: Db, records: PackageRecord[]): Pr
   for (const part of chunks(records, 100)) {
     await db.insertInto('package').values(part.map((r) => r.row)).execute()
   }
-  await insertChildren(db, records)
+  await insertChildren(db, records, hooks)
 }
 
 /** Replaces a stored dataset by a new record of it: one row update plus its children rewritten. */
-export async function replacePackageRecord(db: Db, record: PackageRecord): Promise<void> {
+export async function replacePackageRecord(db: Db, record: PackageRecord, hooks: WriteHooks = {}): Promise<void> {
   const id = record.row.id
   await deleteChildren(db, [id])
   const tagNames = record.tagNames
   if (tagNames.length) await db.insertInto('tag').values(tagNames.map((name) => ({ id: tagId(name), name }))).orIgnore().execute()
   const { id: _id, ...changes } = record.row
   await db.updateTable('package').set(changes).where('id', '=', id).execute()
-  await insertChildren(db, [record])
+  await insertChildren(db, [record], hooks)
 }
 
 async function deleteChildren(db: Db, ids: string[]): Promise<void> {
@@ -43,11 +48,19 @@ async function deleteChildren(db: Db, ids: string[]): Promise<void> {
   }
 }
 
-async function insertChildren(db: Db, records: PackageRecord[]): Promise<void> {
+/** Deletes a dataset with all its rows (purge). */
+export async function deletePackage(db: Db, id: string): Promise<void> {
+  await deleteChildren(db, [id])
+  await db.deleteFrom('activity').where('object_id', '=', id).execute()
+  await db.deleteFrom('package').where('id', '=', id).execute()
+}
+
+async function insertChildren(db: Db, records: PackageRecord[], hooks: WriteHooks = {}): Promise<void> {
   const extras = records.flatMap((r) => r.extras.map((e) => ({ package_id: r.row.id, key: e.key, value: e.value })))
   for (const part of chunks(extras)) await db.insertInto('package_extra').values(part).execute()
   const resources = records.flatMap((r) => r.resources)
   for (const part of chunks(resources, 100)) await db.insertInto('resource').values(part).execute()
+  await hooks.afterResources?.()
   const tags = records.flatMap((r) => r.tagNames.map((name) => ({ package_id: r.row.id, tag_id: tagId(name) })))
   for (const part of chunks(tags)) await db.insertInto('package_tag').values(part).execute()
   const themes = records.flatMap((r) => r.themeIds.map((theme_id) => ({ package_id: r.row.id, theme_id })))

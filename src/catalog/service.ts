@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely'
 import { sql } from 'kysely'
 import type { AppConfig } from '../config.js'
 import type { Store } from '../db/connect.js'
-import type { Database } from '../db/types.js'
+import type { Database, OrganizationTable } from '../db/types.js'
 import { canReadPackage, type Viewer } from '../auth/viewer.js'
 import { notAuthorized, notFound } from '../errors.js'
 import { groupDict, organizationDict, packageGroup, packageOrganization, type GroupDictOptions } from './dictize.js'
@@ -10,6 +10,11 @@ import { ReferenceCache, syncReferenceData } from './reference.js'
 import { findPackageId, findResourcePackageId, insertPackageRecords, loadDocuments, replacePackageRecord, type StoredDocument } from './repository.js'
 import { buildPackageRecord, type PackageInput, type PackageRecord } from './package.js'
 import { ckanNow } from './time.js'
+import { randomUUID } from 'node:crypto'
+import type { Transaction } from 'kysely'
+import { ANONYMOUS } from '../auth/viewer.js'
+import { validationError } from '../errors.js'
+import { deletePackage, type WriteHooks } from './repository.js'
 import type { Vocabularies } from './vocabularies.js'
 
 export interface ListOptions {
@@ -267,26 +272,145 @@ export class CatalogService {
     })
   }
 
-  /** Stores a new dataset in one transaction; returns its id. */
-  async createPackage(input: PackageInput): Promise<string> {
+  /** Test seam: lets a test fail a write midway to prove the transaction leaves nothing behind. */
+  writeHooks: WriteHooks = {}
+
+  /** Stores a new dataset with its activity in one transaction; returns its id. */
+  async createPackage(input: PackageInput, actor: Viewer = ANONYMOUS): Promise<string> {
     const record = this.recordFor(input)
-    await this.db.transaction().execute((trx) => insertPackageRecords(trx, [record]))
+    await this.db.transaction().execute(async (trx) => {
+      await this.assertNameFree(trx, record.row.name, record.row.id)
+      if (await trx.selectFrom('package').select('id').where('id', '=', record.row.id).executeTakeFirst()) {
+        throw validationError({ id: ['Dataset id already exists'] })
+      }
+      await insertPackageRecords(trx, [record], this.writeHooks)
+      await this.recordActivity(trx, actor, record, 'new package', null)
+    })
     return record.row.id
   }
 
   /**
-   * Replaces a dataset in one transaction. With `expectedRevision`, the write only happens when the stored
-   * revision still is that one (optimistic locking); returns false when it was not.
+   * Replaces a dataset with its activity in one transaction. With `expectedRevision`, the write only happens
+   * when the stored revision still is that one (optimistic locking); returns false when it was not.
    */
-  async updatePackage(id: string, input: PackageInput, expectedRevision?: number): Promise<boolean> {
+  async updatePackage(id: string, input: PackageInput, expectedRevision?: number, actor: Viewer = ANONYMOUS, activityType = 'changed package'): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
-      const current = await trx.selectFrom('package').select(['revision', 'metadata_created']).where('id', '=', id).$if(this.store.dialect === 'mysql', (q) => q.forUpdate()).executeTakeFirst()
+      const current = await trx
+        .selectFrom('package')
+        .select(['revision', 'metadata_created', 'document', 'owner_org', 'name'])
+        .where('id', '=', id)
+        .$if(this.store.dialect === 'mysql', (q) => q.forUpdate())
+        .executeTakeFirst()
       if (!current) throw notFound()
       if (expectedRevision !== undefined && current.revision !== expectedRevision) return false
       const record = this.recordFor({ ...input, id }, current)
-      await replacePackageRecord(trx, record)
+      if (record.row.name !== current.name) await this.assertNameFree(trx, record.row.name, id)
+      const previous = JSON.parse(current.document) as Record<string, unknown>
+      await replacePackageRecord(trx, record, this.writeHooks)
+      await this.recordActivity(trx, actor, record, activityType, previous)
       return true
     })
+  }
+
+  /** Removes a dataset and everything of it for good (CKAN dataset_purge). */
+  async purgePackage(id: string): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await deletePackage(trx, id)
+    })
+  }
+
+  private async assertNameFree(trx: Transaction<Database>, name: string, id: string): Promise<void> {
+    const clash = await trx.selectFrom('package').select('id').where('name', '=', name).executeTakeFirst()
+    if (clash && clash.id !== id) throw validationError({ name: ['That URL is already in use.'] })
+  }
+
+  private async recordActivity(
+    trx: Transaction<Database>,
+    actor: Viewer,
+    record: PackageRecord,
+    activityType: string,
+    previous: Record<string, unknown> | null,
+  ): Promise<void> {
+    const dict = JSON.parse(record.row.document) as Record<string, unknown>
+    await trx
+      .insertInto('activity')
+      .values({
+        id: randomUUID(),
+        timestamp: record.row.metadata_modified,
+        user_id: actor.userId,
+        object_id: record.row.id,
+        organization_id: record.row.owner_org,
+        activity_type: activityType,
+        data: JSON.stringify({ package: dict, diff: previous ? diffDicts(previous, dict) : [] }),
+      })
+      .execute()
+  }
+
+  async packageActivity(packageId: string, limit: number, offset: number): Promise<Array<Record<string, unknown>>> {
+    const rows = await this.db
+      .selectFrom('activity')
+      .selectAll()
+      .where('object_id', '=', packageId)
+      .orderBy('timestamp', 'desc')
+      .orderBy('id')
+      .limit(limit)
+      .offset(offset)
+      .execute()
+    return rows.map((row) => ({
+      activity_type: row.activity_type,
+      data: JSON.parse(row.data),
+      id: row.id,
+      object_id: row.object_id,
+      timestamp: row.timestamp,
+      user_id: row.user_id,
+    }))
+  }
+
+  async createOrganization(fields: Partial<OrganizationTable> & { name: string }): Promise<string> {
+    const id = fields.id && /^[0-9a-f-]{36}$/.test(fields.id) ? fields.id : randomUUID()
+    await this.db
+      .insertInto('organization')
+      .values({
+        id,
+        name: fields.name,
+        title: fields.title ?? fields.name,
+        description: fields.description ?? '',
+        image_url: fields.image_url ?? '',
+        state: 'active',
+        approval_status: 'approved',
+        created: ckanNow(),
+        homepage: fields.homepage ?? '',
+        email: fields.email ?? '',
+        regional_key: fields.regional_key ?? null,
+        political_geocoding_uri: fields.political_geocoding_uri ?? null,
+        political_geocoding_level_uri: fields.political_geocoding_level_uri ?? null,
+        contributor_id: fields.contributor_id ?? null,
+        extras: '{}',
+      })
+      .execute()
+    await this.reference.reload()
+    return id
+  }
+
+  async updateOrganization(id: string, fields: Partial<OrganizationTable>): Promise<void> {
+    const allowed: Array<keyof OrganizationTable> = ['name', 'title', 'description', 'image_url', 'state', 'homepage', 'email', 'regional_key', 'political_geocoding_uri', 'political_geocoding_level_uri', 'contributor_id']
+    const changes = Object.fromEntries(allowed.filter((k) => fields[k] !== undefined).map((k) => [k, fields[k]]))
+    await this.db.updateTable('organization').set(changes).where('id', '=', id).execute()
+    await this.reference.reload()
+  }
+
+  async saveTheme(id: string | undefined, fields: { name: string; title: string; description: string; uri: string }): Promise<string> {
+    if (id) {
+      await this.db.updateTable('theme').set({ title: fields.title, description: fields.description, uri: fields.uri }).where('id', '=', id).execute()
+    } else {
+      id = randomUUID()
+      await this.db
+        .insertInto('theme')
+        .values({ id, name: fields.name, code: fields.name.toUpperCase(), uri: fields.uri, title: fields.title, title_en: fields.title, description: fields.description, image_url: '', state: 'active', created: ckanNow() })
+        .execute()
+    }
+    await this.reference.reload()
+    return id
   }
 
   listLicenses(): unknown[] {
@@ -307,4 +431,16 @@ export class CatalogService {
       url: l.url,
     }))
   }
+}
+
+/** Which top-level fields changed, with their old and new values (the activity stream's diff). */
+export function diffDicts(before: Record<string, unknown>, after: Record<string, unknown>): Array<{ field: string; old: unknown; new: unknown }> {
+  const ignored = new Set(['metadata_modified'])
+  const fields = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((f) => !ignored.has(f)).sort()
+  // Each write stamps the resources' metadata_modified: compare them without it.
+  const comparable = (dict: Record<string, unknown>, field: string) =>
+    JSON.stringify(field === 'resources' && Array.isArray(dict[field]) ? (dict[field] as Array<Record<string, unknown>>).map(({ metadata_modified: _m, ...r }) => r) : dict[field])
+  return fields
+    .filter((f) => comparable(before, f) !== comparable(after, f))
+    .map((f) => ({ field: f, old: before[f] ?? null, new: after[f] ?? null }))
 }

@@ -4,12 +4,17 @@ import type { AppConfig } from '../config.js'
 import type { CatalogService } from '../catalog/service.js'
 import type { Viewer } from '../auth/viewer.js'
 import type { SearchService } from '../search/search.js'
+import type { UserService } from '../auth/users.js'
+import type { PackageInput } from '../catalog/package.js'
 
 /** What an action handler may use: the domain service, the caller and (for headers) the HTTP exchange. */
 export interface ActionContext {
   service: CatalogService
   search: SearchService
+  users: UserService
   config: AppConfig
+  /** The DCAT-AP.de rules a dataset write must meet: findings that block it (violations). */
+  datasetRules?: (input: PackageInput) => Promise<unknown[]>
   viewer: Viewer
   request: FastifyRequest
   reply: FastifyReply

@@ -5,6 +5,37 @@ import { groupList, groupShow, organizationList, organizationShow, tagList } fro
 import { packageList, packageShow, resourceShow } from './actions/package_read.js'
 import { currentPackageListWithResources, packageSearch } from './actions/package_search.js'
 import { licenseList, siteRead, statusShow } from './actions/site.js'
+import {
+  datasetPurge, packageActivityList, packageCreate, packageDelete, packagePatch, packageResourceReorder, packageUpdate,
+  resourceCreate, resourceDelete, resourcePatch, resourceUpdate,
+} from './actions/package_write.js'
+import {
+  apiTokenCreate, apiTokenList, apiTokenRevoke, groupCreate, groupUpdate, memberRolesList, organizationCreate,
+  organizationDelete, organizationMemberCreate, organizationMemberDelete, organizationPatch, organizationUpdate,
+} from './actions/admin.js'
+
+const WRITE_ACTIONS: ActionDefinition<any>[] = [
+  packageCreate,
+  packageUpdate,
+  packagePatch,
+  packageDelete,
+  datasetPurge,
+  resourceCreate,
+  resourceUpdate,
+  resourcePatch,
+  resourceDelete,
+  packageResourceReorder,
+  organizationCreate,
+  organizationUpdate,
+  organizationPatch,
+  organizationDelete,
+  groupCreate,
+  groupUpdate,
+  organizationMemberCreate,
+  organizationMemberDelete,
+  apiTokenCreate,
+  apiTokenRevoke,
+]
 
 const READ_ACTIONS: ActionDefinition<any>[] = [
   siteRead,
@@ -20,6 +51,9 @@ const READ_ACTIONS: ActionDefinition<any>[] = [
   groupList,
   groupShow,
   tagList,
+  packageActivityList,
+  memberRolesList,
+  apiTokenList,
 ]
 
 /** help_show needs the registry itself, so it is defined beside it. */
@@ -40,5 +74,5 @@ const helpShow = defineAction({
 })
 
 export function allActions(): ActionDefinition<any>[] {
-  return [...READ_ACTIONS, helpShow]
+  return [...READ_ACTIONS, ...WRITE_ACTIONS, helpShow]
 }

@@ -3,7 +3,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { CatalogService } from '../catalog/service.js'
 import type { AppConfig } from '../config.js'
 import type { SearchService } from '../search/search.js'
-import { ANONYMOUS } from '../auth/viewer.js'
+import type { UserService } from '../auth/users.js'
+import type { PackageInput } from '../catalog/package.js'
+import { tokenFromHeaders } from '../auth/tokens.js'
 import { CatalogError, searchQueryError, validationError } from '../errors.js'
 import type { ActionContext, ActionDefinition } from './action.js'
 import { helpUrl, isCatalogError, sendBadRequest, sendError, sendInternalError, sendSuccess } from './envelope.js'
@@ -43,6 +45,8 @@ function inputError(action: ActionDefinition, request: FastifyRequest): CatalogE
 export interface ActionDeps {
   service: CatalogService
   search: SearchService
+  users: UserService
+  datasetRules?: (input: PackageInput) => Promise<unknown[]>
   config: AppConfig
 }
 
@@ -52,8 +56,9 @@ export function registerActionRoutes(app: FastifyInstance, actions: ActionDefini
     const handler = async (request: FastifyRequest, reply: FastifyReply) => {
       if (request.validationError) return sendError(reply, help, inputError(action, request))
       const input = (request.method === 'GET' ? request.query : request.body ?? {}) as Record<string, unknown>
-      const ctx: ActionContext = { ...deps, viewer: ANONYMOUS, request, reply }
       try {
+        const viewer = await deps.users.viewerForToken(tokenFromHeaders(request.headers))
+        const ctx: ActionContext = { ...deps, viewer, request, reply }
         await action.authorize?.(ctx, input)
         const result = await action.handler(ctx, input)
         return sendSuccess(reply, help, result)

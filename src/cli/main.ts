@@ -4,7 +4,11 @@ import { buildApp } from '../app.js'
 import { ConfigError, loadConfig, redact } from '../config.js'
 import { openStore } from '../db/connect.js'
 import { MigrationError, migrateToLatest } from '../db/migrate.js'
+import { CatalogError } from '../errors.js'
 import { renderOpenApi, OPENAPI_PATH } from './openapi.js'
+import { ROLES, UserService, type Role } from '../auth/users.js'
+import { CatalogService } from '../catalog/service.js'
+import { vocabularies } from '../catalog/vocabularies.js'
 
 const USAGE = `usage: godonu <command> [options]
 
@@ -13,6 +17,10 @@ commands:
   migrate                       apply pending database migrations
   seed --datasets N [--seed S]  add N deterministic synthetic datasets (never deletes)
   openapi [--out FILE]          write the OpenAPI document (default ${OPENAPI_PATH})
+  user add NAME [--sysadmin] [--org ORG --role admin|editor|member] [--email E] [--fullname F]
+                                create a user (or give an existing one a role in a Kommune)
+  token create NAME [--name LABEL] [--expires-in SECONDS]
+                                create an API token for a user; the token is the last line printed
 `
 
 function out(line: string): void {
@@ -76,6 +84,59 @@ async function openapi(args: string[]): Promise<void> {
   out(`wrote ${values.out}`)
 }
 
+/** Opens the configured store, migrated and with the reference data loaded, for a user command. */
+async function withCatalog<T>(body: (ctx: { users: UserService; service: CatalogService }) => Promise<T>): Promise<T> {
+  const config = loadConfig()
+  const store = await openStore(config.database)
+  try {
+    await migrateToLatest(store.db)
+    const service = new CatalogService(store, vocabularies(), config)
+    await service.init()
+    return await body({ users: new UserService(store.db), service })
+  } finally {
+    await store.close()
+  }
+}
+
+async function user(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { sysadmin: { type: 'boolean', default: false }, org: { type: 'string' }, role: { type: 'string' }, email: { type: 'string' }, fullname: { type: 'string' } },
+  })
+  const [verb, name] = positionals
+  if (verb !== 'add' || !name) fail('usage: godonu user add NAME [--sysadmin] [--org ORG --role admin|editor|member]')
+  if ((values.org && !values.role) || (!values.org && values.role)) fail('--org and --role go together')
+  if (values.role && !ROLES.includes(values.role as Role)) fail(`--role must be one of ${ROLES.join(', ')}`)
+  await withCatalog(async ({ users, service }) => {
+    const existing = await users.findUser(name)
+    const account = existing ?? (await users.addUser({ name, sysadmin: values.sysadmin, email: values.email, fullname: values.fullname }))
+    out(existing ? `user ${name} exists (${account.id})` : `added user ${name} (${account.id})${values.sysadmin ? ' as sysadmin' : ''}`)
+    if (values.org) {
+      const org = service.reference.organization(values.org)
+      if (!org) fail(`unknown organization "${values.org}" (see organization_list)`)
+      await users.setMembership(account.id, org.id, values.role as Role)
+      out(`${name} is ${values.role} of ${org.name}`)
+    }
+  })
+}
+
+async function token(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { name: { type: 'string', default: 'cli' }, 'expires-in': { type: 'string' } } })
+  const [verb, name] = positionals
+  if (verb !== 'create' || !name) fail('usage: godonu token create NAME [--name LABEL] [--expires-in SECONDS]')
+  const seconds = values['expires-in'] === undefined ? undefined : Number(values['expires-in'])
+  if (seconds !== undefined && (!Number.isInteger(seconds) || seconds < 1)) fail('--expires-in must be a positive number of seconds')
+  await withCatalog(async ({ users }) => {
+    const account = await users.findUser(name)
+    if (!account) fail(`no user "${name}" (create it with: godonu user add ${name})`)
+    const expires = seconds ? new Date(Date.now() + seconds * 1000).toISOString().slice(0, 23) + '000' : null
+    const issued = await users.createToken(account.id, values.name!, expires)
+    out(`API token ${issued.id} for ${name}${expires ? `, valid until ${expires}Z` : ''}. It is shown only this once:`)
+    out(issued.token)
+  })
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv
   switch (command) {
@@ -87,6 +148,10 @@ async function main(argv: string[]): Promise<void> {
       return seed(rest)
     case 'openapi':
       return openapi(rest)
+    case 'user':
+      return user(rest)
+    case 'token':
+      return token(rest)
     case undefined:
     case 'help':
     case '--help':
@@ -100,6 +165,7 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof MigrationError) fail(err.message)
+  if (err instanceof CatalogError) fail(`${err.message} ${JSON.stringify(err.fields)}`)
   const e = err as Error & { code?: string }
   if (e?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || e?.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') fail(e.message)
   process.stderr.write(`godonu: unexpected error: ${e?.stack ?? String(err)}\n`)

@@ -132,6 +132,46 @@ export interface PackageTextTable {
   body: string
 }
 
+export interface UserTable {
+  id: string
+  name: string
+  fullname: string
+  email: string
+  sysadmin: number
+  state: string
+  created: string
+}
+
+export interface ApiTokenTable {
+  id: string
+  user_id: string
+  name: string
+  /** sha256 of the token secret, hex: the secret itself is never stored. */
+  secret_hash: string
+  created: string
+  expires_at: string | null
+  last_access: string | null
+  revoked: number
+}
+
+export interface MemberTable {
+  user_id: string
+  organization_id: string
+  /** 'admin' | 'editor' | 'member' */
+  capacity: string
+}
+
+export interface ActivityTable {
+  id: string
+  timestamp: string
+  user_id: string | null
+  object_id: string
+  organization_id: string | null
+  activity_type: string
+  /** JSON: {package: <dict after the change>, diff: [...]} */
+  data: string
+}
+
 export interface Database {
   organization: OrganizationTable
   theme: ThemeTable
@@ -143,6 +183,10 @@ export interface Database {
   package_tag: PackageTagTable
   package_theme: PackageThemeTable
   package_text: PackageTextTable
+  app_user: UserTable
+  api_token: ApiTokenTable
+  member: MemberTable
+  activity: ActivityTable
 }
 
 export type { Generated }

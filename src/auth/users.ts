@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto'
+import type { Kysely } from 'kysely'
+import type { Database, UserTable } from '../db/types.js'
+import { ckanNow } from '../catalog/time.js'
+import { CatalogError, notFound, validationError } from '../errors.js'
+import { issueToken, secretMatches, splitToken } from './tokens.js'
+import { ANONYMOUS, type Viewer } from './viewer.js'
+
+export const ROLES = ['admin', 'editor', 'member'] as const
+export type Role = (typeof ROLES)[number]
+
+const NAME_RE = /^[a-z0-9_-]{2,100}$/
+
+/** Users, tokens and memberships: who may do what. */
+export class UserService {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async findUser(idOrName: string): Promise<UserTable | undefined> {
+    return this.db
+      .selectFrom('app_user')
+      .selectAll()
+      .where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)]))
+      .executeTakeFirst()
+  }
+
+  async addUser(input: { name: string; fullname?: string; email?: string; sysadmin?: boolean }): Promise<UserTable> {
+    if (!NAME_RE.test(input.name)) throw validationError({ name: ['Must be purely lowercase alphanumeric (ascii) characters and these symbols: -_'] })
+    if (await this.findUser(input.name)) throw validationError({ name: ['That login name is not available.'] })
+    const user: UserTable = {
+      id: randomUUID(),
+      name: input.name,
+      fullname: input.fullname ?? '',
+      email: input.email ?? '',
+      sysadmin: input.sysadmin ? 1 : 0,
+      state: 'active',
+      created: ckanNow(),
+    }
+    await this.db.insertInto('app_user').values(user).execute()
+    return user
+  }
+
+  async setMembership(userId: string, organizationId: string, capacity: Role): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('member').where('user_id', '=', userId).where('organization_id', '=', organizationId).execute()
+      await trx.insertInto('member').values({ user_id: userId, organization_id: organizationId, capacity }).execute()
+    })
+  }
+
+  async removeMembership(userId: string, organizationId: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('member').where('user_id', '=', userId).where('organization_id', '=', organizationId).executeTakeFirst()
+    return Number(result.numDeletedRows) > 0
+  }
+
+  async members(organizationId: string): Promise<Array<{ id: string; name: string; capacity: string }>> {
+    return this.db
+      .selectFrom('member as m')
+      .innerJoin('app_user as u', 'u.id', 'm.user_id')
+      .select(['u.id', 'u.name', 'm.capacity'])
+      .where('m.organization_id', '=', organizationId)
+      .orderBy('u.name')
+      .execute()
+  }
+
+  async createToken(userId: string, name: string, expiresAt: string | null): Promise<{ id: string; token: string }> {
+    const issued = issueToken()
+    await this.db
+      .insertInto('api_token')
+      .values({ id: issued.id, user_id: userId, name, secret_hash: issued.secretHash, created: ckanNow(), expires_at: expiresAt, last_access: null, revoked: 0 })
+      .execute()
+    return { id: issued.id, token: issued.token }
+  }
+
+  async revokeToken(tokenId: string): Promise<{ user_id: string } | undefined> {
+    const row = await this.db.selectFrom('api_token').select(['user_id']).where('id', '=', tokenId).executeTakeFirst()
+    if (!row) return undefined
+    await this.db.updateTable('api_token').set({ revoked: 1 }).where('id', '=', tokenId).execute()
+    return row
+  }
+
+  async listTokens(userId: string) {
+    return this.db
+      .selectFrom('api_token')
+      .select(['id', 'name', 'created', 'expires_at', 'last_access'])
+      .where('user_id', '=', userId)
+      .where('revoked', '=', 0)
+      .orderBy('created')
+      .execute()
+  }
+
+  /** The viewer a token stands for; anonymous without a token; an error for a bad, expired or revoked one. */
+  async viewerForToken(token: string | null): Promise<Viewer> {
+    if (!token) return ANONYMOUS
+    const parts = splitToken(token)
+    const row = parts
+      ? await this.db
+          .selectFrom('api_token as t')
+          .innerJoin('app_user as u', 'u.id', 't.user_id')
+          .select(['t.secret_hash', 't.expires_at', 't.revoked', 'u.id', 'u.name', 'u.sysadmin', 'u.state'])
+          .where('t.id', '=', parts.id)
+          .executeTakeFirst()
+      : undefined
+    if (!parts || !row || !secretMatches(parts.secret, row.secret_hash) || row.revoked || row.state !== 'active') {
+      throw new CatalogError('not_authorized', 'Access denied: the API token is not valid')
+    }
+    if (row.expires_at && row.expires_at < ckanNow()) throw new CatalogError('not_authorized', 'Access denied: the API token has expired')
+    const memberships = await this.db.selectFrom('member').select(['organization_id', 'capacity']).where('user_id', '=', row.id).execute()
+    return {
+      userId: row.id,
+      userName: row.name,
+      sysadmin: row.sysadmin === 1,
+      orgRoles: new Map(memberships.map((m) => [m.organization_id, m.capacity])),
+    }
+  }
+
+  async requireUser(idOrName: string): Promise<UserTable> {
+    const user = await this.findUser(idOrName)
+    if (!user) throw notFound('User not found')
+    return user
+  }
+}
