@@ -1,0 +1,359 @@
+/**
+ * Helpers shared by the benchmark sections: the benchmark database, server processes,
+ * load generation with autocannon and the Markdown table.
+ *
+ * Fair setup: every server under test (the app, the static baseline) runs alone in a child
+ * Node process of its own (same Node flags, logger off, listening on 127.0.0.1), while
+ * autocannon runs in this parent process; runs are sequential, never concurrent.
+ */
+import { fork, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { cpus, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import autocannon from 'autocannon'
+import { parseDatabaseUrl, redact } from '../src/config.js'
+
+export interface Settings {
+  datasets: number
+  seconds: number
+  connections: number
+  seed: number
+  /** Seconds of load before each measured run (JIT, caches), not counted. */
+  warmupSeconds: number
+}
+
+export interface Row {
+  metric: string
+  value: string
+  target: string
+}
+
+/** A running server process. */
+export interface ServerHandle {
+  url: string
+  stop(): Promise<void>
+}
+
+export interface BenchContext {
+  settings: Settings
+  database: BenchDatabase
+  /** The app under test, already running. */
+  app: ServerHandle
+  /** Ids of up to 1000 random public datasets of the seeded catalog. */
+  datasetIds: string[]
+  /** Number of public active datasets in the seeded catalog. */
+  publicDatasets: number
+  /** Starts a further server process (its stop is also called at the end of the run). */
+  startServer(kind: ServerKind, env?: Record<string, string>): Promise<ServerHandle>
+}
+
+/** One part of the benchmark: a title and the rows it measured. */
+export interface Section {
+  name: string
+  title: string
+  run(ctx: BenchContext): Promise<Row[]>
+}
+
+function intSetting(name: string, fallback: number, min: number): number {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value < min) throw new Error(`${name}="${raw}" must be a whole number >= ${min}`)
+  return value
+}
+
+export function loadSettings(): Settings {
+  return {
+    datasets: intSetting('BENCH_DATASETS', 100000, 1),
+    seconds: intSetting('BENCH_SECONDS', 10, 1),
+    connections: 10,
+    seed: 1,
+    warmupSeconds: 1,
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The benchmark database: a fresh SQLite file, or a scratch database `<db>_bench` on MySQL.
+
+export interface BenchDatabase {
+  kind: 'sqlite' | 'mysql'
+  /** DATABASE_URL of the benchmark database, for this process and the server processes. */
+  url: string
+  /** Where it is, password hidden. */
+  label: string
+  /** The database engine, for the report. */
+  engine: string
+  drop(): Promise<void>
+}
+
+export async function createBenchDatabase(env: NodeJS.ProcessEnv = process.env): Promise<BenchDatabase> {
+  const configured = env.DATABASE_URL
+  if (!configured || configured.startsWith('sqlite:')) {
+    const dir = mkdtempSync(join(tmpdir(), 'godonu-bench-'))
+    const file = join(dir, 'bench.sqlite')
+    return {
+      kind: 'sqlite',
+      url: `sqlite:${file}`,
+      label: `SQLite ${file}`,
+      engine: 'SQLite (better-sqlite3, WAL)',
+      drop: async () => rmSync(dir, { recursive: true, force: true }),
+    }
+  }
+  const base = parseDatabaseUrl(configured)
+  if (base.kind !== 'mysql') throw new Error('unexpected database kind')
+  const scratch = `${base.database}_bench`
+  const { createConnection } = await import('mysql2/promise')
+  const connect = () => createConnection({ host: base.host, port: base.port, user: base.user, password: base.password })
+  const admin = await connect()
+  try {
+    // A run that was killed leaves its database behind: start from scratch.
+    await admin.query(`DROP DATABASE IF EXISTS \`${scratch}\``)
+    await admin.query(`CREATE DATABASE \`${scratch}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`)
+    const [rows] = await admin.query('SELECT VERSION() AS version')
+    const version = (rows as Array<{ version: string }>)[0]?.version ?? '?'
+    const url = new URL(configured)
+    url.pathname = `/${scratch}`
+    return {
+      kind: 'mysql',
+      url: url.toString(),
+      label: `${redact(url.toString())} (${version})`,
+      engine: /mariadb/i.test(version) ? `MariaDB ${version.replace(/-MariaDB.*$/i, '')}` : `MySQL ${version}`,
+      drop: async () => {
+        const conn = await connect()
+        try {
+          await conn.query(`DROP DATABASE IF EXISTS \`${scratch}\``)
+        } finally {
+          await conn.end()
+        }
+      },
+    }
+  } finally {
+    await admin.end()
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server processes (bench/server.ts).
+
+export type ServerKind = 'app' | 'static'
+
+const SERVER_SCRIPT = fileURLToPath(new URL('./server.ts', import.meta.url))
+const running = new Set<ChildProcess>()
+
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL')
+})
+
+/** Forks bench/server.ts and waits until it listens; `env` is added to this process's environment. */
+export function startServer(kind: ServerKind, env: Record<string, string> = {}): Promise<ServerHandle> {
+  const child = fork(SERVER_SCRIPT, [kind], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, ...env, LOG_LEVEL: 'silent' },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
+  running.add(child)
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  exited.then(() => running.delete(child))
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+      await exited
+      clearTimeout(timer)
+    }
+  }
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number | null) => reject(new Error(`${kind} server exited (code ${code}) before listening`))
+    child.once('exit', onExit)
+    child.once('message', (message: { port?: number; error?: string }) => {
+      child.off('exit', onExit)
+      if (message.error || !message.port) {
+        void stop()
+        reject(new Error(`${kind} server failed: ${message.error ?? 'no port'}`))
+        return
+      }
+      resolve({ url: `http://127.0.0.1:${message.port}`, stop })
+    })
+  })
+}
+
+/** A temporary directory removed when the process exits. */
+export function scratchDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `${prefix}-${randomBytes(2).toString('hex')}-`))
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load generation.
+
+export interface LoadOptions {
+  /** Base URL of the server. */
+  url: string
+  /** Paths to request (with query string), cycled through in order across all connections. */
+  paths: string[]
+  seconds: number
+  connections: number
+  warmupSeconds?: number
+}
+
+export interface LoadResult {
+  requestsPerSecond: number
+  requests: number
+  /** Latency percentiles in milliseconds, over every response of the measured run. */
+  p50: number
+  p95: number
+  p99: number
+  mean: number
+  non2xx: number
+  errors: number
+  statusCodes: Record<string, number>
+  /** Mean size of a response in bytes, headers included. */
+  meanResponseBytes: number
+}
+
+function once(options: LoadOptions, seconds: number, latencies?: number[]): Promise<autocannon.Result> {
+  let next = 0
+  const paths = options.paths
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: options.url,
+        connections: options.connections,
+        duration: seconds,
+        timeout: 30,
+        requests: [
+          {
+            method: 'GET',
+            setupRequest: (request) => ({ ...request, path: paths[next++ % paths.length] }),
+          },
+        ],
+      },
+      (err, result) => (err ? reject(err) : resolve(result)),
+    )
+    if (latencies) {
+      instance.on('response', (_client: unknown, _status: number, _bytes: number, responseTime: number) => {
+        latencies.push(responseTime)
+      })
+    }
+  })
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
+  return sorted[rank]!
+}
+
+/** Runs autocannon against `paths` for a bounded time (after a warm-up) and summarises it. */
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  if (!options.paths.length) throw new Error('runLoad needs at least one path')
+  if (options.warmupSeconds) await once(options, options.warmupSeconds)
+  const latencies: number[] = []
+  const result = await once(options, options.seconds, latencies)
+  latencies.sort((a, b) => a - b)
+  const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, s]) => [code, s.count]))
+  return {
+    requestsPerSecond: result.requests.average,
+    requests: result.requests.total,
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    p99: percentile(latencies, 99),
+    mean: latencies.reduce((a, b) => a + b, 0) / Math.max(latencies.length, 1),
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    statusCodes,
+    meanResponseBytes: result.throughput.total / Math.max(result.requests.total, 1),
+  }
+}
+
+/** Fails the benchmark when a run got error answers: its numbers would be meaningless. */
+export function assertClean(what: string, result: LoadResult): void {
+  if (result.non2xx || result.errors) {
+    throw new Error(`${what}: ${result.non2xx} non-2xx answers and ${result.errors} errors/timeouts (status codes ${JSON.stringify(result.statusCodes)})`)
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Formatting.
+
+export function formatNumber(value: number, digits = 0): string {
+  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
+}
+
+export function formatMs(value: number): string {
+  return value < 10 ? value.toFixed(2) : value < 100 ? value.toFixed(1) : value.toFixed(0)
+}
+
+export function latencyRow(metric: string, result: LoadResult, target = '—'): Row {
+  return {
+    metric: `${metric} latency p50 / p95 / p99`,
+    value: `${formatMs(result.p50)} / ${formatMs(result.p95)} / ${formatMs(result.p99)} ms (${formatNumber(result.requestsPerSecond)} req/s)`,
+    target,
+  }
+}
+
+/** `value` with a note whether it meets `target`. */
+export function judged(value: string, met: boolean): string {
+  return `${value} ${met ? '(met)' : '(MISSED)'}`
+}
+
+function escapeCell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ')
+}
+
+export function renderTable(rows: Row[]): string {
+  const lines = ['| metric | value | target |', '| --- | --- | --- |']
+  for (const row of rows) lines.push(`| ${escapeCell(row.metric)} | ${escapeCell(row.value)} | ${escapeCell(row.target)} |`)
+  return lines.join('\n')
+}
+
+export interface ReportHeader {
+  database: string
+  settings: Settings
+  startedAt: Date
+  seconds: number
+}
+
+export function renderReport(header: ReportHeader, rows: Row[]): string {
+  const cpu = cpus()
+  const s = header.settings
+  return [
+    '# GoDonu Catalog benchmark',
+    '',
+    `${header.startedAt.toISOString()} · Node ${process.version} · ${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'} · ${header.database}`,
+    '',
+    `Setup: ${formatNumber(s.datasets)} seeded datasets (seed ${s.seed}). Each server under test (the app, the static` +
+      ' baseline) runs alone in a child Node process of its own (same Node flags, logger off) on 127.0.0.1;' +
+      ` autocannon runs in the parent process with ${s.connections} connections for ${s.seconds} s per run, after a` +
+      ` ${s.warmupSeconds} s warm-up; runs are sequential. Latency percentiles are over every response of a run.` +
+      ` Whole run: ${header.seconds.toFixed(0)} s.`,
+    '',
+    renderTable(rows),
+    '',
+  ].join('\n')
+}
+
+/** A seeded PRNG (mulberry32), so that a run picks the same ids and offsets every time. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) | 0
+    let t = Math.imul(a ^ (a >>> 15), 1 | a)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/** `count` distinct items of `items` in random order (all of them when there are fewer). */
+export function sample<T>(items: readonly T[], count: number, random: () => number): T[] {
+  const copy = items.slice()
+  const n = Math.min(count, copy.length)
+  for (let i = 0; i < n; i++) {
+    const j = i + Math.floor(random() * (copy.length - i))
+    ;[copy[i], copy[j]] = [copy[j]!, copy[i]!]
+  }
+  return copy.slice(0, n)
+}
