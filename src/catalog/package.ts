@@ -147,6 +147,7 @@ export function buildPackageRecord(input: PackageInput, ctx: RecordContext): Pac
     num_tags: tagNames.length,
     uri: input.uri ?? null,
     document: '',
+    theme_ids: JSON.stringify([...new Set(input.themeIds ?? [])]),
   }
   const text = {
     title: indexText(row.title, row.name),

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely'
 import type { Database, LicenseTable, OrganizationTable, ThemeTable } from '../db/types.js'
 import { ckanNow } from './time.js'
+import { packageGroup, packageOrganization } from './dictize.js'
 import type { Vocabularies } from './vocabularies.js'
 
 /**
@@ -77,6 +78,9 @@ export class ReferenceCache {
   themes = new Map<string, ThemeTable>()
   themesByName = new Map<string, ThemeTable>()
   licenses: LicenseTable[] = []
+  /** The organization and group parts of package dicts, serialized once per reload. */
+  organizationJson = new Map<string, string>()
+  groupJson = new Map<string, string>()
 
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -91,6 +95,8 @@ export class ReferenceCache {
     this.themes = new Map(themes.map((t) => [t.id, t]))
     this.themesByName = new Map(themes.map((t) => [t.name, t]))
     this.licenses = licenses
+    this.organizationJson = new Map(orgs.map((o) => [o.id, JSON.stringify(packageOrganization(o))]))
+    this.groupJson = new Map(themes.map((t) => [t.id, JSON.stringify(packageGroup(t))]))
   }
 
   organization(idOrName: string): OrganizationTable | undefined {

@@ -80,30 +80,33 @@ export interface StoredDocument {
   themeIds: string[]
 }
 
-/** Loads rendered documents and theme links for the given ids: two queries whatever their number. */
+const DOCUMENT_COLUMNS = ['id', 'name', 'owner_org', 'private', 'state', 'revision', 'document', 'theme_ids'] as const
+
+function toStored(row: { id: string; name: string; owner_org: string | null; private: number; state: string; revision: number; document: string; theme_ids: string }): StoredDocument {
+  const { theme_ids, ...rest } = row
+  return { ...rest, themeIds: JSON.parse(theme_ids) as string[] }
+}
+
+/** Loads rendered documents for the given ids: one query whatever their number. */
 export async function loadDocuments(db: Db, ids: string[]): Promise<Map<string, StoredDocument>> {
   const result = new Map<string, StoredDocument>()
   if (ids.length === 0) return result
-  const rows = await db
-    .selectFrom('package')
-    .select(['id', 'name', 'owner_org', 'private', 'state', 'revision', 'document'])
-    .where('id', 'in', ids)
-    .execute()
-  for (const row of rows) result.set(row.id, { ...row, themeIds: [] })
-  const themes = await db.selectFrom('package_theme').select(['package_id', 'theme_id']).where('package_id', 'in', ids).execute()
-  for (const link of themes) result.get(link.package_id)?.themeIds.push(link.theme_id)
+  const rows = await db.selectFrom('package').select(DOCUMENT_COLUMNS).where('id', 'in', ids).execute()
+  for (const row of rows) result.set(row.id, toStored(row))
   return result
 }
 
-/** Finds a dataset id by id or by name. */
-export async function findPackageId(db: Db, idOrName: string): Promise<string | undefined> {
-  const row = await db
+/** One dataset's document by id or by name, in one query. */
+export async function loadDocument(db: Db, idOrName: string): Promise<StoredDocument | undefined> {
+  const rows = await db
     .selectFrom('package')
-    .select('id')
+    .select(DOCUMENT_COLUMNS)
     .where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)]))
-    .limit(1)
-    .executeTakeFirst()
-  return row?.id
+    .limit(2)
+    .execute()
+  // An id wins over a name that happens to equal another dataset's id.
+  const row = rows.find((r) => r.id === idOrName) ?? rows[0]
+  return row ? toStored(row) : undefined
 }
 
 export async function findResourcePackageId(db: Db, resourceId: string): Promise<string | undefined> {

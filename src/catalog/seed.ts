@@ -74,51 +74,77 @@ export async function seedDatasets(store: Store, vocab: Vocabularies, opts: Seed
     themeIds,
   })
 
+  // Pipelined: while one batch's transaction runs on the database, the next batch is generated and built
+  // (yielding to the event loop every few datasets so that the running transaction keeps going).
   let done = 0
-  let batch: PackageInput[] = []
-  const flush = async () => {
-    const inserted = await insertBatch(store, vocab, reference, batch)
-    result.inserted += inserted
-    result.skipped += batch.length - inserted
-    done += batch.length
-    batch = []
-    opts.onProgress?.(done)
+  let pending: Promise<void> | undefined
+  const flush = async (batch: PackageInput[]) => {
+    const fresh = await newDatasets(store, batch)
+    const records: PackageRecord[] = []
+    for (const input of fresh) {
+      records.push(recordOf(input, vocab, reference))
+      if (records.length % YIELD_EVERY === 0) await yieldToEventLoop()
+    }
+    if (pending) await pending
+    const insert = store.db
+      .transaction()
+      .execute((trx) => insertPackageRecords(trx, records))
+      .then(() => {
+        result.inserted += records.length
+        result.skipped += batch.length - records.length
+        done += batch.length
+        opts.onProgress?.(done)
+      })
+    insert.catch(() => {}) // awaited below; keeps an early failure from being reported as unhandled
+    pending = insert
   }
+  let batch: PackageInput[] = []
+  let generated = 0
   for (const dataset of datasets) {
     batch.push(dataset)
-    if (batch.length >= batchSize) await flush()
+    if (++generated % YIELD_EVERY === 0) await yieldToEventLoop()
+    if (batch.length >= batchSize) {
+      await flush(batch)
+      batch = []
+    }
   }
-  if (batch.length) await flush()
+  if (batch.length) await flush(batch)
+  if (pending) await pending
   result.seconds = (performance.now() - started) / 1000
   return result
 }
 
-/** Inserts the datasets of one batch that are not stored yet, in one transaction; returns how many. */
-async function insertBatch(store: Store, vocab: Vocabularies, reference: SeedReference, batch: PackageInput[]): Promise<number> {
-  return store.db.transaction().execute(async (trx) => {
-    const ids = batch.map((d) => d.id!)
-    const names = batch.map((d) => d.name)
-    const existing = await trx
-      .selectFrom('package')
-      .select(['id', 'name'])
-      .where((eb) => eb.or([eb('id', 'in', ids), eb('name', 'in', names)]))
-      .execute()
-    const takenIds = new Set(existing.map((r) => r.id))
-    const takenNames = new Set(existing.map((r) => r.name))
-    const records: PackageRecord[] = []
-    for (const input of batch) {
-      if (takenIds.has(input.id!) || takenNames.has(input.name)) continue
-      records.push(
-        buildPackageRecord(input, {
-          vocab,
-          now: ckanNow(),
-          previousRevision: 0,
-          organizationTitle: input.owner_org ? reference.organizationTitles.get(input.owner_org) : undefined,
-          themeTitles: (input.themeIds ?? []).map((id) => reference.themeTitles.get(id) ?? ''),
-        }),
-      )
-    }
-    await insertPackageRecords(trx, records)
-    return records.length
+const YIELD_EVERY = 50
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
+}
+
+/** The datasets of a batch whose id and name are not stored yet (seeding a seed again skips them). */
+async function newDatasets(store: Store, batch: PackageInput[]): Promise<PackageInput[]> {
+  const existing = await store.db
+    .selectFrom('package')
+    .select(['id', 'name'])
+    .where((eb) =>
+      eb.or([
+        eb('id', 'in', batch.map((d) => d.id!)),
+        eb('name', 'in', batch.map((d) => d.name)),
+      ]),
+    )
+    .execute()
+  if (existing.length === 0) return batch
+  const takenIds = new Set(existing.map((r) => r.id))
+  const takenNames = new Set(existing.map((r) => r.name))
+  return batch.filter((d) => !takenIds.has(d.id!) && !takenNames.has(d.name))
+}
+
+/** As CatalogService.recordFor: with the organization and theme titles the full-text index needs. */
+function recordOf(input: PackageInput, vocab: Vocabularies, reference: SeedReference): PackageRecord {
+  return buildPackageRecord(input, {
+    vocab,
+    now: ckanNow(),
+    previousRevision: 0,
+    organizationTitle: input.owner_org ? reference.organizationTitles.get(input.owner_org) : undefined,
+    themeTitles: (input.themeIds ?? []).map((id) => reference.themeTitles.get(id) ?? ''),
   })
 }

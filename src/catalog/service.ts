@@ -5,9 +5,10 @@ import type { Store } from '../db/connect.js'
 import type { Database, OrganizationTable } from '../db/types.js'
 import { canReadPackage, type Viewer } from '../auth/viewer.js'
 import { notAuthorized, notFound } from '../errors.js'
-import { groupDict, organizationDict, packageGroup, packageOrganization, type GroupDictOptions } from './dictize.js'
+import { groupDict, organizationDict, type GroupDictOptions } from './dictize.js'
 import { ReferenceCache, syncReferenceData } from './reference.js'
-import { findPackageId, findResourcePackageId, insertPackageRecords, loadDocuments, replacePackageRecord, type StoredDocument } from './repository.js'
+import { findResourcePackageId, insertPackageRecords, loadDocument, loadDocuments, replacePackageRecord, type StoredDocument } from './repository.js'
+import { RawJson } from '../json.js'
 import { buildPackageRecord, type PackageInput, type PackageRecord } from './package.js'
 import { ckanNow } from './time.js'
 import { randomUUID } from 'node:crypto'
@@ -53,36 +54,47 @@ export class CatalogService {
     await this.reference.reload()
   }
 
-  /** Full CKAN package dicts for stored documents, joined with organization and groups from the cache. */
-  packageDict(doc: StoredDocument): Record<string, unknown> {
-    const dict = JSON.parse(doc.document) as Record<string, unknown>
-    const org = doc.owner_org ? this.reference.organizations.get(doc.owner_org) : undefined
-    dict.organization = org ? packageOrganization(org) : null
-    dict.groups = doc.themeIds
-      .map((id) => this.reference.themes.get(id))
-      .filter((t) => t !== undefined)
+  /** The full CKAN package dict of a stored document as JSON text: organization and groups spliced in. */
+  packageJson(doc: StoredDocument): string {
+    const org = doc.owner_org ? this.reference.organizationJson.get(doc.owner_org) : undefined
+    const groups = doc.themeIds
+      .map((id) => ({ id, name: this.reference.themes.get(id)?.name ?? '' }))
+      .filter((g) => this.reference.groupJson.has(g.id))
       .sort((a, b) => (a.name < b.name ? -1 : 1))
-      .map(packageGroup)
-    return dict
+      .map((g) => this.reference.groupJson.get(g.id)!)
+    return `{"organization":${org ?? 'null'},"groups":[${groups.join(',')}],${doc.document.slice(1)}`
   }
 
-  /** Package dicts for ids in the given order (ids not found are left out). */
-  async packageDicts(ids: string[]): Promise<Array<Record<string, unknown>>> {
+  packageDict(doc: StoredDocument): Record<string, unknown> {
+    return JSON.parse(this.packageJson(doc)) as Record<string, unknown>
+  }
+
+  /** Package dicts (as raw JSON) for ids in the given order (ids not found are left out). */
+  async packageJsons(ids: string[]): Promise<RawJson[]> {
     const docs = await loadDocuments(this.db, ids)
     return ids.flatMap((id) => {
       const doc = docs.get(id)
-      return doc ? [this.packageDict(doc)] : []
+      return doc ? [new RawJson(this.packageJson(doc))] : []
     })
   }
 
-  async showPackage(idOrName: string, viewer: Viewer): Promise<{ dict: Record<string, unknown>; revision: number }> {
-    const id = await findPackageId(this.db, idOrName)
-    const doc = id ? (await loadDocuments(this.db, [id])).get(id) : undefined
+  async packageDicts(ids: string[]): Promise<Array<Record<string, unknown>>> {
+    return (await this.packageJsons(ids)).map((raw) => JSON.parse(raw.json) as Record<string, unknown>)
+  }
+
+  /** package_show's answer, readable by the viewer, as raw JSON. */
+  async showPackageJson(idOrName: string, viewer: Viewer): Promise<{ json: RawJson; id: string; revision: number }> {
+    const doc = await loadDocument(this.db, idOrName)
     if (!doc) throw notFound()
     if (!canReadPackage(viewer, doc)) {
       throw notAuthorized(`User ${viewer.userName ?? ''} not authorized to read package ${doc.id}`)
     }
-    return { dict: this.packageDict(doc), revision: doc.revision }
+    return { json: new RawJson(this.packageJson(doc)), id: doc.id, revision: doc.revision }
+  }
+
+  async showPackage(idOrName: string, viewer: Viewer): Promise<{ dict: Record<string, unknown>; revision: number }> {
+    const { json, revision } = await this.showPackageJson(idOrName, viewer)
+    return { dict: JSON.parse(json.json) as Record<string, unknown>, revision }
   }
 
   async showResource(resourceId: string, viewer: Viewer): Promise<Record<string, unknown>> {
@@ -297,13 +309,13 @@ export class CatalogService {
     return this.db.transaction().execute(async (trx) => {
       const current = await trx
         .selectFrom('package')
-        .select(['revision', 'metadata_created', 'document', 'owner_org', 'name'])
+        .select(['revision', 'metadata_created', 'document', 'owner_org', 'name', 'creator_user_id'])
         .where('id', '=', id)
         .$if(this.store.dialect === 'mysql', (q) => q.forUpdate())
         .executeTakeFirst()
       if (!current) throw notFound()
       if (expectedRevision !== undefined && current.revision !== expectedRevision) return false
-      const record = this.recordFor({ ...input, id }, current)
+      const record = this.recordFor({ ...input, id, creator_user_id: current.creator_user_id }, current)
       if (record.row.name !== current.name) await this.assertNameFree(trx, record.row.name, id)
       const previous = JSON.parse(current.document) as Record<string, unknown>
       await replacePackageRecord(trx, record, this.writeHooks)

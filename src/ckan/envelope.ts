@@ -1,5 +1,6 @@
 import type { FastifyReply } from 'fastify'
 import { CatalogError, type ErrorCode } from '../errors.js'
+import { serializeJson } from '../json.js'
 
 /** CKAN's HTTP status and `__type` for each error code (ckan/views/api.py). */
 const ERROR_KINDS: Record<ErrorCode, { status: number; type: string }> = {
@@ -17,7 +18,7 @@ export function helpUrl(baseUrl: string, action: string): string {
 }
 
 export function sendSuccess(reply: FastifyReply, help: string, result: unknown): FastifyReply {
-  return reply.code(200).type('application/json; charset=utf-8').send({ help, success: true, result })
+  return reply.code(200).type('application/json; charset=utf-8').send(serializeJson({ help, success: true, result }))
 }
 
 export function errorBody(error: CatalogError): { status: number; error: Record<string, unknown> } {

@@ -80,6 +80,8 @@ export interface PackageTable {
   uri: string | null
   /** The rendered CKAN package dict (without organization and groups), JSON text. */
   document: string
+  /** JSON list of the dataset's theme (group) ids, so that package_show is one query. */
+  theme_ids: string
 }
 
 export interface PackageExtraTable {

@@ -106,10 +106,12 @@ export class SearchService {
       const page = await sql<{ id: string }>`select p.id from package p ${scoreJoin} where ${where} order by ${order} limit ${params.rows} offset ${params.start}`.execute(db)
       ids = page.rows.map((r) => r.id)
     }
-    let results: unknown[] = await this.catalog.packageDicts(ids)
+    let results: unknown[]
     if (params.fields?.length) {
       const fields = params.fields
-      results = results.map((r) => Object.fromEntries(fields.map((f) => [f, (r as Record<string, unknown>)[f]])))
+      results = (await this.catalog.packageDicts(ids)).map((r) => Object.fromEntries(fields.map((f) => [f, r[f]])))
+    } else {
+      results = await this.catalog.packageJsons(ids)
     }
 
     const facets: SearchResult['facets'] = {}

@@ -35,9 +35,9 @@ export const packageShow = defineAction({
   handler: async ({ service, viewer, reply }, input) => {
     const id = input.id || input.name_or_id
     if (!id) throw validationError({ name_or_id: ['Missing value'] })
-    const { dict, revision } = await service.showPackage(id, viewer)
-    reply.header('ETag', `"${dict.id}.${revision}"`)
-    return dict
+    const shown = await service.showPackageJson(id, viewer)
+    reply.header('ETag', `"${shown.id}.${shown.revision}"`)
+    return shown.json
   },
 })
 
