@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
+import rateLimit from '@fastify/rate-limit'
 import type { AppConfig } from './config.js'
 import { openStore, type Store } from './db/connect.js'
 import { migrateToLatest } from './db/migrate.js'
@@ -61,6 +62,8 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     },
   })
   await fastify.register(swaggerUi, { routePrefix: '/docs' })
+  // Limits apply per route (the write actions); see registerActionRoutes.
+  await fastify.register(rateLimit, { global: false })
 
   const search = new SearchService(service)
   const users = new UserService(store.db)
@@ -128,6 +131,9 @@ function registerErrorHandler(fastify: FastifyInstance, config: AppConfig): void
       return sendBadRequest(reply, `JSON Error: unsupported content type ${request.headers['content-type'] ?? ''}`, 415)
     }
     if (error instanceof CatalogError) return sendError(reply, help, error)
+    if (error.statusCode === 429) {
+      return reply.code(429).type('application/json; charset=utf-8').send({ help, success: false, error: { __type: 'Rate Limit Error', message: error.message } })
+    }
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
       return reply.code(error.statusCode).send({ help, success: false, error: { __type: 'Bad Request', message: error.message } })
     }

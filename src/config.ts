@@ -19,6 +19,8 @@ export interface AppConfig {
   /** dcatde:contributorID under which this catalog delivers to GovData. */
   contributorId: string
   localeDefault: string
+  /** Write actions and token creation allowed per minute, per API token and per client address. */
+  writeRateLimitPerMinute: number
 }
 
 /** A configuration problem, reported as one line at start-up. */
@@ -96,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     bodyLimitBytes: intFromEnv(env, 'BODY_LIMIT', 5 * 1024 * 1024, 1024, 512 * 1024 * 1024),
     contributorId: env.CONTRIBUTOR_ID || DEFAULT_CONTRIBUTOR_ID,
     localeDefault: env.LOCALE_DEFAULT || 'de',
+    writeRateLimitPerMinute: intFromEnv(env, 'WRITE_RATE_LIMIT', 300, 1, 10_000_000),
     ...overrides,
   }
 }

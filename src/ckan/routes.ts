@@ -75,6 +75,19 @@ export function registerActionRoutes(app: FastifyInstance, actions: ActionDefini
       }
       normaliseBooleans(action.input, data)
     }
+    // Writes (and token creation) are limited per API token and per client address.
+    const rateLimit = action.sideEffectFree
+      ? undefined
+      : {
+          max: deps.config.writeRateLimitPerMinute,
+          timeWindow: 60_000,
+          keyGenerator: (request: FastifyRequest) => {
+            const token = tokenFromHeaders(request.headers)
+            return token ? `token:${token.split('.')[0]}` : `ip:${request.ip}`
+          },
+          errorResponseBuilder: (_request: FastifyRequest, context: { after: string; statusCode: number }) =>
+            Object.assign(new Error(`Too many requests: retry in ${context.after}`), { statusCode: context.statusCode }),
+        }
     for (const prefix of ACTION_PREFIXES) {
       const url = `${prefix}/${action.name}`
       const documented = {
@@ -91,7 +104,7 @@ export function registerActionRoutes(app: FastifyInstance, actions: ActionDefini
           sendBadRequest(reply, 'JSON Error: Invalid request. Please use POST method for your request'),
         )
       }
-      app.post(url, { attachValidation: true, preValidation, schema: { ...documented, operationId: prefix === ACTION_PREFIXES[0] ? action.name : undefined, body: action.input } }, handler)
+      app.post(url, { attachValidation: true, preValidation, config: rateLimit ? { rateLimit } : {}, schema: { ...documented, operationId: prefix === ACTION_PREFIXES[0] ? action.name : undefined, body: action.input } }, handler)
     }
   }
   for (const prefix of ACTION_PREFIXES) {
