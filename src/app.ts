@@ -2,6 +2,10 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import rateLimit from '@fastify/rate-limit'
+import { Ajv } from 'ajv'
+import addFormatsModule from 'ajv-formats'
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
 import type { AppConfig } from './config.js'
 import { openStore, type Store } from './db/connect.js'
 import { migrateToLatest } from './db/migrate.js'
@@ -40,9 +44,13 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   const fastify = Fastify({
     logger: options.logger ?? { level: config.logLevel },
     bodyLimit: config.bodyLimitBytes,
-    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: false } },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
   })
+  // Query strings carry only text: their values are coerced to the schema's types. JSON bodies are not:
+  // a number where a string belongs is a client error, not something to guess at.
+  const coercing = createAjv('array')
+  const strict = createAjv(false)
+  fastify.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema))
   // Responses are CKAN dicts with open-ended keys: serialize them as they are, schemas document them.
   fastify.setSerializerCompiler(() => (data) => JSON.stringify(data))
 
@@ -72,6 +80,12 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     if (!options.store) await store.close()
   })
   return { fastify, service, search, users, store }
+}
+
+function createAjv(coerceTypes: 'array' | false): Ajv {
+  const ajv = new Ajv({ allErrors: true, removeAdditional: false, coerceTypes, useDefaults: false, strict: false })
+  addFormats(ajv)
+  return ajv
 }
 
 function registerBodyParsers(fastify: FastifyInstance): void {

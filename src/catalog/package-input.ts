@@ -36,6 +36,17 @@ function optionalString(errors: FieldErrors, dict: Record<string, unknown>, fiel
   return value
 }
 
+/** Resource URLs may be http(s) or ftp; a bare host ("www.x.de/a.csv") is read as http:// like CKAN. */
+function isResourceUrl(value: string): boolean {
+  const withScheme = /^[a-z][a-z0-9+.-]*:/i.test(value) ? value : `http://${value}`
+  try {
+    const url = new URL(withScheme)
+    return ['http:', 'https:', 'ftp:'].includes(url.protocol) && url.hostname.length > 0 && !/[\s<>"]/.test(value)
+  } catch {
+    return false
+  }
+}
+
 export interface DictContext {
   reference: ReferenceCache
   vocab: Vocabularies
@@ -102,8 +113,9 @@ export function packageFromDict(dict: Record<string, unknown>, ctx: DictContext)
     else {
       if (dict.tags.length > LIMITS.tags) add(errors, 'tags', `At most ${LIMITS.tags} tags`)
       for (const tag of dict.tags.slice(0, LIMITS.tags + 1)) {
-        const tagName = typeof tag === 'string' ? tag : tag && typeof tag === 'object' ? (tag as Record<string, unknown>).name : undefined
-        if (typeof tagName !== 'string' || !tagName.trim()) add(errors, 'tags', 'Tag must have a name')
+        const tagName = tag && typeof tag === 'object' && !Array.isArray(tag) ? (tag as Record<string, unknown>).name : undefined
+        if (!tag || typeof tag !== 'object' || Array.isArray(tag)) add(errors, 'tags', 'Each tag must be a dict like {"name": "verkehr"}')
+        else if (typeof tagName !== 'string' || !tagName.trim()) add(errors, 'tags', 'Tag must have a name')
         else if (tagName.length > LIMITS.tagLength) add(errors, 'tags', `Tag "${tagName.slice(0, 30)}…" length is more than maximum ${LIMITS.tagLength}`)
         else if (!TAG_RE.test(tagName)) add(errors, 'tags', `Tag "${tagName.slice(0, 50)}" must be alphanumeric characters or symbols: -_.`)
         else tags.push({ name: tagName.trim() })
@@ -201,7 +213,7 @@ export function resourceFromDict(raw: unknown): { resource: ResourceInput; error
   if (url === undefined || url === null || url === '') add(errors, 'url', 'Missing value')
   else if (typeof url !== 'string') add(errors, 'url', 'Must be a string')
   else if (url.length > LIMITS.url) add(errors, 'url', `Must be at most ${LIMITS.url} characters long`)
-  else if (!isHttpUrl(url) && !isHttpUrl(`http://${url}`)) add(errors, 'url', 'Please provide a valid URL')
+  else if (!isResourceUrl(url)) add(errors, 'url', 'Please provide a valid URL')
   else resource.url = url
   for (const field of RESOURCE_STRING_FIELDS) {
     const value = optionalString(errors, dict, field, field === 'description' ? LIMITS.text : LIMITS.short)

@@ -12,6 +12,8 @@ export interface SeedOptions {
   /** Datasets per transaction (default 1000). */
   batchSize?: number
   startIndex?: number
+  /** Batches written at the same time (default: 2 on MySQL, 1 on SQLite). */
+  concurrency?: number
   /** Called after each batch with the number of datasets processed so far (inserted + skipped). */
   onProgress?: (done: number) => void
 }
@@ -74,10 +76,12 @@ export async function seedDatasets(store: Store, vocab: Vocabularies, opts: Seed
     themeIds,
   })
 
-  // Pipelined: while one batch's transaction runs on the database, the next batch is generated and built
-  // (yielding to the event loop every few datasets so that the running transaction keeps going).
+  // Pipelined: while batches are being written (on MySQL two transactions at a time, on separate
+  // connections), the next batch is generated and built, yielding to the event loop every few datasets so
+  // that the running transactions keep going.
+  const concurrency = Math.max(1, Math.floor(opts.concurrency ?? (store.dialect === 'mysql' ? 2 : 1)))
   let done = 0
-  let pending: Promise<void> | undefined
+  const running = new Set<Promise<void>>()
   const flush = async (batch: PackageInput[]) => {
     const fresh = await newDatasets(store, batch)
     const records: PackageRecord[] = []
@@ -85,18 +89,16 @@ export async function seedDatasets(store: Store, vocab: Vocabularies, opts: Seed
       records.push(recordOf(input, vocab, reference))
       if (records.length % YIELD_EVERY === 0) await yieldToEventLoop()
     }
-    if (pending) await pending
-    const insert = store.db
-      .transaction()
-      .execute((trx) => insertPackageRecords(trx, records))
-      .then(() => {
-        result.inserted += records.length
-        result.skipped += batch.length - records.length
-        done += batch.length
-        opts.onProgress?.(done)
-      })
-    insert.catch(() => {}) // awaited below; keeps an early failure from being reported as unhandled
-    pending = insert
+    while (running.size >= concurrency) await Promise.race(running)
+    const insert = insertWithRetry(store, records).then(() => {
+      result.inserted += records.length
+      result.skipped += batch.length - records.length
+      done += batch.length
+      opts.onProgress?.(done)
+    })
+    const tracked = insert.finally(() => running.delete(tracked))
+    tracked.catch(() => {}) // awaited below; keeps an early failure from being reported as unhandled
+    running.add(tracked)
   }
   let batch: PackageInput[] = []
   let generated = 0
@@ -109,12 +111,25 @@ export async function seedDatasets(store: Store, vocab: Vocabularies, opts: Seed
     }
   }
   if (batch.length) await flush(batch)
-  if (pending) await pending
+  await Promise.all(running)
   result.seconds = (performance.now() - started) / 1000
   return result
 }
 
 const YIELD_EVERY = 50
+
+/** One batch in one transaction; a batch that lost a deadlock (MySQL, concurrent batches) is retried. */
+async function insertWithRetry(store: Store, records: PackageRecord[]): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await store.db.transaction().execute((trx) => insertPackageRecords(trx, records))
+      return
+    } catch (err) {
+      const code = (err as { code?: string }).code
+      if (attempt >= 5 || (code !== 'ER_LOCK_DEADLOCK' && code !== 'ER_LOCK_WAIT_TIMEOUT')) throw err
+    }
+  }
+}
 
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve))

@@ -1,0 +1,422 @@
+/**
+ * dcat-ap-validator: checks DCAT-AP.de RDF (RDF/JS quads) with SHACL.
+ *
+ * - Shapes: our own (catalog/shapes/, profiles `dcat_ap_de_2` and `dcat_ap_de_3`) or the official
+ *   GovData/SEMIC sets from ../shared (see official.ts), or any list of Turtle files.
+ * - Engine: shacl-engine (fast, checks lexical forms such as "gestern"^^xsd:date). It resolves
+ *   sh:class subclasses from the SHAPES graph, so the class axioms of
+ *   catalog/vocabularies-rdf/class-axioms.ttl go into every shapes graph.
+ * - Background data: before each run the SKOS triples (skos:inScheme, rdf:type, labels) of every
+ *   vocabulary IRI the data uses are added (vocabulary-graph.ts). Findings about those background
+ *   nodes themselves are dropped; findings about a vocabulary IRI the data uses (e.g. the official
+ *   shapes' nested "skos:inScheme must be <file-type>" check) are reported on the data node that
+ *   uses it (focus = the distribution, path = dct:format, value = the IRI).
+ *
+ * Shapes are parsed and compiled once per profile / shape set and shared by all validators.
+ */
+import { DataFactory, Store } from 'n3'
+import type { Quad, Term } from '@rdfjs/types'
+import EngineValidator, { type EnginePathStep, type EngineResult } from 'shacl-engine/Validator.js'
+import { generateMessage, guessLanguage, type LocalizedText } from './messages.js'
+import { compact, NS } from './namespaces.js'
+import {
+  isOfficialShapeSet,
+  officialSetForProfile,
+  officialShapeFiles,
+  officialShapesMissingReason,
+  type OfficialShapeSet,
+} from './official.js'
+import { CATALOG_DIR, parseTurtleFile, vocabularyGraph, type VocabularyGraph } from './vocabulary-graph.js'
+
+export type Profile = 'dcat_ap_de_2' | 'dcat_ap_de_3'
+export type Severity = 'violation' | 'warning' | 'info'
+
+export interface ValidatorOptions {
+  /** DCAT-AP.de version to check against; default `dcat_ap_de_2` (what GovData validates with). */
+  profile?: Profile
+  /**
+   * `own` (default): our shapes in catalog/shapes/. `official`: the official set for the profile
+   * (official-de-2 or official-de-3). An official set name, or explicit Turtle files.
+   */
+  shapes?: 'own' | 'official' | OfficialShapeSet | { files: string[] }
+}
+
+export interface Finding {
+  /** IRI of the node the finding is about, or `_:id` for a blank node */
+  focusNode: string
+  /** full IRI of the property (`http://purl.org/dc/terms/title`), a SPARQL-style path, or null */
+  path: string | null
+  severity: Severity
+  message: LocalizedText
+  /** the offending value (IRI or literal lexical form), when the constraint names one */
+  value?: string
+  /** IRI of the shape that produced the finding (nearest named shape for blank-node shapes) */
+  sourceShape?: string
+  /** constraint component, compact (`sh:MinCountConstraintComponent`) */
+  constraint?: string
+}
+
+export interface ValidationReport {
+  /** true when there is no violation (warnings and infos do not break conformance) */
+  conforms: boolean
+  counts: { violation: number; warning: number; info: number }
+  findings: Finding[]
+}
+
+export interface Validator {
+  readonly profile: Profile
+  /** `own:dcat_ap_de_2`, `official-de-2`, `files:...` */
+  readonly shapeSet: string
+  /** the shape files in use */
+  readonly files: readonly string[]
+  validate(quads: Iterable<Quad>): Promise<ValidationReport>
+}
+
+export class ShapesNotAvailableError extends Error {}
+
+/** Our own shape files per profile (relative to catalog/shapes/). */
+export const OWN_PROFILE_FILES: Record<Profile, string[]> = {
+  dcat_ap_de_2: ['common.ttl', 'dcat-ap-de-2.ttl'],
+  dcat_ap_de_3: ['common.ttl', 'dcat-ap-de-3.ttl'],
+}
+export const SHAPES_DIR = `${CATALOG_DIR}/shapes`
+
+const { namedNode } = DataFactory
+const factory = { ...DataFactory, dataset: (quads?: Quad[]) => new Store(quads) }
+
+const SEVERITY: Record<string, Severity> = {
+  [`${NS.sh}Violation`]: 'violation',
+  [`${NS.sh}Warning`]: 'warning',
+  [`${NS.sh}Info`]: 'info',
+}
+const SEVERITY_ORDER: Record<Severity, number> = { violation: 0, warning: 1, info: 2 }
+const TARGET_PREDICATES = ['targetClass', 'targetNode', 'targetObjectsOf', 'targetSubjectsOf', 'target'].map(
+  (p) => NS.sh + p,
+)
+const SHAPE_LINKS = ['property', 'node', 'qualifiedValueShape', 'not'].map((p) => NS.sh + p)
+
+function key(term: Term): string {
+  return term.termType === 'BlankNode' ? `_:${term.value}` : term.value
+}
+
+/** Parsed and compiled shapes of one profile / shape set. */
+class CompiledShapes {
+  readonly engine: EngineValidator
+  readonly store: Store
+  /** shapes that are targeted, and the property shapes they link directly */
+  private readonly targeted = new Set<string>()
+  private readonly named = new Map<string, string | undefined>()
+  private readonly params = new Map<string, Map<string, Term[]>>()
+
+  constructor(
+    readonly id: string,
+    readonly files: string[],
+    vocab: VocabularyGraph,
+  ) {
+    const quads: Quad[] = []
+    for (const file of files) {
+      for (const q of parseTurtleFile(file)) {
+        // never follow owl:imports: everything needed ships in catalog/
+        if (q.predicate.value !== `${NS.owl}imports`) quads.push(q)
+      }
+    }
+    quads.push(...vocab.classAxioms)
+    this.store = new Store(quads)
+    for (const p of TARGET_PREDICATES) {
+      for (const q of this.store.getQuads(null, namedNode(p), null, null)) {
+        this.targeted.add(key(q.subject))
+        for (const child of this.store.getObjects(q.subject, namedNode(`${NS.sh}property`), null)) {
+          this.targeted.add(key(child))
+        }
+      }
+    }
+    this.engine = new EngineValidator(this.store, { factory })
+  }
+
+  isTargeted(shape: Term): boolean {
+    return this.targeted.has(key(shape))
+  }
+
+  /** The shape's IRI, or for a blank-node shape the IRI of the nearest named shape that links it. */
+  shapeName(shape: Term): string | undefined {
+    const k = key(shape)
+    if (this.named.has(k)) return this.named.get(k)
+    let name: string | undefined
+    if (shape.termType === 'NamedNode') name = shape.value
+    else {
+      this.named.set(k, undefined) // guards against cycles
+      for (const link of SHAPE_LINKS) {
+        for (const parent of this.store.getSubjects(namedNode(link), shape, null)) {
+          name = this.shapeName(parent)
+          if (name) break
+        }
+        if (name) break
+      }
+      if (!name) {
+        // shapes inside an RDF list (sh:or ( [...] [...] )): walk up rdf:rest/rdf:first
+        const holder = this.listOwner(shape)
+        if (holder) name = this.shapeName(holder)
+      }
+    }
+    this.named.set(k, name)
+    return name
+  }
+
+  private listOwner(member: Term): Term | undefined {
+    let cell = this.store.getSubjects(namedNode(`${NS.rdf}first`), member, null)[0]
+    for (let i = 0; cell && i < 1000; i++) {
+      const prev = this.store.getSubjects(namedNode(`${NS.rdf}rest`), cell, null)[0]
+      if (!prev) break
+      cell = prev
+    }
+    if (!cell) return undefined
+    return this.store.getQuads(null, null, cell, null).find((q) => q.predicate.value.startsWith(NS.sh))?.subject
+  }
+
+  /** sh:* parameters of a shape, plus `sh:qualifiedValueScheme` (derived, ours) for messages. */
+  shapeParams(shape: Term): Map<string, Term[]> {
+    const k = key(shape)
+    let params = this.params.get(k)
+    if (params) return params
+    params = new Map()
+    for (const q of this.store.getQuads(shape, null, null, null)) {
+      if (!q.predicate.value.startsWith(NS.sh)) continue
+      const list = params.get(q.predicate.value) ?? []
+      list.push(q.object)
+      params.set(q.predicate.value, list)
+    }
+    const qvs = params.get(`${NS.sh}qualifiedValueShape`)?.[0]
+    if (qvs) {
+      const scheme = this.inSchemeOf(qvs)
+      if (scheme) params.set(`${NS.sh}qualifiedValueScheme`, [scheme])
+    }
+    this.params.set(k, params)
+    return params
+  }
+
+  /** For a shape that requires `skos:inScheme <X>` (directly, via sh:property or sh:node): X. */
+  private inSchemeOf(shape: Term, depth = 0): Term | undefined {
+    if (depth > 3) return undefined
+    const path = this.store.getObjects(shape, namedNode(`${NS.sh}path`), null)[0]
+    const hasValue = this.store.getObjects(shape, namedNode(`${NS.sh}hasValue`), null)[0]
+    if (path?.value === `${NS.skos}inScheme` && hasValue) return hasValue
+    for (const link of [`${NS.sh}property`, `${NS.sh}node`]) {
+      for (const child of this.store.getObjects(shape, namedNode(link), null)) {
+        const found = this.inSchemeOf(child, depth + 1)
+        if (found) return found
+      }
+    }
+    return undefined
+  }
+}
+
+const compiled = new Map<string, Promise<CompiledShapes>>()
+
+function compile(id: string, files: string[]): Promise<CompiledShapes> {
+  let entry = compiled.get(id)
+  if (!entry) {
+    entry = Promise.resolve().then(() => new CompiledShapes(id, files, vocabularyGraph()))
+    entry.catch(() => compiled.delete(id))
+    compiled.set(id, entry)
+  }
+  return entry
+}
+
+/** Which shape files a set of options means, and the cache key for them. */
+export function resolveShapeFiles(opts: ValidatorOptions = {}): { id: string; files: string[] } {
+  const profile = opts.profile ?? 'dcat_ap_de_2'
+  const shapes = opts.shapes ?? 'own'
+  if (shapes === 'own') {
+    return { id: `own:${profile}`, files: OWN_PROFILE_FILES[profile].map((f) => `${SHAPES_DIR}/${f}`) }
+  }
+  if (typeof shapes === 'object') {
+    return { id: `files:${shapes.files.join('|')}`, files: [...shapes.files] }
+  }
+  const set = shapes === 'official' ? officialSetForProfile(profile) : shapes
+  if (!isOfficialShapeSet(set)) throw new ShapesNotAvailableError(`unknown shape set "${String(set)}"`)
+  const files = officialShapeFiles(set)
+  if (!files) throw new ShapesNotAvailableError(officialShapesMissingReason(set) ?? `shape set ${set} not available`)
+  return { id: set, files }
+}
+
+/** Creates a validator; shapes are parsed once per profile / shape set and then cached. */
+export async function createValidator(opts: ValidatorOptions = {}): Promise<Validator> {
+  const profile = opts.profile ?? 'dcat_ap_de_2'
+  const { id, files } = resolveShapeFiles(opts)
+  const shapes = await compile(id, files)
+  const vocab = vocabularyGraph()
+  return {
+    profile,
+    shapeSet: id,
+    files,
+    validate: (quads) => runValidation(shapes, vocab, quads),
+  }
+}
+
+function pathToString(path: EnginePathStep[] | null): string | null {
+  if (!path || path.length === 0) return null
+  const step = (s: EnginePathStep): string => {
+    const preds = s.predicates.map((p) => (path.length === 1 && s.predicates.length === 1 ? p.value : `<${p.value}>`))
+    let text = preds.length > 1 ? `(${preds.join('|')})` : preds[0]
+    if (s.start === 'object') text = `^${text}`
+    if (s.quantifier === 'oneOrMore') text += '+'
+    if (s.quantifier === 'zeroOrMore') text += '*'
+    if (s.quantifier === 'zeroOrOne') text += '?'
+    return text
+  }
+  if (path.length === 1) return step(path[0])
+  return path.map(step).join('/')
+}
+
+function pathLabel(path: EnginePathStep[] | null): string | null {
+  if (!path || path.length === 0) return null
+  return path
+    .map((s) => {
+      const text = s.predicates.map((p) => compact(p.value)).join(' | ')
+      return s.start === 'object' ? `^${text}` : text
+    })
+    .join(' / ')
+}
+
+function countValues(store: Store, focus: Term, path: EnginePathStep[] | null): number | undefined {
+  if (!path || path.length !== 1) return undefined
+  const s = path[0]
+  if (s.quantifier !== 'one') return undefined
+  const values = new Set<string>()
+  for (const p of s.predicates) {
+    const quads =
+      s.start === 'subject'
+        ? store.getQuads(focus as never, p as never, null, null)
+        : store.getQuads(null, p as never, focus as never, null)
+    for (const q of quads) values.add(key(s.start === 'subject' ? q.object : q.subject) + '|' + q.object.termType)
+  }
+  return values.size
+}
+
+interface RawFinding {
+  focus: Term
+  path: string | null
+  pathLabel: string | null
+  innerPath: string | null
+  severity: Severity
+  result: EngineResult
+  value?: Term
+}
+
+async function runValidation(shapes: CompiledShapes, vocab: VocabularyGraph, input: Iterable<Quad>): Promise<ValidationReport> {
+  const data = [...input]
+  const dataSubjects = new Set<string>()
+  const usedBy = new Map<string, Array<{ subject: Term; predicate: Term }>>()
+  const terms: Term[] = []
+  for (const q of data) {
+    dataSubjects.add(key(q.subject))
+    terms.push(q.object)
+    if (q.object.termType === 'NamedNode' || q.object.termType === 'BlankNode') {
+      const k = key(q.object)
+      let list = usedBy.get(k)
+      if (!list) usedBy.set(k, (list = []))
+      list.push({ subject: q.subject, predicate: q.predicate })
+    }
+  }
+  const background = vocab.quadsFor(terms)
+  const backgroundSubjects = new Set(background.map((q) => key(q.subject)))
+  const store = new Store(data)
+  store.addQuads(background)
+
+  const report = await shapes.engine.validate({ dataset: store })
+
+  const raw: RawFinding[] = []
+  for (const result of report.results) {
+    const severity = SEVERITY[result.severity.value]
+    if (!severity) continue // debug / trace entries
+    const focus = result.focusNode.term
+    const value = result.value?.term
+    const base = {
+      path: pathToString(result.path),
+      pathLabel: pathLabel(result.path),
+      innerPath: null,
+      severity,
+      result,
+      value,
+    }
+    const fk = key(focus)
+    if (focus.termType === 'Literal' || dataSubjects.has(fk)) {
+      raw.push({ ...base, focus })
+      continue
+    }
+    // the focus node is not described by the data: a vocabulary entry (or unknown IRI) the data uses
+    if (backgroundSubjects.has(fk) && shapes.isTargeted(result.shape.ptr.term)) continue
+    const users = usedBy.get(fk)
+    if (!users) continue // only in the background graph
+    for (const use of users) {
+      raw.push({
+        focus: use.subject,
+        path: use.predicate.value,
+        pathLabel: compact(use.predicate.value),
+        innerPath: base.pathLabel,
+        severity,
+        result,
+        value: focus,
+      })
+    }
+  }
+
+  const findings: Finding[] = []
+  const seen = new Set<string>()
+  for (const f of raw) {
+    const shapeTerm = f.result.shape.ptr.term
+    const finding: Finding = {
+      focusNode: key(f.focus),
+      path: f.path,
+      severity: f.severity,
+      message: messageFor(shapes, store, f),
+      constraint: compact(f.result.constraintComponent.value),
+    }
+    if (f.value) finding.value = f.value.value
+    const source = shapes.shapeName(shapeTerm)
+    if (source) finding.sourceShape = source
+    const id = [finding.focusNode, finding.path, finding.severity, finding.value, finding.sourceShape, finding.constraint, finding.message.de].join('\u0000')
+    if (seen.has(id)) continue
+    seen.add(id)
+    findings.push(finding)
+  }
+  findings.sort(
+    (a, b) =>
+      SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] ||
+      a.focusNode.localeCompare(b.focusNode) ||
+      (a.path ?? '').localeCompare(b.path ?? '') ||
+      (a.constraint ?? '').localeCompare(b.constraint ?? ''),
+  )
+  const counts = { violation: 0, warning: 0, info: 0 }
+  for (const f of findings) counts[f.severity]++
+  return { conforms: counts.violation === 0, counts, findings }
+}
+
+function messageFor(shapes: CompiledShapes, store: Store, f: RawFinding): LocalizedText {
+  const text: Partial<LocalizedText> = {}
+  // the shape's own sh:message (with {$var} placeholders resolved by the engine); engine default
+  // messages (when the shape has none) are replaced by our generated ones
+  if (f.result.shape.message.length > 0) {
+    for (const m of f.result.message) {
+      const lang = m.language ? (m.language.toLowerCase().startsWith('de') ? 'de' : m.language.toLowerCase().startsWith('en') ? 'en' : null) : guessLanguage(m.value)
+      if (lang && !text[lang]) text[lang] = m.value.trim()
+    }
+  }
+  if (text.de && text.en) return text as LocalizedText
+  const shapeTerm = f.result.shape.ptr.term
+  const generated = generateMessage({
+    component: f.result.constraintComponent.value,
+    path: f.pathLabel,
+    innerPath: f.innerPath,
+    focus: f.result.focusNode.term,
+    value: f.value,
+    count: f.innerPath === null ? countValues(store, f.focus, f.result.path) : undefined,
+    params: shapes.shapeParams(shapeTerm),
+  })
+  return { de: text.de ?? generated.de, en: text.en ?? generated.en }
+}
+
+/** Drops the cached shapes (tests; after editing shape files in a running process). */
+export function clearShapeCache(): void {
+  compiled.clear()
+}
