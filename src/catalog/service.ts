@@ -9,6 +9,7 @@ import { groupDict, organizationDict, type GroupDictOptions } from './dictize.js
 import { ReferenceCache, syncReferenceData } from './reference.js'
 import { findResourcePackageId, insertPackageRecords, loadDocument, loadDocuments, replacePackageRecord, type StoredDocument } from './repository.js'
 import { RawJson } from '../json.js'
+import { escapeLike } from '../db/dialect.js'
 import { buildPackageRecord, type PackageInput, type PackageRecord } from './package.js'
 import { ckanNow } from './time.js'
 import { randomUUID } from 'node:crypto'
@@ -265,7 +266,7 @@ export class CatalogService {
           .where('p.private', '=', 0),
       ))
       .orderBy('t.name')
-    if (query) q = q.where('t.name', 'like', `%${query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)
+    if (query) q = q.where(sql<boolean>`t.name like ${`%${escapeLike(query)}%`} escape '!'`)
     const rows = await q.execute()
     if (!allFields) return rows.map((r) => r.name)
     return rows.map((r) => ({ display_name: r.name, id: r.id, name: r.name, vocabulary_id: null }))

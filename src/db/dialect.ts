@@ -10,3 +10,11 @@ export function longTextType(db: Kysely<any>): RawBuilder<unknown> {
   return isMysql(db) ? sql`mediumtext` : sql`text`
 }
 
+
+/**
+ * LIKE escaping that means the same on SQLite and MySQL: `!` as the escape character (a backslash is
+ * itself an escape in MySQL string literals). Use with `like ${pattern} escape '!'`.
+ */
+export function escapeLike(text: string): string {
+  return text.replace(/[!%_]/g, (c) => `!${c}`)
+}

@@ -308,7 +308,7 @@ export interface PublisherValues {
 export function publisherValues(pkg: PackageDict, org: OrganizationLike | null | undefined, baseUrl: string): PublisherValues | undefined {
   const uri = field(pkg, 'publisher_uri')
   const name = field(pkg, 'publisher_name')
-  if (uri || name) {
+  if (uri || name || field(pkg, 'publisher_email') || field(pkg, 'publisher_url')) {
     return dropUndefined({
       uri,
       name: name ?? stringValue(org?.title),
@@ -655,17 +655,18 @@ export function datasetToQuads(pkg: PackageDict, ctx: MappingContext): Quad[] {
     const name = topLevel ? field(pkg, prefix) : extra(pkg, `${prefix}_name`)
     const email = topLevel ? field(pkg, `${prefix}_email`) : extra(pkg, `${prefix}_email`)
     const url = extra(pkg, `${prefix}_url`)
-    if (!name && !email && !url) return
+    const type = extra(pkg, `${prefix}_type`)
+    const contactType = extra(pkg, `${prefix}_contacttype`)
+    if (!name && !email && !url && !type && !contactType) return
     const node = bn()
     b.add(ds, predicate, node)
-    const contactType = extra(pkg, `${prefix}_contacttype`)
     b.type(node, C.Agent)
     if (contactType === 'Person') b.type(node, C.Person)
     else if (contactType === 'Organization') b.type(node, C.Organization)
     b.text(node, P.name, name)
     if (email) iriOrText(node, P.mbox, `mailto:${withoutMailto(email)}`)
     iriObject(node, P.homepage, url, C.Document)
-    iriOrText(node, P.dctType, extra(pkg, `${prefix}_type`), C.Concept)
+    iriOrText(node, P.dctType, type, C.Concept)
   }
   agent(P.creator, 'author', true)
   agent(P.maintainer, 'maintainer', true)
@@ -760,7 +761,6 @@ function distributionQuads(
     b.add(dist, P.checksum, node)
     b.type(node, C.Checksum)
     b.add(node, P.checksumValue, literal(hash, xsd('hexBinary')))
-    iriObject.call(null, P.algorithm, undefined)
     const algorithm = get('hash_algorithm')
     if (algorithm) {
       const clean = cleanIri(algorithm)
@@ -818,19 +818,19 @@ export function catalogQuads(ctx: Pick<MappingContext, 'baseUrl' | 'vocab'>, inf
   b.type(cat, C.Catalog)
   b.text(cat, P.title, info.title)
   b.text(cat, P.description, info.description)
-  const publisher = info.publisher ?? DEFAULT_CATALOG_PUBLISHER
-  const pubIri = ('uri' in publisher && publisher.uri ? cleanIri(publisher.uri) : undefined) ?? `${trimBase(ctx.baseUrl)}/publisher`
+  const publisher: NonNullable<CatalogInfo['publisher']> = info.publisher ?? DEFAULT_CATALOG_PUBLISHER
+  const pubIri = (publisher.uri ? cleanIri(publisher.uri) : undefined) ?? `${trimBase(ctx.baseUrl)}/publisher`
   const pub = nn(pubIri)
   b.add(cat, P.publisher, pub)
   b.type(pub, C.Agent, C.Organization)
   b.text(pub, P.name, publisher.name)
-  const pubHome = 'homepage' in publisher ? stringValue(publisher.homepage) : undefined
+  const pubHome = stringValue(publisher.homepage)
   const pubHomeIri = pubHome ? cleanIri(pubHome) : undefined
   if (pubHomeIri) {
     b.add(pub, P.homepage, nn(pubHomeIri))
     b.type(nn(pubHomeIri), C.Document)
   }
-  const pubEmail = 'email' in publisher ? stringValue(publisher.email) : undefined
+  const pubEmail = stringValue(publisher.email)
   if (pubEmail) b.add(pub, P.mbox, iriOrLiteral(`mailto:${withoutMailto(pubEmail)}`))
   const homepage = cleanIri(info.homepage ?? ctx.baseUrl)
   if (homepage) {
@@ -945,6 +945,12 @@ function valueOf(o: Node | undefined): string | undefined {
   return stringValue(o.value)
 }
 
+/** A value that the export writes as an IRI only (landing page, homepage, page, URLs): cleaned as the export does. */
+function urlOf(o: Node | undefined): string | undefined {
+  const v = valueOf(o)
+  return v === undefined ? undefined : cleanIri(v)
+}
+
 export interface ParseContext {
   vocab: Vocabularies
 }
@@ -967,6 +973,7 @@ function parseDataset(g: Graph, ds: Node, ctx: ParseContext): ParsedDataset {
   }
   const first = (p: string): string | undefined => valueOf(g.sorted(ds, p).find((o) => o.termType !== 'BlankNode'))
   const values = (p: string): string[] => g.sorted(ds, p).map(valueOf).filter((v): v is string => !!v)
+  const urls = (p: string): string[] => g.sorted(ds, p).map(urlOf).filter((v): v is string => !!v)
   /** A statement: an IRI, a literal, or a node's rdfs:label. */
   const statementValue = (objects: Node[]): string | undefined => {
     for (const o of objects) {
@@ -992,11 +999,11 @@ function parseDataset(g: Graph, ds: Node, ctx: ParseContext): ParsedDataset {
   set('provenance', statementValue(g.sorted(ds, P.provenance)))
   set('access_rights', statementValue(g.sorted(ds, P.accessRights)))
   set('dcat_type', first(P.dctType))
-  setList('language', values(P.language).map((l) => vocab.languageToUri(l)))
+  setList('language', values(P.language).map((l) => vocab.languageToUri(l)).filter(isIri))
 
   const themeCodes: string[] = []
   const otherThemes: string[] = []
-  for (const theme of values(P.theme)) {
+  for (const theme of urls(P.theme)) {
     if (theme.startsWith(VOCAB.dataTheme)) {
       const code = theme.slice(VOCAB.dataTheme.length).toUpperCase()
       const known = vocab.themes.find(code)
@@ -1014,7 +1021,7 @@ function parseDataset(g: Graph, ds: Node, ctx: ParseContext): ParsedDataset {
     g.sorted(ds, P.admsIdentifier).map((o) => valueOf(o) ?? pickText(g.objects(o, P.notation)) ?? valueOf(g.sorted(o, P.notation)[0])),
   )
   setList('conforms_to', values(P.conformsTo))
-  setList('documentation', values(P.page))
+  setList('documentation', urls(P.page))
   setList('related_resource', values(P.relation))
   setList('source', values(P.source))
   setList('has_version', values(P.hasVersion))
@@ -1022,8 +1029,8 @@ function parseDataset(g: Graph, ds: Node, ctx: ParseContext): ParsedDataset {
   setList('is_referenced_by', values(P.isReferencedBy))
   setList('sample', values(P.sample))
   setList('references', values(P.references))
-  setList('applicable_legislation', values(P.applicableLegislation))
-  setList('hvd_category', values(P.hvdCategory))
+  setList('applicable_legislation', urls(P.applicableLegislation))
+  setList('hvd_category', urls(P.hvdCategory))
 
   // dct:temporal (DCAT 2 dcat:startDate, DCAT-AP 1 schema:startDate, or time:hasBeginning)
   const temporal = g.sorted(ds, P.temporal)[0]
@@ -1062,7 +1069,7 @@ function parseDataset(g: Graph, ds: Node, ctx: ParseContext): ParsedDataset {
       geocoding.add(loc.value)
       continue
     }
-    if (loc.termType === 'NamedNode') spatialUris.push(loc.value)
+    if (loc.termType === 'NamedNode') spatialUris.push(cleanIri(loc.value) ?? loc.value)
     for (const unit of g.objects(loc, P.adminUnitL2)) if (unit.termType === 'NamedNode' && isGeocoding(unit.value)) geocoding.add(unit.value)
     spatialTexts.push(...g.objects(loc, P.prefLabel), ...g.objects(loc, P.label), ...g.objects(loc, NS.locn + 'geographicName'))
     geometries.push(...g.objects(loc, P.geometry))
@@ -1074,9 +1081,9 @@ function parseDataset(g: Graph, ds: Node, ctx: ParseContext): ParsedDataset {
   set('spatial', pickGeometry(geometries))
   set('spatial_bbox', pickGeometry(bboxes))
   set('spatial_centroid', pickGeometry(centroids))
-  setList('politicalGeocodingURI', [...geocoding])
-  set('politicalGeocodingLevelURI', valueOf(g.dcatde(ds, 'politicalGeocodingLevelURI')[0]))
-  set('qualityProcessURI', valueOf(g.dcatde(ds, 'qualityProcessURI')[0]))
+  setList('politicalGeocodingURI', [...geocoding].map((v) => cleanIri(v)))
+  set('politicalGeocodingLevelURI', urlOf(g.dcatde(ds, 'politicalGeocodingLevelURI')[0]))
+  set('qualityProcessURI', urlOf(g.dcatde(ds, 'qualityProcessURI')[0]))
   setList('contributorID', g.dcatde(ds, 'contributorID').map(valueOf))
   setList('legalbasisText', g.dcatde(ds, 'legalBasis').map(valueOf))
   setList('geocodingText', g.dcatde(ds, 'geocodingDescription').map(valueOf))
@@ -1086,7 +1093,7 @@ function parseDataset(g: Graph, ds: Node, ctx: ParseContext): ParsedDataset {
   // dcat:contactPoint -> contact_*
   const contact = pickNode(g, g.sorted(ds, P.contactPoint), (n) => pickText(g.objects(n, P.fn)) ?? pickText(g.objects(n, NS.vcard + 'hasFN')))
   if (contact) {
-    if (contact.termType === 'NamedNode') set('contact_uri', contact.value)
+    if (contact.termType === 'NamedNode') set('contact_uri', cleanIri(contact.value))
     set('contact_name', pickText(g.objects(contact, P.fn)) ?? pickText(g.objects(contact, NS.vcard + 'hasFN')))
     const vcardValue = (p: string): string | undefined => {
       for (const o of g.sorted(contact, p)) {
@@ -1097,7 +1104,8 @@ function parseDataset(g: Graph, ds: Node, ctx: ParseContext): ParsedDataset {
     }
     const email = vcardValue(P.hasEmail)
     set('contact_email', email ? withoutMailto(email) : undefined)
-    set('contact_url', vcardValue(P.hasURL))
+    const url = vcardValue(P.hasURL)
+    set('contact_url', url ? cleanIri(url) : undefined)
     const tel = vcardValue(P.hasTelephone)
     set('contact_tel', tel ? withoutTel(tel) : undefined)
     const address = g.sorted(contact, NS.vcard + 'hasAddress')[0] ?? contact
@@ -1112,7 +1120,7 @@ function parseDataset(g: Graph, ds: Node, ctx: ParseContext): ParsedDataset {
   // dct:publisher -> publisher_*
   const publisher = pickNode(g, g.sorted(ds, P.publisher), (n) => pickText(g.objects(n, P.name)))
   if (publisher) {
-    if (publisher.termType === 'NamedNode') set('publisher_uri', publisher.value)
+    if (publisher.termType === 'NamedNode') set('publisher_uri', cleanIri(publisher.value))
     const pub = readAgent(g, publisher)
     set('publisher_name', pub.name)
     set('publisher_email', pub.email)
@@ -1168,7 +1176,7 @@ function parseDataset(g: Graph, ds: Node, ctx: ParseContext): ParsedDataset {
   }
   const optional: Partial<ParsedDataset> = {
     notes,
-    url: valueOf(g.sorted(ds, P.landingPage).find((o) => o.termType === 'NamedNode')) ?? first(P.landingPage),
+    url: urlOf(g.sorted(ds, P.landingPage).find((o) => o.termType !== 'BlankNode')),
     version: pickText(g.objects(ds, P.versionInfo)) ?? pickText(g.objects(ds, P.version)),
     author: author?.name,
     author_email: author?.email,
@@ -1196,7 +1204,7 @@ function readAgent(g: Graph, node: Node): AgentValues {
   return dropUndefined({
     name: pickText(g.objects(node, P.name)),
     email: email ? withoutMailto(email) : undefined,
-    url: valueOf(g.sorted(node, P.homepage)[0]),
+    url: urlOf(g.sorted(node, P.homepage)[0]),
     type: valueOf(g.sorted(node, P.dctType)[0]),
     contactType: types.has(C.Person) ? ('Person' as const) : types.has(C.Organization) ? ('Organization' as const) : undefined,
   })
@@ -1228,16 +1236,17 @@ function parseDistribution(g: Graph, d: Node, ctx: ParseContext): ParsedResource
   const { vocab } = ctx
   const r: Partial<ParsedResource> = {}
   const first = (p: string): string | undefined => valueOf(g.sorted(d, p).find((o) => o.termType !== 'BlankNode'))
-  const list = (p: string, map: (v: string) => string = (v) => v): string | undefined => {
-    const vs = [...new Set(g.sorted(d, p).map(valueOf).filter((v): v is string => !!v).map(map))].sort()
+  const list = (p: string, map: (v: string) => string = (v) => v, keep: (v: string) => boolean = () => true): string | undefined => {
+    const vs = [...new Set(g.sorted(d, p).map(valueOf).filter((v): v is string => !!v).map(map).filter(keep))].sort()
     return vs.length ? JSON.stringify(vs) : undefined
   }
-  if (d.termType === 'NamedNode') r.uri = d.value
+  const firstUrl = (p: string): string | undefined => g.sorted(d, p).map(urlOf).find((v) => v !== undefined)
+  if (d.termType === 'NamedNode') r.uri = cleanIri(d.value) ?? d.value
   r.name = pickText(g.objects(d, P.title))
   r.description = pickText(g.objects(d, P.description))
-  r.download_url = first(P.downloadURL)
+  r.download_url = firstUrl(P.downloadURL)
   // dcat:accessURL is mandatory; a distribution with only a download URL is reachable there.
-  r.access_url = first(P.accessURL) ?? r.download_url
+  r.access_url = firstUrl(P.accessURL) ?? r.download_url
 
   // dct:format: the EU file-type code; an IANA media type there moves to mimetype (ckanext-dcat).
   let mimetype: string | undefined
@@ -1286,9 +1295,9 @@ function parseDistribution(g: Graph, d: Node, ctx: ParseContext): ParsedResource
   r.modified = pickText(g.objects(d, P.modified))
   const rightsNode = g.sorted(d, P.rights)[0]
   r.rights = rightsNode ? (valueOf(rightsNode) ?? pickText(g.objects(rightsNode, P.label))) : undefined
-  r.language = list(P.language, (l) => vocab.languageToUri(l))
+  r.language = list(P.language, (l) => vocab.languageToUri(l), isIri)
   r.conforms_to = list(P.conformsTo)
-  r.documentation = list(P.page)
+  r.documentation = list(P.page, (v) => cleanIri(v) ?? '', Boolean)
   r.status = first(P.status)
   r.availability = first(P.availability)
   r.url = r.download_url ?? r.access_url ?? ''
@@ -1299,9 +1308,9 @@ function parseDistribution(g: Graph, d: Node, ctx: ParseContext): ParsedResource
 /** `text/csv` from `text/csv` or an IANA media-type URI; undefined for anything else. */
 function bareMediaType(v: string): string | undefined {
   for (const base of [VOCAB.ianaMediaTypes, VOCAB.ianaMediaTypesHttp]) {
-    if (v.startsWith(base)) return v.slice(base.length)
+    if (v.startsWith(base)) return v.slice(base.length).toLowerCase()
   }
-  return /^(application|audio|font|image|message|model|multipart|text|video)\/[a-z0-9!#$&^_.+-]+$/i.test(v) ? v : undefined
+  return /^(application|audio|font|image|message|model|multipart|text|video)\/[a-z0-9!#$&^_.+-]+$/i.test(v) ? v.toLowerCase() : undefined
 }
 
 /** A CKAN name ([a-z0-9_-], 2-100 characters) from the title, else the identifier, else the URI. */
@@ -1399,9 +1408,7 @@ export function applyExportDefaults(parsed: ParsedDataset, dict: PackageDict, ct
   const level = geocodingLevelUri(dict, org)
   if (level) extras.set('politicalGeocodingLevelURI', level)
   out.extras = [...extras.entries()].sort(([a], [b]) => cmp(a, b)).map(([key, value]) => ({ key, value }))
-  if (out.name === slugName(out.title, parsed.extras.find((e) => e.key === 'identifier')?.value, parsed.uri)) {
-    out.name = slugName(out.title, extras.get('identifier'), dsIri)
-  }
+  out.name = slugName(out.title, extras.get('identifier'), dsIri)
 
   const resources = (dict.resources ?? []).filter((r) => !r.state || r.state === 'active')
   out.resources = out.resources.map((r, i) => {
@@ -1414,12 +1421,19 @@ export function applyExportDefaults(parsed: ParsedDataset, dict: PackageDict, ct
       ? dateLiteral(String(stringValue(res.last_modified) ?? res.metadata_modified)).value
       : undefined
     if (!copy.license && dict.license_id) copy.license = ctx.vocab.licenseToId(dict.license_id)
+    // Values the export cannot write as the shapes want them are reported and left out (MappingNote).
+    if (copy.format && !formatUri(ctx.vocab, copy.format) && !isIri(copy.format)) delete copy.format
+    if (copy.mimetype && !mediaTypeUri(ctx.vocab, copy.mimetype)) delete copy.mimetype
+    for (const key of ['compress_format', 'package_format'] as const) {
+      const v = copy[key]
+      if (v && !mediaTypeUri(ctx.vocab, v) && !isIri(v)) delete copy[key]
+    }
+    if (!copy.hash) delete copy.hash_algorithm
     return dropUndefined(copy)
   })
   out.resources.sort((a, b) => cmp(a.uri ?? '\uffff', b.uri ?? '\uffff') || cmp(a.access_url ?? '', b.access_url ?? '') || cmp(a.name ?? '', b.name ?? ''))
-  if (!out.license_id) {
-    const licensed = out.resources.find((r) => r.license)
-    if (licensed) out.license_id = licensed.license
-  }
+  // The parser takes license_id from the first licensed distribution (in its order).
+  const licensed = out.resources.find((r) => r.license)
+  if (licensed) out.license_id = licensed.license
   return out
 }

@@ -7,6 +7,7 @@ import { SearchQueryError } from './ast.js'
 import { parseSolrDate } from './datemath.js'
 import type { FullTextAdapter, TextMatch } from './fulltext.js'
 import { tokens } from './text.js'
+import { escapeLike } from '../db/dialect.js'
 
 /**
  * Turns a query tree into one SQL condition over `package p`. Identifiers come only from the tables
@@ -120,7 +121,7 @@ function extraCondition(field: string, valueCondition: RawBuilder<unknown>): Raw
 
 function likePattern(q: WildcardQuery): string {
   return q.parts
-    .map((part) => (part.kind === 'any' ? '%' : part.kind === 'one' ? '_' : part.text.replace(/[\\%_]/g, (c) => `\\${c}`)))
+    .map((part) => (part.kind === 'any' ? '%' : part.kind === 'one' ? '_' : escapeLike(part.text)))
     .join('')
 }
 
@@ -134,7 +135,7 @@ function compileWildcard(q: WildcardQuery, ctx: CompileContext): RawBuilder<SqlB
   }
   if (field === null) return TRUE
   const pattern = likePattern(q)
-  const like = (column: RawBuilder<unknown>) => sql<SqlBool>`${column} like ${pattern} escape '\\'`
+  const like = (column: RawBuilder<unknown>) => sql<SqlBool>`${column} like ${pattern} escape '!'`
   if (field === 'tags') return sql<SqlBool>`exists (select 1 from package_tag pt join tag t on t.id = pt.tag_id where pt.package_id = p.id and ${like(sql.ref('t.name'))})`
   if (field === 'organization') return sql<SqlBool>`p.owner_org in (select o.id from organization o where ${like(sql.ref('o.name'))})`
   if (field === 'groups') return sql<SqlBool>`exists (select 1 from package_theme g join theme th on th.id = g.theme_id where g.package_id = p.id and ${like(sql.ref('th.name'))})`
