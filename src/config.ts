@@ -21,6 +21,8 @@ export interface AppConfig {
   localeDefault: string
   /** Write actions and token creation allowed per minute, per API token and per client address. */
   writeRateLimitPerMinute: number
+  /** How long package_show may serve a document read before (ms; 0 = off). Local writes invalidate at once. */
+  readCacheTtlMs: number
 }
 
 /** A configuration problem, reported as one line at start-up. */
@@ -99,6 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     contributorId: env.CONTRIBUTOR_ID || DEFAULT_CONTRIBUTOR_ID,
     localeDefault: env.LOCALE_DEFAULT || 'de',
     writeRateLimitPerMinute: intFromEnv(env, 'WRITE_RATE_LIMIT', 300, 1, 10_000_000),
+    readCacheTtlMs: intFromEnv(env, 'READ_CACHE_TTL_MS', 5000, 0, 3_600_000),
     ...overrides,
   }
 }

@@ -12,6 +12,7 @@ import { RawJson } from '../json.js'
 import { escapeLike } from '../db/dialect.js'
 import { buildPackageRecord, type PackageInput, type PackageRecord } from './package.js'
 import { ckanNow } from './time.js'
+import { DocumentCache } from './document-cache.js'
 import { randomUUID } from 'node:crypto'
 import type { Transaction } from 'kysely'
 import { ANONYMOUS } from '../auth/viewer.js'
@@ -40,6 +41,7 @@ export interface GroupListOptions extends ListOptions {
 export class CatalogService {
   readonly db: Kysely<Database>
   readonly reference: ReferenceCache
+  private readonly documents: DocumentCache
 
   constructor(
     readonly store: Store,
@@ -48,6 +50,7 @@ export class CatalogService {
   ) {
     this.db = store.db
     this.reference = new ReferenceCache(store.db)
+    this.documents = new DocumentCache(config.readCacheTtlMs)
   }
 
   async init(): Promise<void> {
@@ -85,8 +88,12 @@ export class CatalogService {
 
   /** package_show's answer, readable by the viewer, as raw JSON. */
   async showPackageJson(idOrName: string, viewer: Viewer): Promise<{ json: RawJson; id: string; revision: number }> {
-    const doc = await loadDocument(this.db, idOrName)
-    if (!doc) throw notFound()
+    let doc = this.documents.get(idOrName)
+    if (!doc) {
+      doc = await loadDocument(this.db, idOrName)
+      if (!doc) throw notFound()
+      this.documents.set(doc)
+    }
     if (!canReadPackage(viewer, doc)) {
       throw notAuthorized(`User ${viewer.userName ?? ''} not authorized to read package ${doc.id}`)
     }
@@ -299,6 +306,7 @@ export class CatalogService {
       await insertPackageRecords(trx, [record], this.writeHooks)
       await this.recordActivity(trx, actor, record, 'new package', null)
     })
+    this.documents.invalidate(record.row.id, record.row.name)
     return record.row.id
   }
 
@@ -307,6 +315,17 @@ export class CatalogService {
    * when the stored revision still is that one (optimistic locking); returns false when it was not.
    */
   async updatePackage(id: string, input: PackageInput, expectedRevision?: number, actor: Viewer = ANONYMOUS, activityType = 'changed package'): Promise<boolean> {
+    // Invalidate before and after: a reader between the two sees either the old or the new document.
+    const names: string[] = [input.name]
+    this.documents.invalidate(id, input.name)
+    try {
+      return await this.writePackageUpdate(id, input, expectedRevision, actor, activityType, names)
+    } finally {
+      this.documents.invalidate(id, ...names)
+    }
+  }
+
+  private async writePackageUpdate(id: string, input: PackageInput, expectedRevision: number | undefined, actor: Viewer, activityType: string, names: string[]): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
       const current = await trx
         .selectFrom('package')
@@ -315,6 +334,7 @@ export class CatalogService {
         .$if(this.store.dialect === 'mysql', (q) => q.forUpdate())
         .executeTakeFirst()
       if (!current) throw notFound()
+      names.push(current.name)
       if (expectedRevision !== undefined && current.revision !== expectedRevision) return false
       const record = this.recordFor({ ...input, id, creator_user_id: current.creator_user_id }, current)
       if (record.row.name !== current.name) await this.assertNameFree(trx, record.row.name, id)
@@ -330,6 +350,7 @@ export class CatalogService {
     await this.db.transaction().execute(async (trx) => {
       await deletePackage(trx, id)
     })
+    this.documents.clear()
   }
 
   private async assertNameFree(trx: Transaction<Database>, name: string, id: string): Promise<void> {
@@ -401,7 +422,7 @@ export class CatalogService {
         extras: '{}',
       })
       .execute()
-    await this.reference.reload()
+    await this.reloadReference()
     return id
   }
 
@@ -409,7 +430,7 @@ export class CatalogService {
     const allowed: Array<keyof OrganizationTable> = ['name', 'title', 'description', 'image_url', 'state', 'homepage', 'email', 'regional_key', 'political_geocoding_uri', 'political_geocoding_level_uri', 'contributor_id']
     const changes = Object.fromEntries(allowed.filter((k) => fields[k] !== undefined).map((k) => [k, fields[k]]))
     await this.db.updateTable('organization').set(changes).where('id', '=', id).execute()
-    await this.reference.reload()
+    await this.reloadReference()
   }
 
   async saveTheme(id: string | undefined, fields: { name: string; title: string; description: string; uri: string }): Promise<string> {
@@ -422,8 +443,14 @@ export class CatalogService {
         .values({ id, name: fields.name, code: fields.name.toUpperCase(), uri: fields.uri, title: fields.title, title_en: fields.title, description: fields.description, image_url: '', state: 'active', created: ckanNow() })
         .execute()
     }
-    await this.reference.reload()
+    await this.reloadReference()
     return id
+  }
+
+  /** Organizations and groups are part of every cached package dict. */
+  private async reloadReference(): Promise<void> {
+    await this.reference.reload()
+    this.documents.clear()
   }
 
   listLicenses(): unknown[] {
