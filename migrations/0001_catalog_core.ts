@@ -13,7 +13,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   }
 
   await create('organization')
-    .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+    .addColumn('id', 'varchar(36)', (c) => c.primaryKey().notNull())
     .addColumn('name', 'varchar(100)', (c) => c.notNull().unique())
     .addColumn('title', 'varchar(255)', (c) => c.notNull())
     .addColumn('description', 'text', (c) => c.notNull())
@@ -31,7 +31,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute()
 
   await create('theme')
-    .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+    .addColumn('id', 'varchar(36)', (c) => c.primaryKey().notNull())
     .addColumn('name', 'varchar(100)', (c) => c.notNull().unique())
     .addColumn('code', 'varchar(20)', (c) => c.notNull())
     .addColumn('uri', 'varchar(255)', (c) => c.notNull())
@@ -44,7 +44,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute()
 
   await create('license')
-    .addColumn('id', 'varchar(255)', (c) => c.primaryKey())
+    .addColumn('id', 'varchar(255)', (c) => c.primaryKey().notNull())
     .addColumn('title', 'varchar(255)', (c) => c.notNull())
     .addColumn('url', 'varchar(1000)', (c) => c.notNull())
     .addColumn('status', 'varchar(20)', (c) => c.notNull())
@@ -60,7 +60,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute()
 
   await create('package')
-    .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+    .addColumn('id', 'varchar(36)', (c) => c.primaryKey().notNull())
     .addColumn('name', 'varchar(100)', (c) => c.notNull().unique())
     .addColumn('title', 'varchar(500)', (c) => c.notNull())
     .addColumn('notes', 'text', (c) => c.notNull())
@@ -101,7 +101,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('package_extra_key').on('package_extra').columns(['key']).execute()
 
   await create('resource')
-    .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+    .addColumn('id', 'varchar(36)', (c) => c.primaryKey().notNull())
     .addColumn('package_id', 'varchar(36)', (c) => c.notNull().references('package.id').onDelete('cascade'))
     .addColumn('position', 'integer', (c) => c.notNull())
     .addColumn('url', 'text', (c) => c.notNull())
@@ -121,7 +121,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('resource_format').on('resource').columns(['format', 'package_id']).execute()
 
   await create('tag')
-    .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+    .addColumn('id', 'varchar(36)', (c) => c.primaryKey().notNull())
     .addColumn('name', 'varchar(100)', (c) => c.notNull().unique())
     .execute()
 

@@ -11,7 +11,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   const mysql = isMysql(db)
   let table = db.schema
     .createTable('package_text')
-    .addColumn('text_id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('text_id', 'integer', (c) => c.primaryKey().autoIncrement().notNull())
     .addColumn('package_id', 'varchar(36)', (c) => c.notNull().unique().references('package.id').onDelete('cascade'))
     .addColumn('title', 'text', (c) => c.notNull())
     .addColumn('tags', 'text', (c) => c.notNull())

@@ -10,7 +10,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     return mysql ? builder.modifyEnd(sql`ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`) : builder
   }
   await create('app_user')
-    .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+    .addColumn('id', 'varchar(36)', (c) => c.primaryKey().notNull())
     .addColumn('name', 'varchar(100)', (c) => c.notNull().unique())
     .addColumn('fullname', 'varchar(255)', (c) => c.notNull())
     .addColumn('email', 'varchar(255)', (c) => c.notNull())
@@ -20,7 +20,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute()
 
   await create('api_token')
-    .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+    .addColumn('id', 'varchar(36)', (c) => c.primaryKey().notNull())
     .addColumn('user_id', 'varchar(36)', (c) => c.notNull().references('app_user.id').onDelete('cascade'))
     .addColumn('name', 'varchar(200)', (c) => c.notNull())
     .addColumn('secret_hash', 'char(64)', (c) => c.notNull())
@@ -40,7 +40,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('member_organization').on('member').columns(['organization_id']).execute()
 
   await create('activity')
-    .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+    .addColumn('id', 'varchar(36)', (c) => c.primaryKey().notNull())
     .addColumn('timestamp', 'char(26)', (c) => c.notNull())
     .addColumn('user_id', 'varchar(36)')
     .addColumn('object_id', 'varchar(36)', (c) => c.notNull())
