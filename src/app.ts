@@ -17,6 +17,7 @@ import { sendBadRequest, sendError, sendInternalError, helpUrl } from './ckan/en
 import { CatalogError } from './errors.js'
 import { SearchService } from './search/search.js'
 import { UserService } from './auth/users.js'
+import { registerDcatRoutes } from './dcat/endpoints.js'
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
@@ -76,6 +77,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   const search = new SearchService(service)
   const users = new UserService(store.db)
   registerActionRoutes(fastify, allActions(), { service, search, users, config })
+  registerDcatRoutes(fastify, { service, search, users, config, pageSize: config.dcatPageSize })
   fastify.addHook('onClose', async () => {
     if (!options.store) await store.close()
   })

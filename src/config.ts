@@ -23,6 +23,8 @@ export interface AppConfig {
   writeRateLimitPerMinute: number
   /** How long package_show may serve a document read before (ms; 0 = off). Local writes invalidate at once. */
   readCacheTtlMs: number
+  /** Datasets per page of the DCAT catalog endpoints (ckanext.dcat.datasets_per_page). */
+  dcatPageSize: number
 }
 
 /** A configuration problem, reported as one line at start-up. */
@@ -102,6 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     localeDefault: env.LOCALE_DEFAULT || 'de',
     writeRateLimitPerMinute: intFromEnv(env, 'WRITE_RATE_LIMIT', 300, 1, 10_000_000),
     readCacheTtlMs: intFromEnv(env, 'READ_CACHE_TTL_MS', 5000, 0, 3_600_000),
+    dcatPageSize: intFromEnv(env, 'DCAT_PAGE_SIZE', 100, 1, 1000),
     ...overrides,
   }
 }

@@ -85,13 +85,42 @@ export class SearchService {
     return sql<SqlBool>`${sql.join(parts, sql` and `)}`
   }
 
+  /** The SQL condition of a q/fq search as the viewer may see it. */
+  private whereFor(params: Pick<SearchParams, 'q' | 'fq' | 'fq_list' | 'includePrivate' | 'includeDrafts' | 'includeDeleted'>, viewer: Viewer) {
+    const query = parseMainQuery(params.q)
+    const filters = parseFilters(params as SearchParams)
+    const ctx: CompileContext = { fullText: this.fullText, reference: this.catalog.reference, vocab: this.catalog.vocab, now: new Date() }
+    const conditions = [this.visibility(viewer, params as SearchParams, filters), compileQuery(query, ctx), ...filters.map((f) => compileQuery(f, ctx))]
+    return { query, where: sql<SqlBool>`${sql.join(conditions, sql` and `)}` }
+  }
+
+  /**
+   * One page of the DCAT catalog: newest first by creation, keyset-paged by (metadata_created, id), which
+   * edits never change, so a crawl sees every dataset that existed when it started, however the catalog is
+   * edited meanwhile. Without a cursor, `offset` gives ckanext-dcat's page=N.
+   */
+  async catalogPage(
+    params: { q?: string; fq_list: string[]; after?: { created: string; id: string }; offset?: number; limit: number },
+    viewer: Viewer,
+  ): Promise<{ ids: Array<{ id: string; created: string }>; count: number; lastModified: string | null }> {
+    const { where } = this.whereFor({ q: params.q, fq_list: params.fq_list, includePrivate: false, includeDrafts: false, includeDeleted: false }, viewer)
+    const db = this.catalog.db
+    const stats = await sql<{ n: number | string; modified: string | null }>`select count(*) as n, max(p.metadata_modified) as modified from package p where ${where}`.execute(db)
+    const after = params.after
+      ? sql<SqlBool>` and (p.metadata_created < ${params.after.created} or (p.metadata_created = ${params.after.created} and p.id < ${params.after.id}))`
+      : sql``
+    const offset = params.after ? 0 : params.offset ?? 0
+    const page = await sql<{ id: string; metadata_created: string }>`select p.id, p.metadata_created from package p where ${where}${after} order by p.metadata_created desc, p.id desc limit ${params.limit} offset ${offset}`.execute(db)
+    return {
+      ids: page.rows.map((r) => ({ id: r.id, created: r.metadata_created })),
+      count: Number(stats.rows[0]?.n ?? 0),
+      lastModified: stats.rows[0]?.modified ?? null,
+    }
+  }
+
   async search(params: SearchParams, viewer: Viewer): Promise<SearchResult> {
     const sortKeys = parseSort(params.sort)
-    const query = parseMainQuery(params.q)
-    const filters = parseFilters(params)
-    const ctx: CompileContext = { fullText: this.fullText, reference: this.catalog.reference, vocab: this.catalog.vocab, now: new Date() }
-    const conditions = [this.visibility(viewer, params, filters), compileQuery(query, ctx), ...filters.map((f) => compileQuery(f, ctx))]
-    const where = sql<SqlBool>`${sql.join(conditions, sql` and `)}`
+    const { query, where } = this.whereFor(params, viewer)
     const scoring = scoringMatches(query)
     const db = this.catalog.db
 

@@ -1,0 +1,293 @@
+import { createHash } from 'node:crypto'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { Type } from '@sinclair/typebox'
+import type { Quad } from '@rdfjs/types'
+import type { CatalogService } from '../catalog/service.js'
+import type { AppConfig } from '../config.js'
+import type { SearchService } from '../search/search.js'
+import type { UserService } from '../auth/users.js'
+import { tokenFromHeaders } from '../auth/tokens.js'
+import { CatalogError } from '../errors.js'
+import type { Viewer } from '../auth/viewer.js'
+import { parseSolrDate } from '../search/datemath.js'
+import { catalogQuads, datasetToQuads, datasetUri, hydraQuads, catalogUri, type DcatProfile, type PackageDict } from './mapping.js'
+import { contentType, createRdfStream, serialize } from './serialize.js'
+import type { RdfFormat } from './parse.js'
+import { EXTENSIONS, negotiateFormat } from './negotiation.js'
+import { DataFactory } from 'n3'
+
+export interface DcatDeps {
+  service: CatalogService
+  search: SearchService
+  users: UserService
+  config: AppConfig
+  /** Datasets per catalog page (ckanext.dcat.datasets_per_page). */
+  pageSize?: number
+}
+
+/** A problem with the request: ckanext-dcat answers these with 409 and a plain message. */
+class DcatRequestError extends Error {
+  constructor(
+    message: string,
+    readonly status = 409,
+  ) {
+    super(message)
+  }
+}
+
+const PROFILES: Record<string, DcatProfile | null> = {
+  euro_dcat_ap: null,
+  euro_dcat_ap_2: null,
+  dcatap_de: null,
+  dcat_ap_de: null,
+  dcat_ap_de_2: 'dcat_ap_de_2',
+  euro_dcat_ap_3: 'dcat_ap_de_3',
+  dcat_ap_de_3: 'dcat_ap_de_3',
+}
+
+export function parseProfiles(raw: string | undefined): DcatProfile {
+  if (!raw) return 'dcat_ap_de_2'
+  const names = raw.split(',').map((s) => s.trim()).filter(Boolean)
+  const unknown = names.filter((n) => !(n in PROFILES))
+  if (unknown.length) throw new DcatRequestError(`Unknown RDF profiles: ${unknown.join(', ')}`)
+  return names.some((n) => PROFILES[n] === 'dcat_ap_de_3') ? 'dcat_ap_de_3' : 'dcat_ap_de_2'
+}
+
+interface CatalogQuery {
+  page?: string
+  modified_since?: string
+  q?: string
+  fq?: string
+  profiles?: string
+  cursor?: string
+  all?: string
+}
+
+const CatalogQuerySchema = Type.Object({
+  page: Type.Optional(Type.String({ description: '1-based page number, or "all" for the whole catalog in one streamed document' })),
+  modified_since: Type.Optional(Type.String({ description: 'ISO 8601: only datasets modified since then' })),
+  q: Type.Optional(Type.String({ maxLength: 10000, description: 'package_search query' })),
+  fq: Type.Optional(Type.String({ maxLength: 10000, description: 'package_search filter' })),
+  profiles: Type.Optional(Type.String({ description: 'e.g. euro_dcat_ap_2,dcatap_de (DCAT-AP.de 2, default) or dcat_ap_de_3' })),
+  cursor: Type.Optional(Type.String({ maxLength: 200, description: 'Keyset position, as the hydra:next links carry it' })),
+  all: Type.Optional(Type.String({ description: '1: the whole catalog, streamed' })),
+})
+
+function encodeCursor(created: string, id: string): string {
+  return Buffer.from(`${created}|${id}`).toString('base64url')
+}
+
+function decodeCursor(cursor: string): { created: string; id: string } {
+  const [created, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|')
+  if (!created || !id || !/^\d{4}-\d{2}-\d{2}T[\d:.]+$/.test(created)) throw new DcatRequestError('Invalid cursor')
+  return { created, id }
+}
+
+function httpDate(ckanTimestamp: string | null | undefined): string | undefined {
+  if (!ckanTimestamp) return undefined
+  const date = new Date(`${ckanTimestamp.slice(0, 23)}Z`)
+  return Number.isNaN(date.getTime()) ? undefined : date.toUTCString()
+}
+
+/** 304 when the client's copy is current (ETag first, then Last-Modified). */
+function notModified(request: FastifyRequest, etag: string, lastModified: string | undefined): boolean {
+  const ifNoneMatch = request.headers['if-none-match']
+  if (ifNoneMatch) return ifNoneMatch.split(',').some((tag) => tag.trim() === etag || tag.trim() === '*')
+  const since = request.headers['if-modified-since']
+  if (since && lastModified) {
+    const sinceTime = Date.parse(since)
+    return !Number.isNaN(sinceTime) && Math.floor(Date.parse(lastModified) / 1000) <= Math.floor(sinceTime / 1000)
+  }
+  return false
+}
+
+export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
+  const { service, search, config } = deps
+  const pageSize = deps.pageSize ?? 100
+  const base = config.baseUrl
+
+  const mappingContext = (profile: DcatProfile, pkg: PackageDict) => ({
+    baseUrl: base,
+    contributorId: config.contributorId,
+    vocab: service.vocab,
+    profile,
+    organization: pkg.organization?.id ? service.reference.organizations.get(pkg.organization.id) ?? null : null,
+  })
+
+  const viewerOf = (request: FastifyRequest): Promise<Viewer> => deps.users.viewerForToken(tokenFromHeaders(request.headers))
+
+  function filtersOf(query: CatalogQuery, orgId?: string): string[] {
+    const fq: string[] = []
+    if (query.fq) fq.push(query.fq)
+    if (query.modified_since) {
+      let iso: string
+      try {
+        iso = parseSolrDate(query.modified_since, new Date()).iso
+      } catch {
+        throw new DcatRequestError('Wrong modified date format. Use ISO-8601 format')
+      }
+      fq.push(`metadata_modified:[${iso}Z TO *]`)
+    }
+    if (orgId) fq.push(`owner_org:"${orgId}"`)
+    return fq
+  }
+
+  /** The page URL with the kept parameters (modified_since, profiles, q, fq), as ckanext-dcat builds it. */
+  function pageUrl(path: string, query: CatalogQuery, page: number, cursor?: string): string {
+    const params = new URLSearchParams()
+    for (const key of ['modified_since', 'profiles', 'q', 'fq'] as const) if (query[key]) params.set(key, query[key]!)
+    params.set('page', String(page))
+    if (cursor) params.set('cursor', cursor)
+    return `${base}${path}?${params.toString()}`
+  }
+
+  async function sendCatalog(request: FastifyRequest, reply: FastifyReply, format: RdfFormat, path: string, orgId?: string) {
+    const query = request.query as CatalogQuery
+    const profile = parseProfiles(query.profiles)
+    const viewer = await viewerOf(request)
+    const fq = filtersOf(query, orgId)
+    if (query.page === 'all' || query.all === '1' || query.all === 'true') return streamWholeCatalog(request, reply, format, profile, fq, query.q, viewer)
+    let page = 1
+    if (query.page !== undefined) {
+      page = Number(query.page)
+      if (!/^\d+$/.test(query.page) || !Number.isInteger(page) || page < 1) throw new DcatRequestError('Page param must be a positive integer starting in 1')
+    }
+    const after = query.cursor ? decodeCursor(query.cursor) : undefined
+    const result = await search.catalogPage({ q: query.q, fq_list: fq, after, offset: (page - 1) * pageSize, limit: pageSize }, viewer)
+    const etag = `W/"${createHash('sha1').update(`${result.lastModified}|${result.count}|${request.url}|${profile}|${format}|${viewer.userId ?? ''}`).digest('base64url')}"`
+    const lastModified = httpDate(result.lastModified)
+    reply.header('ETag', etag).header('Vary', 'Accept, Authorization')
+    if (lastModified) reply.header('Last-Modified', lastModified)
+    if (notModified(request, etag, lastModified)) return reply.code(304).send()
+    if (page > 1 && result.ids.length === 0 && !after && result.count > 0) {
+      // ckanext-dcat answers an empty page beyond the end with the catalog node only.
+    }
+    const dicts = (await service.packageDicts(result.ids.map((r) => r.id))) as PackageDict[]
+    const quads: Quad[] = []
+    quads.push(
+      ...catalogQuads(
+        { baseUrl: base, vocab: service.vocab },
+        {
+          title: config.siteTitle,
+          description: config.siteDescription,
+          homepage: base,
+          language: config.localeDefault,
+          modified: result.lastModified ?? undefined,
+          datasetUris: dicts.map((d) => datasetUri(d, base)),
+        },
+      ),
+    )
+    for (const dict of dicts) quads.push(...datasetToQuads(dict, mappingContext(profile, dict)))
+    if (result.count > 0) {
+      const lastPage = Math.max(1, Math.ceil(result.count / pageSize))
+      const lastRow = result.ids.at(-1)
+      const hasNext = result.ids.length === pageSize && (after ? true : page * pageSize < result.count)
+      quads.push(
+        ...hydraQuads(pageUrl(path, query, page, query.cursor), {
+          totalItems: result.count,
+          itemsPerPage: pageSize,
+          first: pageUrl(path, query, 1),
+          last: pageUrl(path, query, lastPage),
+          next: hasNext && lastRow ? pageUrl(path, query, page + 1, encodeCursor(lastRow.created, lastRow.id)) : undefined,
+          previous: page > 1 ? pageUrl(path, query, page - 1) : undefined,
+        }),
+      )
+    }
+    const body = await serialize(quads, format)
+    return reply.type(`${contentType(format)}; charset=utf-8`).send(body)
+  }
+
+  /** The whole catalog as one document, streamed dataset by dataset: memory stays flat whatever its size. */
+  async function streamWholeCatalog(request: FastifyRequest, reply: FastifyReply, format: RdfFormat, profile: DcatProfile, fq: string[], q: string | undefined, viewer: Viewer) {
+    const first = await search.catalogPage({ q, fq_list: fq, limit: 1 }, viewer)
+    const lastModified = httpDate(first.lastModified)
+    const etag = `W/"all-${createHash('sha1').update(`${first.lastModified}|${first.count}|${request.url}|${profile}|${format}`).digest('base64url')}"`
+    reply.header('ETag', etag).header('Vary', 'Accept, Authorization')
+    if (lastModified) reply.header('Last-Modified', lastModified)
+    if (notModified(request, etag, lastModified)) return reply.code(304).send()
+    reply.type(`${contentType(format)}; charset=utf-8`)
+    if (request.method === 'HEAD') return reply.send()
+    const stream = createRdfStream(format)
+    const catalogNode = DataFactory.namedNode(catalogUri(base))
+    const hasDataset = DataFactory.namedNode('http://www.w3.org/ns/dcat#dataset')
+    const pump = (async () => {
+      await stream.write(
+        catalogQuads(
+          { baseUrl: base, vocab: service.vocab },
+          { title: config.siteTitle, description: config.siteDescription, homepage: base, language: config.localeDefault, modified: first.lastModified ?? undefined, datasetUris: [] },
+        ),
+      )
+      let after: { created: string; id: string } | undefined
+      for (;;) {
+        const page = await search.catalogPage({ q, fq_list: fq, after, limit: 200 }, viewer)
+        if (page.ids.length === 0) break
+        const dicts = (await service.packageDicts(page.ids.map((r) => r.id))) as PackageDict[]
+        for (const dict of dicts) {
+          const quads = datasetToQuads(dict, mappingContext(profile, dict))
+          quads.push(DataFactory.quad(catalogNode, hasDataset, DataFactory.namedNode(datasetUri(dict, base))))
+          await stream.write(quads)
+        }
+        const last = page.ids.at(-1)!
+        after = { created: last.created, id: last.id }
+        if (page.ids.length < 200) break
+      }
+      await stream.end()
+    })()
+    pump.catch((err: Error) => {
+      request.log.error({ err }, 'catalog stream failed')
+      stream.readable.destroy(err)
+    })
+    return reply.send(stream.readable)
+  }
+
+  async function sendDataset(request: FastifyRequest, reply: FastifyReply, idOrName: string, format: RdfFormat) {
+    const query = request.query as CatalogQuery
+    const profile = parseProfiles(query.profiles)
+    const viewer = await viewerOf(request)
+    const { dict, revision } = await service.showPackage(idOrName, viewer)
+    const etag = `"${dict.id}.${revision}.${format}.${profile}"`
+    const lastModified = httpDate(dict.metadata_modified as string)
+    reply.header('ETag', etag).header('Vary', 'Accept, Authorization')
+    if (lastModified) reply.header('Last-Modified', lastModified)
+    if (notModified(request, etag, lastModified)) return reply.code(304).send()
+    const pkg = dict as PackageDict
+    const body = await serialize(datasetToQuads(pkg, mappingContext(profile, pkg)), format)
+    return reply.type(`${contentType(format)}; charset=utf-8`).send(body)
+  }
+
+  const wrap = (handler: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>) => async (request: FastifyRequest, reply: FastifyReply) => {
+    try {
+      return await handler(request, reply)
+    } catch (err) {
+      if (err instanceof DcatRequestError) return reply.code(err.status).type('text/plain; charset=utf-8').send(err.message)
+      if (err instanceof CatalogError) {
+        const status = err.code === 'not_found' ? 404 : err.code === 'not_authorized' ? 403 : err.code === 'search_query' ? 400 : 409
+        return reply.code(status).type('text/plain; charset=utf-8').send(err.message)
+      }
+      throw err
+    }
+  }
+
+  const negotiated = (request: FastifyRequest): RdfFormat => {
+    const format = negotiateFormat(request.headers.accept)
+    if (!format) throw new DcatRequestError('Not Acceptable: use text/turtle, application/rdf+xml, application/ld+json or application/n-triples', 406)
+    return format
+  }
+
+  const tags = ['DCAT-AP.de']
+  const produces = ['text/turtle', 'application/rdf+xml', 'application/ld+json', 'application/n-triples']
+  for (const [extension, format] of Object.entries(EXTENSIONS)) {
+    app.get(`/catalog.${extension}`, { schema: { tags, summary: `The catalog as ${format} (Hydra-paged; page=all streams it whole)`, querystring: CatalogQuerySchema, produces } }, wrap((req, reply) => sendCatalog(req, reply, format, `/catalog.${extension}`)))
+    app.get(`/organization/:name/catalog.${extension}`, { schema: { tags, summary: `One Kommune's catalog as ${format}`, querystring: CatalogQuerySchema, params: Type.Object({ name: Type.String() }), produces } }, wrap(async (req, reply) => {
+      const org = service.reference.organization((req.params as { name: string }).name)
+      if (!org) throw new CatalogError('not_found', 'Organization not found')
+      return sendCatalog(req, reply, format, `/organization/${org.name}/catalog.${extension}`, org.id)
+    }))
+  }
+  app.get('/catalog', { schema: { tags, summary: 'The catalog, format by Accept header', querystring: CatalogQuerySchema, produces } }, wrap((req, reply) => sendCatalog(req, reply, negotiated(req), '/catalog')))
+  app.get('/dataset/:id', { schema: { tags, summary: 'One dataset: /dataset/{id}.ttl|.rdf|.xml|.jsonld|.nt, or by Accept header', params: Type.Object({ id: Type.String() }), querystring: Type.Object({ profiles: Type.Optional(Type.String()) }), produces } }, wrap((req, reply) => {
+    const raw = (req.params as { id: string }).id
+    const match = /^(.+)\.(ttl|rdf|xml|jsonld|nt)$/.exec(raw)
+    return match ? sendDataset(req, reply, match[1]!, EXTENSIONS[match[2]!]!) : sendDataset(req, reply, raw, negotiated(req))
+  }))
+}
