@@ -137,19 +137,14 @@ function yieldToEventLoop(): Promise<void> {
 
 /** The datasets of a batch whose id and name are not stored yet (seeding a seed again skips them). */
 async function newDatasets(store: Store, batch: PackageInput[]): Promise<PackageInput[]> {
-  const existing = await store.db
-    .selectFrom('package')
-    .select(['id', 'name'])
-    .where((eb) =>
-      eb.or([
-        eb('id', 'in', batch.map((d) => d.id!)),
-        eb('name', 'in', batch.map((d) => d.name)),
-      ]),
-    )
-    .execute()
-  if (existing.length === 0) return batch
-  const takenIds = new Set(existing.map((r) => r.id))
-  const takenNames = new Set(existing.map((r) => r.name))
+  // Two index lookups rather than one OR, which MySQL may answer with a scan.
+  const [byId, byName] = await Promise.all([
+    store.db.selectFrom('package').select('id').where('id', 'in', batch.map((d) => d.id!)).execute(),
+    store.db.selectFrom('package').select('name').where('name', 'in', batch.map((d) => d.name)).execute(),
+  ])
+  if (byId.length === 0 && byName.length === 0) return batch
+  const takenIds = new Set(byId.map((r) => r.id))
+  const takenNames = new Set(byName.map((r) => r.name))
   return batch.filter((d) => !takenIds.has(d.id!) && !takenNames.has(d.name))
 }
 

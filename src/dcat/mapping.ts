@@ -10,7 +10,9 @@
  *    distribution `dct:issued`/`dct:modified` to created / last_modified / metadata_modified;
  *  - blank-node datasets and distributions get `{base}/dataset/{id}[/resource/{rid}]` URIs;
  *  - the contact point falls back to maintainer / author / the organization's e-mail (ckanext-dcat);
- *  - a distribution without a licence inherits the dataset licence (ckanext.dcat.resource.inherit.license).
+ *  - a distribution without a licence inherits the dataset licence (ckanext.dcat.resource.inherit.license);
+ *  - a distribution format / media type outside the EU file-type and IANA lists stays in CKAN but is not
+ *    exported (the shapes want vocabulary IRIs); `ctx.onNote` is told.
  * And the parser itself normalises (so that what it returns is exactly what the export can write):
  *  - licences are upgraded to current dcat-ap.de ids (dl-by-de/2_0 -> dl-by-de/2.0), languages and frequencies
  *    become EU authority URIs, formats the EU file-type code, media types the bare IANA name;
@@ -20,7 +22,9 @@
  *  - IRI vs literal is not kept for URIRefOrLiteral properties: the export writes an IRI when the value is one;
  *  - agent URIs, vcard:Individual vs vcard:Organization and DataService access services are not kept;
  *  - a distribution with only dcat:downloadURL gets it as access_url too (dcat:accessURL is mandatory);
- *  - a non-media-type literal in dcat:mediaType that names a file type ("ZIP") becomes the format.
+ *  - a non-media-type literal in dcat:mediaType that names a file type ("ZIP") becomes the format;
+ *  - values the export can only write as IRIs are dropped when they are none: free-text licences that no alias
+ *    resolves, frequencies (ISO 8601 `R/P1Y` is mapped to the EU code first), languages, landing pages/URLs.
  */
 import { createHash, randomUUID } from 'node:crypto'
 import { Store } from 'n3'
@@ -39,7 +43,6 @@ import {
   nn,
   stringValue,
   xsd,
-  type ObjectTerm,
   type Quad,
   type Subject,
 } from './terms.js'
@@ -67,7 +70,6 @@ export interface OrganizationLike {
   contributor_id?: string | null
   /** A dict's `[{key, value}]`, or the table row's JSON object text. */
   extras?: KeyValue[] | string | Record<string, unknown> | null
-  [key: string]: unknown
 }
 
 export interface ResourceDict {
@@ -237,7 +239,7 @@ export function listValue(value: unknown): string[] {
 
 function orgField(org: OrganizationLike | null | undefined, key: string): string | undefined {
   if (!org) return undefined
-  const top = stringValue(org[key])
+  const top = stringValue((org as unknown as Record<string, unknown>)[key])
   if (top !== undefined) return top
   let extras = org.extras
   if (typeof extras === 'string') {
@@ -494,7 +496,7 @@ export function datasetToQuads(pkg: PackageDict, ctx: MappingContext): Quad[] {
     const iri = cleanIri(value)
     if (!iri) return note(p, value, 'not an IRI')
     b.add(s, p, nn(iri))
-    if (types.length) b.type(nn(iri), ...types)
+    if (types.length && iri !== s.value) b.type(nn(iri), ...types)
   }
   /** A URIRefOrLiteral property: an IRI (typed when given) when the value is one, else a literal. */
   const iriOrText = (s: Subject, p: string, value: string | undefined, ...types: string[]): void => {
@@ -991,11 +993,10 @@ function parseDataset(g: Graph, ds: Node, ctx: ParseContext): ParsedDataset {
   const identifier = pickText(g.objects(ds, P.identifier)) ?? first(P.identifier)
 
   set('identifier', identifier)
-  set('issued', pickText(g.objects(ds, P.issued)))
-  set('modified', pickText(g.objects(ds, P.modified)))
+  set('issued', dateText(pickText(g.objects(ds, P.issued))))
+  set('modified', dateText(pickText(g.objects(ds, P.modified))))
   set('version_notes', pickText(g.objects(ds, P.versionNotes)))
-  const frequency = first(P.accrualPeriodicity)
-  set('frequency', frequency ? vocab.frequencyToUri(frequency) : undefined)
+  set('frequency', frequencyUri(vocab, first(P.accrualPeriodicity)))
   set('provenance', statementValue(g.sorted(ds, P.provenance)))
   set('access_rights', statementValue(g.sorted(ds, P.accessRights)))
   set('dcat_type', first(P.dctType))
@@ -1046,15 +1047,16 @@ function parseDataset(g: Graph, ds: Node, ctx: ParseContext): ParsedDataset {
       }
       return undefined
     }
-    set('temporal_start', instant(P.startDate, P.schemaStartDate, 'hasBeginning'))
-    set('temporal_end', instant(P.endDate, P.schemaEndDate, 'hasEnd'))
+    set('temporal_start', dateText(instant(P.startDate, P.schemaStartDate, 'hasBeginning')))
+    set('temporal_end', dateText(instant(P.endDate, P.schemaEndDate, 'hasEnd')))
   }
   set('temporal_resolution', pickText(g.objects(ds, P.temporalResolution)))
   set('spatial_resolution_in_meters', pickText(g.objects(ds, P.spatialResolutionInMeters)))
 
   // dct:spatial: political geocoding IRIs (directly or as locn:adminUnitL2) join dcatde:politicalGeocodingURI.
   const geocoding = new Set(g.dcatde(ds, 'politicalGeocodingURI').map(valueOf).filter((v): v is string => !!v))
-  const isGeocoding = (v: string): boolean => v.startsWith(VOCAB.politicalGeocoding)
+  const declared = new Set(geocoding)
+  const isGeocoding = (v: string): boolean => v.startsWith(VOCAB.politicalGeocoding) || declared.has(v)
   const spatialUris: string[] = []
   const spatialTexts: Node[] = []
   const geometries: Node[] = []
@@ -1278,8 +1280,10 @@ function parseDistribution(g: Graph, d: Node, ctx: ParseContext): ParsedResource
   r.compress_format = first(P.compressFormat)
   r.package_format = first(P.packageFormat)
 
+  // A licence is an IRI (dcat-ap.de ids, upgraded); a free-text licence that no alias resolves is not kept.
   const license = first(P.license)
-  r.license = license ? vocab.licenseToId(license) : undefined
+  const licenseId = license ? vocab.licenseToId(license) : undefined
+  r.license = licenseId && isIri(licenseId) ? licenseId : undefined
   r.licenseAttributionByText = pickText(g.dcatde(d, 'licenseAttributionByText'))
   r.plannedAvailability = valueOf(g.dcatde(d, 'plannedAvailability')[0])
 
@@ -1289,10 +1293,11 @@ function parseDistribution(g: Graph, d: Node, ctx: ParseContext): ParsedResource
   const checksum = g.sorted(d, P.checksum)[0]
   if (checksum) {
     r.hash = pickText(g.objects(checksum, P.checksumValue))
-    r.hash_algorithm = valueOf(g.sorted(checksum, P.algorithm)[0])
+    // An algorithm without a checksum value says nothing (and spdx:Checksum needs the value).
+    if (r.hash) r.hash_algorithm = valueOf(g.sorted(checksum, P.algorithm)[0])
   }
-  r.issued = pickText(g.objects(d, P.issued))
-  r.modified = pickText(g.objects(d, P.modified))
+  r.issued = dateText(pickText(g.objects(d, P.issued)))
+  r.modified = dateText(pickText(g.objects(d, P.modified)))
   const rightsNode = g.sorted(d, P.rights)[0]
   r.rights = rightsNode ? (valueOf(rightsNode) ?? pickText(g.objects(rightsNode, P.label))) : undefined
   r.language = list(P.language, (l) => vocab.languageToUri(l), isIri)
@@ -1303,6 +1308,40 @@ function parseDistribution(g: Graph, d: Node, ctx: ParseContext): ParsedResource
   r.url = r.download_url ?? r.access_url ?? ''
 
   return dropUndefined(r) as ParsedResource
+}
+
+/** A date as the export writes it (`2012-05-10T21:04` gets its seconds). */
+function dateText(v: string | undefined): string | undefined {
+  return v === undefined ? undefined : dateLiteral(v).value
+}
+
+/** ISO 8601 repeating intervals (DCAT-US, Project Open Data) -> EU frequency codes. */
+const ISO_FREQUENCIES: Record<string, string> = {
+  'R/PT1S': 'CONT',
+  'R/PT1H': 'HOURLY',
+  'R/P1D': 'DAILY',
+  'R/P0.5W': 'WEEKLY_2',
+  'R/P1W': 'WEEKLY',
+  'R/P2W': 'BIWEEKLY',
+  'R/P0.5M': 'MONTHLY_2',
+  'R/P1M': 'MONTHLY',
+  'R/P2M': 'BIMONTHLY',
+  'R/P3M': 'QUARTERLY',
+  'R/P4M': 'ANNUAL_3',
+  'R/P6M': 'ANNUAL_2',
+  'R/P1Y': 'ANNUAL',
+  'R/P2Y': 'BIENNIAL',
+  'R/P3Y': 'TRIENNIAL',
+  'R/P4Y': 'QUADRENNIAL',
+  'R/P10Y': 'DECENNIAL',
+  irregular: 'IRREG',
+}
+
+/** dct:accrualPeriodicity as an EU frequency URI (or another IRI); anything else is dropped (export writes IRIs only). */
+function frequencyUri(vocab: Vocabularies, value: string | undefined): string | undefined {
+  if (!value) return undefined
+  const uri = vocab.frequencyToUri(ISO_FREQUENCIES[value] ?? value)
+  return isIri(uri) ? uri : undefined
 }
 
 /** `text/csv` from `text/csv` or an IANA media-type URI; undefined for anything else. */

@@ -57,15 +57,23 @@ export function dateLiteral(value: string): RDF.Literal {
 
 /** Collects quads, dropping exact duplicates (a vocabulary term typed by several properties). */
 export class QuadBuilder {
-  readonly quads: Quad[] = []
+  private readonly bySubject = new Map<string, Quad[]>()
   private readonly seen = new Set<string>()
+
+  /** The quads grouped by subject (in order of each subject's first appearance), for readable Turtle. */
+  get quads(): Quad[] {
+    return [...this.bySubject.values()].flat()
+  }
 
   add(s: Subject, p: string | RDF.NamedNode, o: ObjectTerm): void {
     const pred = typeof p === 'string' ? namedNode(p) : p
     const key = `${s.termType}\u0001${s.value}\u0001${pred.value}\u0001${termKey(o)}`
     if (this.seen.has(key)) return
     this.seen.add(key)
-    this.quads.push(quad(s, pred, o))
+    const sk = `${s.termType[0]}${s.value}`
+    let list = this.bySubject.get(sk)
+    if (!list) this.bySubject.set(sk, (list = []))
+    list.push(quad(s, pred, o))
   }
 
   type(s: Subject, ...classes: string[]): void {

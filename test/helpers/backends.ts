@@ -37,7 +37,7 @@ async function sqliteBackend(env: Record<string, string>): Promise<Backend> {
 }
 
 /** Each test file gets a scratch database of its own on the server, dropped afterwards. */
-async function mysqlBackend(url: string, env: Record<string, string>): Promise<Backend> {
+export async function mysqlBackend(url: string, env: Record<string, string>): Promise<Backend> {
   const base = parseDatabaseUrl(url)
   if (base.kind !== 'mysql') throw new Error('not a MySQL URL')
   const scratch = `${base.database}_t${randomBytes(4).toString('hex')}`
