@@ -18,6 +18,8 @@ import { CatalogError } from './errors.js'
 import { SearchService } from './search/search.js'
 import { UserService } from './auth/users.js'
 import { registerDcatRoutes } from './dcat/endpoints.js'
+import { DatasetValidation } from './validation/dataset-validation.js'
+import { registerValidationRoutes } from './validation/routes.js'
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
@@ -76,8 +78,10 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
 
   const search = new SearchService(service)
   const users = new UserService(store.db)
-  registerActionRoutes(fastify, allActions(), { service, search, users, config })
+  const validation = new DatasetValidation(service, config)
+  registerActionRoutes(fastify, allActions(), { service, search, users, config, datasetRules: (input) => validation.writeFindings(input) })
   registerDcatRoutes(fastify, { service, search, users, config, pageSize: config.dcatPageSize })
+  registerValidationRoutes(fastify, { service, users, validation })
   fastify.addHook('onClose', async () => {
     if (!options.store) await store.close()
   })

@@ -26,7 +26,7 @@ export interface DcatDeps {
 }
 
 /** A problem with the request: ckanext-dcat answers these with 409 and a plain message. */
-class DcatRequestError extends Error {
+export class DcatRequestError extends Error {
   constructor(
     message: string,
     readonly status = 409,

@@ -171,7 +171,19 @@ export function generateMessage(input: MessageInput): LocalizedText {
         ? { de: `${where}mindestens ${n} ${w.de}${fromDe} erwartet`, en: `${where}at least ${n} ${w.en}${fromEn} expected` }
         : { de: `${where}höchstens ${n} ${w.de}${fromDe} erlaubt`, en: `${where}at most ${n} ${w.en}${fromEn} allowed` }
     }
-    case 'NodeConstraintComponent':
+    case 'NodeConstraintComponent': {
+      const scheme = first(input.params, 'nodeScheme')
+      if (scheme) {
+        return {
+          de: `${where}${v || 'der Wert'} ist kein Eintrag des Vokabulars ${showTerm(scheme)}`,
+          en: `${where}${v || 'the value'} is not an entry of the vocabulary ${showTerm(scheme)}`,
+        }
+      }
+      return {
+        de: `${where}${valueDe} erfüllt die Bedingungen für diese Eigenschaft nicht`,
+        en: `${where}${valueEn} does not meet the conditions for this property`,
+      }
+    }
     case 'AndConstraintComponent':
     case 'OrConstraintComponent':
     case 'XoneConstraintComponent':

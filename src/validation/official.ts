@@ -20,6 +20,8 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { Quad } from '@rdfjs/types'
+import { parseTurtleFile } from './vocabulary-graph.js'
 
 export type OfficialShapeSet = 'official-de-2' | 'official-de-2-spec' | 'official-de-3' | 'semic-2.1.1' | 'semic-3.0.1'
 
@@ -68,12 +70,9 @@ const FILES: Record<OfficialShapeSet, string[]> = {
  * `<repo>/../shared/conformance/shapes`. Null when it does not exist.
  */
 export function officialShapesDir(): string | null {
-  const candidates = [
-    process.env.GODONU_OFFICIAL_SHAPES_DIR,
-    resolve(REPO_ROOT, '../shared/conformance/shapes'),
-  ].filter((d): d is string => Boolean(d))
-  for (const dir of candidates) if (existsSync(dir)) return dir
-  return null
+  // when set, the variable alone decides (set it to a missing path to simulate a fresh clone)
+  const dir = process.env.GODONU_OFFICIAL_SHAPES_DIR || resolve(REPO_ROOT, '../shared/conformance/shapes')
+  return existsSync(dir) ? dir : null
 }
 
 /** Absolute paths of the files of an official shape set, or null when any of them is absent. */
@@ -87,7 +86,10 @@ export function officialShapeFiles(set: OfficialShapeSet): string[] | null {
 /** Why an official shape set cannot be used here (for test skip messages), or null when it can. */
 export function officialShapesMissingReason(set: OfficialShapeSet): string | null {
   const dir = officialShapesDir()
-  if (!dir) return `official shapes not found (looked for ${resolve(REPO_ROOT, '../shared/conformance/shapes')})`
+  if (!dir) {
+    const looked = process.env.GODONU_OFFICIAL_SHAPES_DIR || resolve(REPO_ROOT, '../shared/conformance/shapes')
+    return `official shapes not found (looked for ${looked})`
+  }
   const missing = FILES[set].filter((f) => !existsSync(resolve(dir, f)))
   return missing.length ? `official shape files missing in ${dir}: ${missing.join(', ')}` : null
 }
@@ -99,4 +101,15 @@ export function officialSetForProfile(profile: 'dcat_ap_de_2' | 'dcat_ap_de_3'):
 
 export function isOfficialShapeSet(value: unknown): value is OfficialShapeSet {
   return typeof value === 'string' && (OFFICIAL_SHAPE_SETS as readonly string[]).includes(value)
+}
+
+/**
+ * The parsed quads of an official shape set (owl:imports dropped), or null when its files are
+ * absent. createValidator({ shapes: set }) does this itself; this is for callers that want the
+ * shapes graph (e.g. to feed another SHACL engine).
+ */
+export function loadOfficialShapes(set: OfficialShapeSet): Quad[] | null {
+  const files = officialShapeFiles(set)
+  if (!files) return null
+  return files.flatMap((f) => parseTurtleFile(f)).filter((q) => q.predicate.value !== 'http://www.w3.org/2002/07/owl#imports')
 }

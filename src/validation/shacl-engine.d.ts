@@ -44,3 +44,8 @@ declare module 'shacl-engine/Validator.js' {
     validate(data: { dataset: DatasetCore; terms?: Iterable<Term> }, shapes?: Array<{ terms: Term[] }>): Promise<EngineReport>
   }
 }
+
+declare module 'shacl-engine/lib/Shape.js' {
+  const Shape: { prototype: object }
+  export default Shape
+}
