@@ -256,6 +256,8 @@ function orgField(org: OrganizationLike | null | undefined, key: string): string
 
 const withoutMailto = (v: string): string => v.replace(/^mailto:/i, '').trim()
 const withoutTel = (v: string): string => v.replace(/^tel:/i, '').trim()
+/** RFC 3966: visual separators are '-' (a space makes the tel: IRI invalid), so numbers are kept in that form. */
+const telephoneNumber = (v: string): string => withoutTel(v).replace(/\s+/g, '-')
 
 // ---------------------------------------------------------------------------------------------------
 // Values the export derives (shared with applyExportDefaults, so both agree)
@@ -482,6 +484,33 @@ function mediaTypeUri(vocab: Vocabularies, mimetype: string): string | undefined
   return undefined
 }
 
+/**
+ * Hash algorithms: DCAT-AP.de 2.0 prescribes its own list (http://dcat-ap.de/def/hashAlgorithms/sha/256),
+ * DCAT-AP 3.0 the SPDX individuals (spdx:checksumAlgorithm_sha256). Stored in the dcat-ap.de form,
+ * written in the form of the profile.
+ */
+const HASH_ALGORITHMS: Array<{ dcatde: string; spdx: string; names: string[] }> = [
+  ['md/1', 'md1'], ['md/2', 'md2'], ['md/5', 'md5'], ['sha/1', 'sha1'], ['sha/224', 'sha224'], ['sha/256', 'sha256'], ['sha/384', 'sha384'], ['sha/512', 'sha512'],
+].map(([path, name]) => ({
+  dcatde: `http://dcat-ap.de/def/hashAlgorithms/${path}`,
+  spdx: `${NS.spdx}checksumAlgorithm_${name}`,
+  names: [name!, name!.replace(/^(md|sha)/, '$1-')],
+}))
+
+export function normaliseHashAlgorithm(value: string | undefined): string | undefined {
+  if (!value) return value
+  const lower = value.trim().toLowerCase()
+  const known = HASH_ALGORITHMS.find((h) => h.dcatde === value.trim() || h.spdx.toLowerCase() === lower || h.names.includes(lower))
+  return known?.dcatde ?? value
+}
+
+function hashAlgorithmFor(profile: DcatProfile, stored: string | undefined): string | undefined {
+  const canonical = normaliseHashAlgorithm(stored)
+  const known = HASH_ALGORITHMS.find((h) => h.dcatde === canonical)
+  if (!known) return stored
+  return profile === 'dcat_ap_de_3' ? known.spdx : known.dcatde
+}
+
 export function datasetToQuads(pkg: PackageDict, ctx: MappingContext): Quad[] {
   const { vocab } = ctx
   const org = ctx.organization ?? pkg.organization ?? null
@@ -631,7 +660,8 @@ export function datasetToQuads(pkg: PackageDict, ctx: MappingContext): Quad[] {
     b.text(node, P.fn, contact.name)
     if (contact.email) iriObject(node, P.hasEmail, `mailto:${withoutMailto(contact.email)}`)
     iriObject(node, P.hasURL, contact.url)
-    if (contact.tel) iriOrText(node, P.hasTelephone, `tel:${withoutTel(contact.tel)}`)
+    // RFC 3966: visual separators are '-' or '.', never spaces (a space makes the IRI invalid).
+    if (contact.tel) iriOrText(node, P.hasTelephone, `tel:${telephoneNumber(contact.tel)}`)
     b.text(node, P.hasStreetAddress, contact.street)
     b.text(node, P.hasLocality, contact.city)
     b.text(node, P.hasPostalCode, contact.zip)
@@ -763,7 +793,7 @@ function distributionQuads(
     b.add(dist, P.checksum, node)
     b.type(node, C.Checksum)
     b.add(node, P.checksumValue, literal(hash, xsd('hexBinary')))
-    const algorithm = get('hash_algorithm')
+    const algorithm = hashAlgorithmFor(ctx.profile, get('hash_algorithm'))
     if (algorithm) {
       const clean = cleanIri(algorithm)
       if (clean) b.add(node, P.algorithm, nn(clean))
@@ -1109,7 +1139,7 @@ function parseDataset(g: Graph, ds: Node, ctx: ParseContext): ParsedDataset {
     const url = vcardValue(P.hasURL)
     set('contact_url', url ? cleanIri(url) : undefined)
     const tel = vcardValue(P.hasTelephone)
-    set('contact_tel', tel ? withoutTel(tel) : undefined)
+    set('contact_tel', tel ? telephoneNumber(tel) : undefined)
     const address = g.sorted(contact, NS.vcard + 'hasAddress')[0] ?? contact
     const addr = (p: string, alt: string): string | undefined =>
       pickText(g.objects(contact, p)) ?? pickText(g.objects(address, p)) ?? pickText(g.objects(address, NS.vcard + alt))
@@ -1294,7 +1324,7 @@ function parseDistribution(g: Graph, d: Node, ctx: ParseContext): ParsedResource
   if (checksum) {
     r.hash = pickText(g.objects(checksum, P.checksumValue))
     // An algorithm without a checksum value says nothing (and spdx:Checksum needs the value).
-    if (r.hash) r.hash_algorithm = valueOf(g.sorted(checksum, P.algorithm)[0])
+    if (r.hash) r.hash_algorithm = normaliseHashAlgorithm(valueOf(g.sorted(checksum, P.algorithm)[0]))
   }
   r.issued = dateText(pickText(g.objects(d, P.issued)))
   r.modified = dateText(pickText(g.objects(d, P.modified)))
@@ -1439,7 +1469,7 @@ export function applyExportDefaults(parsed: ParsedDataset, dict: PackageDict, ct
   if (!extras.has('issued') && dict.metadata_created) extras.set('issued', dateLiteral(dict.metadata_created).value)
   extras.set('contributorID', JSON.stringify([ctx.contributorId]))
   const contact = contactValues(dict, org)
-  for (const [k, v] of Object.entries(contact ?? {})) extras.set(`contact_${k}`, k === 'email' ? withoutMailto(v) : k === 'tel' ? withoutTel(v) : v)
+  for (const [k, v] of Object.entries(contact ?? {})) extras.set(`contact_${k}`, k === 'email' ? withoutMailto(v) : k === 'tel' ? telephoneNumber(v) : v)
   const publisher = publisherValues(dict, org, ctx.baseUrl)
   for (const [k, v] of Object.entries(publisher ?? {})) extras.set(`publisher_${k}`, v)
   const geocoding = geocodingUris(dict, org)

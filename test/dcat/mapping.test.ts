@@ -159,7 +159,11 @@ t.test('distributions: URIs, formats, licences, checksum, byte size per profile'
     const value = g.one(checksum, spdx + 'checksumValue') as RDF.Literal
     t.equal(value.value, 'a58d35bebefa4972898110b9f5da62bc')
     t.equal(value.datatype.value, xsd + 'hexBinary')
-    t.equal(g.one(checksum, spdx + 'algorithm').value, 'http://spdx.org/rdf/terms#checksumAlgorithm_md5')
+    t.equal(
+      g.one(checksum, spdx + 'algorithm').value,
+      profile === 'dcat_ap_de_2' ? 'http://dcat-ap.de/def/hashAlgorithms/md/5' : 'http://spdx.org/rdf/terms#checksumAlgorithm_md5',
+      `${profile}: the hash algorithm from the profile's vocabulary`,
+    )
     t.equal((g.one(csv, dct + 'modified') as RDF.Literal).datatype.value, xsd + 'dateTime', 'distribution modified falls back to metadata_modified')
 
     t.equal(g.one(geo, dcat + 'accessURL').value, 'http://www.marburg.de/daten/baeume.geojson', 'CKAN url (scheme added) as accessURL')
