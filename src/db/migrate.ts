@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Kysely } from 'kysely'
-import { FileMigrationProvider, Migrator, type MigrationResultSet } from 'kysely/migration'
+import { FileMigrationProvider, Migrator, type MigrationResultSet } from 'kysely'
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url))
 
