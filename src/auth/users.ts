@@ -70,11 +70,13 @@ export class UserService {
     return { id: issued.id, token: issued.token }
   }
 
-  async revokeToken(tokenId: string): Promise<{ user_id: string } | undefined> {
-    const row = await this.db.selectFrom('api_token').select(['user_id']).where('id', '=', tokenId).executeTakeFirst()
-    if (!row) return undefined
+  /** The id of the user a token belongs to. */
+  async tokenOwner(tokenId: string): Promise<string | undefined> {
+    return (await this.db.selectFrom('api_token').select(['user_id']).where('id', '=', tokenId).executeTakeFirst())?.user_id
+  }
+
+  async revokeToken(tokenId: string): Promise<void> {
     await this.db.updateTable('api_token').set({ revoked: 1 }).where('id', '=', tokenId).execute()
-    return row
   }
 
   async listTokens(userId: string) {

@@ -105,6 +105,10 @@ export class CatalogService {
     return { dict: JSON.parse(json.json) as Record<string, unknown>, revision }
   }
 
+  packageIdOfResource(resourceId: string): Promise<string | undefined> {
+    return findResourcePackageId(this.db, resourceId)
+  }
+
   async showResource(resourceId: string, viewer: Viewer): Promise<Record<string, unknown>> {
     const packageId = await findResourcePackageId(this.db, resourceId)
     if (!packageId) throw notFound('Resource was not found.')

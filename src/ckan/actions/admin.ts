@@ -228,9 +228,9 @@ export const apiTokenRevoke = defineAction({
     requireLoggedIn(ctx.viewer, 'api_token_revoke')
     const id = body.jti ?? body.token?.split('.')[0]
     if (!id) throw validationError({ jti: ['Missing value'] })
-    const row = await ctx.service.db.selectFrom('api_token').select('user_id').where('id', '=', id).executeTakeFirst()
-    if (!row) throw notFound('Token was not found')
-    requireSelfOrSysadmin(ctx.viewer, row.user_id, 'api_token_revoke')
+    const owner = await ctx.users.tokenOwner(id)
+    if (!owner) throw notFound('Token was not found')
+    requireSelfOrSysadmin(ctx.viewer, owner, 'api_token_revoke')
     await ctx.users.revokeToken(id)
     return null
   },

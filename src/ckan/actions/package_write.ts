@@ -171,9 +171,9 @@ function resources(dict: Dict): Dict[] {
 async function packageOfResource(ctx: ActionContext, resourceId: unknown): Promise<Dict> {
   if (typeof resourceId !== 'string' || !resourceId) throw validationError({ id: ['Missing value'] })
   requireLoggedIn(ctx.viewer, 'update')
-  const row = await ctx.service.db.selectFrom('resource').select('package_id').where('id', '=', resourceId).where('state', '=', 'active').executeTakeFirst()
-  if (!row) throw notFound('Resource was not found.')
-  return currentDict(ctx, row.package_id)
+  const packageId = await ctx.service.packageIdOfResource(resourceId)
+  if (!packageId) throw notFound('Resource was not found.')
+  return currentDict(ctx, packageId)
 }
 
 const ResourceBody = Type.Object(
