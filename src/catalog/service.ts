@@ -384,16 +384,38 @@ export class CatalogService {
       .execute()
   }
 
-  async packageActivity(packageId: string, limit: number, offset: number): Promise<Array<Record<string, unknown>>> {
-    const rows = await this.db
-      .selectFrom('activity')
-      .selectAll()
-      .where('object_id', '=', packageId)
-      .orderBy('timestamp', 'desc')
-      .orderBy('id')
+  /**
+   * Activities, newest first: of one dataset, of one organization's datasets, or of all. Activities of datasets
+   * the viewer may not read (private, deleted) are left out, as the datasets themselves are.
+   */
+  async activities(
+    filter: { packageId?: string; organizationId?: string },
+    viewer: Viewer,
+    limit: number,
+    offset: number,
+  ): Promise<Array<Record<string, unknown>>> {
+    let query = this.db
+      .selectFrom('activity as a')
+      .innerJoin('package as p', 'p.id', 'a.object_id')
+      .select(['a.id', 'a.activity_type', 'a.data', 'a.object_id', 'a.timestamp', 'a.user_id'])
+      .orderBy('a.timestamp', 'desc')
+      .orderBy('a.id')
       .limit(limit)
       .offset(offset)
-      .execute()
+    if (filter.packageId) query = query.where('a.object_id', '=', filter.packageId)
+    if (filter.organizationId) query = query.where('a.organization_id', '=', filter.organizationId)
+    if (!viewer.sysadmin) {
+      const readable = [...viewer.orgRoles.entries()].filter(([, role]) => role === 'admin' || role === 'editor').map(([org]) => org)
+      const members = [...viewer.orgRoles.keys()]
+      query = query.where((eb) =>
+        eb.or([
+          eb.and([eb('p.private', '=', 0), eb('p.state', '=', 'active')]),
+          ...(members.length ? [eb.and([eb('p.state', '=', 'active'), eb('p.owner_org', 'in', members)])] : []),
+          ...(readable.length ? [eb('p.owner_org', 'in', readable)] : []),
+        ]),
+      )
+    }
+    const rows = await query.execute()
     return rows.map((row) => ({
       activity_type: row.activity_type,
       data: JSON.parse(row.data),

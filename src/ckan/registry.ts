@@ -6,7 +6,7 @@ import { packageList, packageShow, resourceShow } from './actions/package_read.j
 import { currentPackageListWithResources, packageSearch } from './actions/package_search.js'
 import { licenseList, siteRead, statusShow } from './actions/site.js'
 import {
-  datasetPurge, packageActivityList, packageCreate, packageDelete, packagePatch, packageResourceReorder, packageUpdate,
+  datasetPurge, organizationActivityList, packageActivityList, recentlyChangedPackagesActivityList, packageCreate, packageDelete, packagePatch, packageResourceReorder, packageUpdate,
   resourceCreate, resourceDelete, resourcePatch, resourceUpdate,
 } from './actions/package_write.js'
 import {
@@ -52,6 +52,8 @@ const READ_ACTIONS: ActionDefinition<any>[] = [
   groupShow,
   tagList,
   packageActivityList,
+  organizationActivityList,
+  recentlyChangedPackagesActivityList,
   memberRolesList,
   apiTokenList,
 ]

@@ -60,6 +60,21 @@ await forEachBackend(t, async (t, backend) => {
     t.equal(activity.body.result[0].user_id, (await app.users.findUser('editorin'))!.id)
   })
 
+  await t.test('activity lists: per Kommune and recent, private changes only for members', async (t) => {
+    const pub = (await call(app, editor, 'package_create', validDataset('marburg', { name: 'oeffentlich-aktivitaet' }))).body.result
+    const priv = (await call(app, editor, 'package_create', validDataset('marburg', { name: 'privat-aktivitaet', private: true }))).body.result
+    const anonymous = await app.fastify.inject({ url: '/api/3/action/organization_activity_list?id=marburg&limit=100' })
+    const anonIds = anonymous.json().result.map((a: { object_id: string }) => a.object_id)
+    t.ok(anonIds.includes(pub.id), 'public changes are listed')
+    t.notOk(anonIds.includes(priv.id), 'private changes are not listed for anonymous callers')
+    const member = await call(app, editor, 'organization_activity_list', { id: 'marburg', limit: 100 })
+    t.ok(member.body.result.map((a: { object_id: string }) => a.object_id).includes(priv.id), 'the Kommune’s editors see them')
+    const recent = await app.fastify.inject({ url: '/api/3/action/recently_changed_packages_activity_list?limit=1' })
+    t.equal(recent.json().result.length, 1)
+    t.equal(recent.json().result[0].object_id, pub.id, 'newest public change first')
+    t.equal((await app.fastify.inject({ url: `/api/3/action/package_activity_list?id=${priv.id}` })).statusCode, 403)
+  })
+
   await t.test('If-Match: two editors saving at once lose nothing', async (t) => {
     const created = (await call(app, editor, 'package_create', validDataset('marburg'))).body.result
     const shown = await app.fastify.inject({ url: `/api/3/action/package_show?id=${created.id}`, headers: { authorization: editor.token! } })

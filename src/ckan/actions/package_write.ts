@@ -277,21 +277,49 @@ export const packageResourceReorder = defineAction({
   },
 })
 
+const ActivityPaging = {
+  limit: Type.Optional(Type.Integer({ minimum: 0, maximum: 100, description: 'At most 100 (default 31)' })),
+  offset: Type.Optional(Type.Integer({ minimum: 0 })),
+}
+
 export const packageActivityList = defineAction({
   name: 'package_activity_list',
   sideEffectFree: true,
   summary: 'Who changed a dataset, when, with the diff',
   description: 'As CKAN package_activity_list: newest first; each activity holds the dataset after the change and the changed fields.',
-  tags: ['datasets'],
-  input: Type.Object({
-    id: Type.Optional(Type.String({ maxLength: 100 })),
-    limit: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
-    offset: Type.Optional(Type.Integer({ minimum: 0 })),
-  }),
+  tags: ['activity'],
+  input: Type.Object({ id: Type.Optional(Type.String({ maxLength: 100 })), ...ActivityPaging }),
   result: Type.Array(Type.Any()),
   handler: async (ctx, body) => {
     if (!body.id) throw validationError({ id: ['Missing value'] })
     const { dict } = await ctx.service.showPackage(body.id, ctx.viewer)
-    return ctx.service.packageActivity(dict.id as string, body.limit ?? 31, body.offset ?? 0)
+    return ctx.service.activities({ packageId: dict.id as string }, { ...ctx.viewer, sysadmin: true }, body.limit ?? 31, body.offset ?? 0)
   },
+})
+
+export const organizationActivityList = defineAction({
+  name: 'organization_activity_list',
+  sideEffectFree: true,
+  summary: "Changes to a Kommune's datasets, newest first",
+  description: 'As CKAN organization_activity_list (activities of datasets the caller may not read are left out).',
+  tags: ['activity'],
+  input: Type.Object({ id: Type.Optional(Type.String({ maxLength: 100 })), ...ActivityPaging }),
+  result: Type.Array(Type.Any()),
+  handler: async (ctx, body) => {
+    if (!body.id) throw validationError({ id: ['Missing value'] })
+    const org = ctx.service.reference.organization(body.id)
+    if (!org) throw notFound('Organization was not found.')
+    return ctx.service.activities({ organizationId: org.id }, ctx.viewer, body.limit ?? 31, body.offset ?? 0)
+  },
+})
+
+export const recentlyChangedPackagesActivityList = defineAction({
+  name: 'recently_changed_packages_activity_list',
+  sideEffectFree: true,
+  summary: 'The latest changes to datasets across the catalog',
+  description: 'As CKAN recently_changed_packages_activity_list.',
+  tags: ['activity'],
+  input: Type.Object(ActivityPaging),
+  result: Type.Array(Type.Any()),
+  handler: async (ctx, body) => ctx.service.activities({}, ctx.viewer, body.limit ?? 31, body.offset ?? 0),
 })
