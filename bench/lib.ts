@@ -269,6 +269,115 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   }
 }
 
+/** One HTTP request of a pool run (runPool). */
+export interface PoolRequest {
+  method: 'GET' | 'POST'
+  path: string
+  headers?: Record<string, string>
+  /** JSON-encoded when an object. */
+  body?: unknown
+}
+
+export interface PoolOptions {
+  /** Base URL of the server. */
+  url: string
+  /** Clients sending one request after the other (each waits for its answer before the next). */
+  concurrency: number
+  /** Stop issuing requests after this many seconds. */
+  seconds: number
+  /** Stop issuing requests after this many (default: unbounded). */
+  maxRequests?: number
+  /** The `i`-th request of the run (i = 0, 1, 2, ... across all clients). */
+  request(i: number): PoolRequest
+}
+
+export interface PoolResult {
+  requests: number
+  /** Wall time from the first request to the last answer. */
+  seconds: number
+  requestsPerSecond: number
+  p50: number
+  p95: number
+  p99: number
+  mean: number
+  /** Answers with a status outside 2xx, and network errors. */
+  non2xx: number
+  errors: number
+  statusCodes: Record<string, number>
+  /** The first few failures: status (0 = network error) and the start of the answer. */
+  failures: Array<{ status: number; body: string }>
+}
+
+/**
+ * A closed-loop run with fetch: `concurrency` clients, each sending its next request when the answer
+ * to the previous one has arrived, until `seconds` have passed or `maxRequests` were sent. Every
+ * answer body is read in full; latencies are in milliseconds, from sending to the last byte.
+ */
+export async function runPool(options: PoolOptions): Promise<PoolResult> {
+  const latencies: number[] = []
+  const statusCodes: Record<string, number> = {}
+  const failures: PoolResult['failures'] = []
+  const max = options.maxRequests ?? Number.POSITIVE_INFINITY
+  let issued = 0
+  let errors = 0
+  let non2xx = 0
+  const started = performance.now()
+  const deadline = started + options.seconds * 1000
+  const client = async () => {
+    while (issued < max && performance.now() < deadline) {
+      const request = options.request(issued++)
+      const init: RequestInit = { method: request.method, headers: { ...request.headers } }
+      if (request.body !== undefined) {
+        init.body = typeof request.body === 'string' ? request.body : JSON.stringify(request.body)
+        ;(init.headers as Record<string, string>)['content-type'] = 'application/json'
+      }
+      const t0 = performance.now()
+      try {
+        const response = await fetch(options.url + request.path, init)
+        const text = await response.text()
+        latencies.push(performance.now() - t0)
+        statusCodes[response.status] = (statusCodes[response.status] ?? 0) + 1
+        if (response.status < 200 || response.status > 299) {
+          non2xx++
+          if (failures.length < 3) failures.push({ status: response.status, body: text.slice(0, 300) })
+        }
+      } catch (err) {
+        errors++
+        if (failures.length < 3) failures.push({ status: 0, body: String((err as Error)?.message ?? err) })
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: options.concurrency }, client))
+  const seconds = (performance.now() - started) / 1000
+  latencies.sort((a, b) => a - b)
+  return {
+    requests: latencies.length + errors,
+    seconds,
+    requestsPerSecond: latencies.length / Math.max(seconds, 0.001),
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    p99: percentile(latencies, 99),
+    mean: latencies.reduce((a, b) => a + b, 0) / Math.max(latencies.length, 1),
+    non2xx,
+    errors,
+    statusCodes,
+    failures,
+  }
+}
+
+/** Fails the benchmark loudly when a pool run got an error answer. */
+export function assertPoolClean(what: string, result: PoolResult): void {
+  if (result.non2xx || result.errors) {
+    const first = result.failures.map((f) => `${f.status || 'network error'}: ${f.body}`).join(' | ')
+    throw new Error(`${what}: ${result.non2xx} non-2xx answers and ${result.errors} network errors of ${result.requests} (status codes ${JSON.stringify(result.statusCodes)}; first: ${first})`)
+  }
+}
+
+/** Median of a few numbers. */
+export function median(values: number[]): number {
+  return percentile(values.slice().sort((a, b) => a - b), 50)
+}
+
 /** Fails the benchmark when a run got error answers: its numbers would be meaningless. */
 export function assertClean(what: string, result: LoadResult): void {
   if (result.non2xx || result.errors) {
@@ -295,6 +404,14 @@ export function latencyRow(metric: string, result: LoadResult, target = '—'): 
   }
 }
 
+/**
+ * `value` judged against a target that was set for MySQL/MariaDB: on SQLite it is only printed,
+ * with the note "(target is for MySQL)".
+ */
+export function judgedForMysql(value: string, met: boolean, database: BenchDatabase): string {
+  return database.kind === 'mysql' ? judged(value, met) : `${value} (target is for MySQL)`
+}
+
 /** `value` with a note whether it meets `target`. */
 export function judged(value: string, met: boolean): string {
   return `${value} ${met ? '(met)' : '(MISSED)'}`
@@ -315,6 +432,8 @@ export interface ReportHeader {
   settings: Settings
   startedAt: Date
   seconds: number
+  /** 1-minute load average of the machine at the start and at the end of the run (other processes compete). */
+  loadAverage?: { start: number; end: number }
 }
 
 export function renderReport(header: ReportHeader, rows: Row[]): string {
@@ -327,9 +446,14 @@ export function renderReport(header: ReportHeader, rows: Row[]): string {
     '',
     `Setup: ${formatNumber(s.datasets)} seeded datasets (seed ${s.seed}). Each server under test (the app, the static` +
       ' baseline) runs alone in a child Node process of its own (same Node flags, logger off) on 127.0.0.1;' +
-      ` autocannon runs in the parent process with ${s.connections} connections for ${s.seconds} s per run, after a` +
-      ` ${s.warmupSeconds} s warm-up; runs are sequential. Latency percentiles are over every response of a run.` +
-      ` Whole run: ${header.seconds.toFixed(0)} s.`,
+      ` autocannon runs in the parent process with ${s.connections} connections (unless a row names another number of` +
+      ` clients) for ${s.seconds} s per run, after a ${s.warmupSeconds} s warm-up; runs are sequential. Writes and the` +
+      ' harvest use closed-loop fetch clients in the parent process (each sends its next request when the previous' +
+      ' answer has arrived). Latency percentiles are over every response of a run.' +
+      ` Whole run: ${header.seconds.toFixed(0)} s.` +
+      (header.loadAverage
+        ? ` Machine load average (1 min) at start / end: ${header.loadAverage.start.toFixed(1)} / ${header.loadAverage.end.toFixed(1)} on ${cpu.length} CPUs.`
+        : ''),
     '',
     renderTable(rows),
     '',

@@ -6,10 +6,13 @@
  *                   at the end); unset or sqlite:... a fresh SQLite file in a temporary directory
  *   BENCH_DATASETS  datasets to seed (default 100000)
  *   BENCH_SECONDS   duration of each measured load run (default 10)
+ *   BENCH_SECTIONS  comma-separated section names to run (default all): package_show, lists,
+ *                   package_search, harvest, writes
  *
  * A further benchmark is one more file in bench/sections/ exporting a Section, listed in SECTIONS.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import {
   createBenchDatabase,
@@ -25,14 +28,29 @@ import {
 import { seedBenchDatabase } from './setup.js'
 import { packageShowSection } from './sections/package-show.js'
 import { listsSection } from './sections/lists.js'
+import { searchSection } from './sections/search.js'
+import { harvestSection } from './sections/harvest.js'
+import { writesSection } from './sections/writes.js'
 
-const SECTIONS: Section[] = [packageShowSection, listsSection]
+// The write section goes last: it adds datasets, which the read sections must not see.
+const SECTIONS: Section[] = [packageShowSection, listsSection, searchSection, harvestSection, writesSection]
+
+function selectedSections(): Section[] {
+  const raw = process.env.BENCH_SECTIONS?.trim()
+  if (!raw) return SECTIONS
+  const names = raw.split(',').map((n) => n.trim()).filter(Boolean)
+  const unknown = names.filter((n) => !SECTIONS.some((s) => s.name === n))
+  if (unknown.length) throw new Error(`BENCH_SECTIONS: unknown section(s) ${unknown.join(', ')}; known: ${SECTIONS.map((s) => s.name).join(', ')}`)
+  return SECTIONS.filter((s) => names.includes(s.name))
+}
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url))
 
 async function main(): Promise<number> {
   const settings = loadSettings()
+  const sections = selectedSections()
   const startedAt = new Date()
+  const loadAtStart = loadavg()[0]!
   const database = await createBenchDatabase()
   process.stderr.write(`bench: ${database.label}, ${settings.datasets} datasets, ${settings.seconds} s per run\n`)
   const servers: ServerHandle[] = []
@@ -64,7 +82,7 @@ async function main(): Promise<number> {
       publicDatasets: seeded.publicDatasets,
       startServer: start,
     }
-    for (const section of SECTIONS) {
+    for (const section of sections) {
       process.stderr.write(`bench: ${section.title}...\n`)
       try {
         rows.push(...(await section.run(ctx)))
@@ -80,7 +98,13 @@ async function main(): Promise<number> {
   }
 
   const report = renderReport(
-    { database: database.engine, settings, startedAt, seconds: (Date.now() - startedAt.getTime()) / 1000 },
+    {
+      database: database.engine,
+      settings,
+      startedAt,
+      seconds: (Date.now() - startedAt.getTime()) / 1000,
+      loadAverage: { start: loadAtStart, end: loadavg()[0]! },
+    },
     rows,
   )
   process.stdout.write(`${report}\n`)
