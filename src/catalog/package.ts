@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto'
-import type { PackageTable, ResourceTable } from '../db/types.js'
+import type { PackageDocumentTable, PackageTable, ResourceTable } from '../db/types.js'
 import type { Vocabularies } from './vocabularies.js'
 import { indexText } from '../search/text.js'
 
@@ -54,6 +54,8 @@ export interface PackageRecord {
   themeIds: string[]
   /** The full-text document (folded), written beside the dataset. */
   text: { title: string; tags: string; body: string }
+  /** The rendered package dict, stored beside the dataset row. */
+  document: PackageDocumentTable
 }
 
 const RESOURCE_CORE = new Set([
@@ -146,9 +148,9 @@ export function buildPackageRecord(input: PackageInput, ctx: RecordContext): Pac
     num_resources: resources.filter((r) => r.state === 'active').length,
     num_tags: tagNames.length,
     uri: input.uri ?? null,
-    document: '',
-    theme_ids: JSON.stringify([...new Set(input.themeIds ?? [])]),
+    visible: 0,
   }
+  row.visible = row.state === 'active' && row.private === 0 && row.type === 'dataset' ? 1 : 0
   const text = {
     title: indexText(row.title, row.name),
     tags: indexText(...tagNames),
@@ -159,8 +161,9 @@ export function buildPackageRecord(input: PackageInput, ctx: RecordContext): Pac
       ...resources.filter((r) => r.state === 'active').flatMap((r) => [r.name, r.description]),
     ),
   }
-  const record: PackageRecord = { row, extras, resources, tagNames, themeIds: [...new Set(input.themeIds ?? [])], text }
-  row.document = JSON.stringify(renderPackageDocument(record, vocab))
+  const themeIds = [...new Set(input.themeIds ?? [])]
+  const record: PackageRecord = { row, extras, resources, tagNames, themeIds, text, document: { package_id: id, theme_ids: JSON.stringify(themeIds), document: '' } }
+  record.document.document = JSON.stringify(renderPackageDocument(record, vocab))
   return record
 }
 

@@ -27,6 +27,7 @@ export async function insertPackageRecords(db: Db, records: PackageRecord[], hoo
   }
   for (const part of chunks(records, 100)) {
     await db.insertInto('package').values(part.map((r) => r.row)).execute()
+    await db.insertInto('package_document').values(part.map((r) => r.document)).execute()
   }
   await insertChildren(db, records, hooks)
 }
@@ -39,6 +40,7 @@ export async function replacePackageRecord(db: Db, record: PackageRecord, hooks:
   if (tagNames.length) await db.insertInto('tag').values(tagNames.map((name) => ({ id: tagId(name), name }))).orIgnore().execute()
   const { id: _id, ...changes } = record.row
   await db.updateTable('package').set(changes).where('id', '=', id).execute()
+  await db.updateTable('package_document').set({ theme_ids: record.document.theme_ids, document: record.document.document }).where('package_id', '=', id).execute()
   await insertChildren(db, [record], hooks)
 }
 
@@ -52,6 +54,7 @@ async function deleteChildren(db: Db, ids: string[]): Promise<void> {
 export async function deletePackage(db: Db, id: string): Promise<void> {
   await deleteChildren(db, [id])
   await db.deleteFrom('activity').where('object_id', '=', id).execute()
+  await db.deleteFrom('package_document').where('package_id', '=', id).execute()
   await db.deleteFrom('package').where('id', '=', id).execute()
 }
 
@@ -80,7 +83,11 @@ export interface StoredDocument {
   themeIds: string[]
 }
 
-const DOCUMENT_COLUMNS = ['id', 'name', 'owner_org', 'private', 'state', 'revision', 'document', 'theme_ids'] as const
+const DOCUMENT_COLUMNS = ['p.id', 'p.name', 'p.owner_org', 'p.private', 'p.state', 'p.revision', 'd.document', 'd.theme_ids'] as const
+
+function documents(db: Db) {
+  return db.selectFrom('package as p').innerJoin('package_document as d', 'd.package_id', 'p.id').select(DOCUMENT_COLUMNS)
+}
 
 function toStored(row: { id: string; name: string; owner_org: string | null; private: number; state: string; revision: number; document: string; theme_ids: string }): StoredDocument {
   const { theme_ids, ...rest } = row
@@ -91,17 +98,15 @@ function toStored(row: { id: string; name: string; owner_org: string | null; pri
 export async function loadDocuments(db: Db, ids: string[]): Promise<Map<string, StoredDocument>> {
   const result = new Map<string, StoredDocument>()
   if (ids.length === 0) return result
-  const rows = await db.selectFrom('package').select(DOCUMENT_COLUMNS).where('id', 'in', ids).execute()
+  const rows = await documents(db).where('p.id', 'in', ids).execute()
   for (const row of rows) result.set(row.id, toStored(row))
   return result
 }
 
 /** One dataset's document by id or by name, in one query. */
 export async function loadDocument(db: Db, idOrName: string): Promise<StoredDocument | undefined> {
-  const rows = await db
-    .selectFrom('package')
-    .select(DOCUMENT_COLUMNS)
-    .where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)]))
+  const rows = await documents(db)
+    .where((eb) => eb.or([eb('p.id', '=', idOrName), eb('p.name', '=', idOrName)]))
     .limit(2)
     .execute()
   // An id wins over a name that happens to equal another dataset's id.

@@ -332,9 +332,10 @@ export class CatalogService {
   private async writePackageUpdate(id: string, input: PackageInput, expectedRevision: number | undefined, actor: Viewer, activityType: string, names: string[]): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
       const current = await trx
-        .selectFrom('package')
-        .select(['revision', 'metadata_created', 'document', 'owner_org', 'name', 'creator_user_id'])
-        .where('id', '=', id)
+        .selectFrom('package as p')
+        .innerJoin('package_document as d', 'd.package_id', 'p.id')
+        .select(['p.revision', 'p.metadata_created', 'd.document', 'p.owner_org', 'p.name', 'p.creator_user_id'])
+        .where('p.id', '=', id)
         .$if(this.store.dialect === 'mysql', (q) => q.forUpdate())
         .executeTakeFirst()
       if (!current) throw notFound()
@@ -369,7 +370,7 @@ export class CatalogService {
     activityType: string,
     previous: Record<string, unknown> | null,
   ): Promise<void> {
-    const dict = JSON.parse(record.row.document) as Record<string, unknown>
+    const dict = JSON.parse(record.document.document) as Record<string, unknown>
     await trx
       .insertInto('activity')
       .values({

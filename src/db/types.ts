@@ -78,10 +78,17 @@ export interface PackageTable {
   num_tags: number
   /** The dataset URI when it came from elsewhere (harvest), else null: {base}/dataset/{id}. */
   uri: string | null
-  /** The rendered CKAN package dict (without organization and groups), JSON text. */
-  document: string
+  /** 1 when anonymous callers see the dataset (active, public, type dataset): the searches' index key. */
+  visible: number
+}
+
+/** The rendered dataset, apart from the narrow rows that searches scan. */
+export interface PackageDocumentTable {
+  package_id: string
   /** JSON list of the dataset's theme (group) ids, so that package_show is one query. */
   theme_ids: string
+  /** The rendered CKAN package dict (without organization and groups), JSON text. */
+  document: string
 }
 
 export interface PackageExtraTable {
@@ -185,6 +192,7 @@ export interface Database {
   package_tag: PackageTagTable
   package_theme: PackageThemeTable
   package_text: PackageTextTable
+  package_document: PackageDocumentTable
   app_user: UserTable
   api_token: ApiTokenTable
   member: MemberTable

@@ -219,7 +219,7 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
       )
       let after: { created: string; id: string } | undefined
       for (;;) {
-        const page = await search.catalogPage({ q, fq_list: fq, after, limit: 200 }, viewer)
+        const page = await search.catalogPage({ q, fq_list: fq, after, limit: 200, withStats: false }, viewer)
         if (page.ids.length === 0) break
         const dicts = (await service.packageDicts(page.ids.map((r) => r.id))) as PackageDict[]
         for (const dict of dicts) {

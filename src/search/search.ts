@@ -75,12 +75,13 @@ export class SearchService {
     const states = ['active']
     if (params.includeDrafts && viewer.userId) states.push('draft')
     if (params.includeDeleted && viewer.sysadmin) states.push('deleted')
-    const parts: RawBuilder<SqlBool>[] = [sql<SqlBool>`p.state in (${sql.join(states)})`]
-    if (!(params.includePrivate && viewer.sysadmin)) {
-      const orgs = params.includePrivate ? readableOrgIds(viewer) : []
-      parts.push(orgs.length ? sql<SqlBool>`(p.private = 0 or p.owner_org in (${sql.join(orgs)}))` : sql<SqlBool>`p.private = 0`)
-    }
+    const privateOrgs = params.includePrivate && !viewer.sysadmin ? readableOrgIds(viewer) : []
+    const allPrivate = params.includePrivate && viewer.sysadmin
     const mentionsType = filters.some((f) => /"field":"(dataset_type|type)"/.test(JSON.stringify(f)))
+    // The common case, what anonymous callers and harvesters see, is one indexed flag.
+    if (states.length === 1 && !allPrivate && privateOrgs.length === 0 && !mentionsType) return sql<SqlBool>`p.visible = 1`
+    const parts: RawBuilder<SqlBool>[] = [sql<SqlBool>`p.state in (${sql.join(states)})`]
+    if (!allPrivate) parts.push(privateOrgs.length ? sql<SqlBool>`(p.private = 0 or p.owner_org in (${sql.join(privateOrgs)}))` : sql<SqlBool>`p.private = 0`)
     if (!mentionsType) parts.push(sql<SqlBool>`p.type = 'dataset'`)
     return sql<SqlBool>`${sql.join(parts, sql` and `)}`
   }
@@ -100,12 +101,13 @@ export class SearchService {
    * edited meanwhile. Without a cursor, `offset` gives ckanext-dcat's page=N.
    */
   async catalogPage(
-    params: { q?: string; fq_list: string[]; after?: { created: string; id: string }; offset?: number; limit: number },
+    params: { q?: string; fq_list: string[]; after?: { created: string; id: string }; offset?: number; limit: number; withStats?: boolean },
     viewer: Viewer,
   ): Promise<{ ids: Array<{ id: string; created: string }>; count: number; lastModified: string | null }> {
     const { where } = this.whereFor({ q: params.q, fq_list: params.fq_list, includePrivate: false, includeDrafts: false, includeDeleted: false }, viewer)
     const db = this.catalog.db
-    const stats = await sql<{ n: number | string; modified: string | null }>`select count(*) as n, max(p.metadata_modified) as modified from package p where ${where}`.execute(db)
+    // The count and newest change cost a pass over the matching rows: streamed dumps ask once, not per page.
+    const stats = params.withStats === false ? { rows: [] } : await sql<{ n: number | string; modified: string | null }>`select count(*) as n, max(p.metadata_modified) as modified from package p where ${where}`.execute(db)
     const after = params.after
       ? sql<SqlBool>` and (p.metadata_created < ${params.after.created} or (p.metadata_created = ${params.after.created} and p.id < ${params.after.id}))`
       : sql``
@@ -166,8 +168,11 @@ export class SearchService {
   private facetSource(field: string): FacetSource {
     const ref = this.catalog.reference
     const vocab = this.catalog.vocab
-    const grouped = (from: RawBuilder<unknown>, valueColumn: RawBuilder<unknown>, where: RawBuilder<SqlBool>, limit: number, minCount: number) =>
-      sql<{ value: string | null; n: number | string }>`select ${valueColumn} as value, count(distinct p.id) as n from ${from} where ${where} group by ${valueColumn} having count(distinct p.id) >= ${minCount} order by n desc, value asc limit ${limit}`
+    // One row per (dataset, value) in every source but resources, where a format may repeat: count(*) there.
+    const grouped = (from: RawBuilder<unknown>, valueColumn: RawBuilder<unknown>, where: RawBuilder<SqlBool>, limit: number, minCount: number, distinct = false) => {
+      const count = distinct ? sql`count(distinct p.id)` : sql`count(*)`
+      return sql<{ value: string | null; n: number | string }>`select ${valueColumn} as value, ${count} as n from ${from} where ${where} group by ${valueColumn} having ${count} >= ${minCount} order by n desc, value asc limit ${limit}`
+    }
     const identity = (v: string) => v
     switch (field) {
       case 'organization':
@@ -190,7 +195,7 @@ export class SearchService {
         }
       case 'res_format':
         return {
-          count: (w, l, m) => grouped(sql`package p join resource r on r.package_id = p.id and r.state = 'active'`, sql`r.format`, w, l, m),
+          count: (w, l, m) => grouped(sql`package p join resource r on r.package_id = p.id and r.state = 'active'`, sql`r.format`, w, l, m, true),
           key: (v) => vocab.formatLabel(v),
           display: (v) => vocab.formatLabel(v),
         }
@@ -238,6 +243,8 @@ function orderBy(keys: SortKey[], useScore: boolean): RawBuilder<unknown>[] {
     }
     parts.push(sql`${sql.ref(SORT_COLUMNS[key.field]!)} ${direction}`)
   }
-  if (!keys.some((k) => k.field === 'id')) parts.push(sql`p.id asc`)
+  // Ties are broken by id in the direction of the last key, so that one index can serve the whole order.
+  const last = keys.filter((k) => k.field !== 'score' || useScore).at(-1)
+  if (!keys.some((k) => k.field === 'id')) parts.push(last?.direction === 'desc' ? sql`p.id desc` : sql`p.id asc`)
   return parts
 }

@@ -51,7 +51,7 @@ export class DatasetValidation {
       private: record.row.private,
       state: record.row.state,
       revision: record.row.revision,
-      document: record.row.document,
+      document: record.document.document,
       themeIds: record.themeIds,
     }) as PackageDict
   }

@@ -56,6 +56,7 @@ async function datasetKeys(store: Store): Promise<Array<{ id: string; name: stri
 async function checkContent(t: Test, store: Store): Promise<void> {
   const packages = await store.db
     .selectFrom('package')
+    .innerJoin('package_document', 'package_document.package_id', 'package.id')
     .select(['id', 'name', 'title', 'notes', 'license_id', 'private', 'state', 'url', 'author', 'maintainer', 'maintainer_email', 'owner_org', 'num_resources', 'num_tags', 'document'])
     .execute()
   const extras = await store.db.selectFrom('package_extra').select(['package_id', 'key', 'value']).execute()
@@ -221,7 +222,7 @@ t.test('sqlite', async (t) => {
   await seedDatasets(twin, vocab, { count: COUNT, seed: 1, batchSize: 77 })
   t.same(await datasetKeys(twin), keys, 'a second database seeded with the same seed has identical ids, names and titles')
   const docOf = async (s: Store) =>
-    (await s.db.selectFrom('package').select(['id', 'document']).orderBy('id').execute()).map((r) => {
+    (await s.db.selectFrom('package_document').select(['package_id as id', 'document']).orderBy('package_id').execute()).map((r) => {
       const doc = JSON.parse(r.document) as Record<string, unknown>
       delete doc.metadata_created
       delete doc.metadata_modified
