@@ -74,16 +74,16 @@ export class CatalogService {
   }
 
   /** Package dicts (as raw JSON) for ids in the given order (ids not found are left out). */
-  async packageJsons(ids: string[]): Promise<RawJson[]> {
-    const docs = await loadDocuments(this.db, ids)
+  async packageJsons(ids: string[], db: Kysely<Database> = this.db): Promise<RawJson[]> {
+    const docs = await loadDocuments(db, ids)
     return ids.flatMap((id) => {
       const doc = docs.get(id)
       return doc ? [new RawJson(this.packageJson(doc))] : []
     })
   }
 
-  async packageDicts(ids: string[]): Promise<Array<Record<string, unknown>>> {
-    return (await this.packageJsons(ids)).map((raw) => JSON.parse(raw.json) as Record<string, unknown>)
+  async packageDicts(ids: string[], db: Kysely<Database> = this.db): Promise<Array<Record<string, unknown>>> {
+    return (await this.packageJsons(ids, db)).map((raw) => JSON.parse(raw.json) as Record<string, unknown>)
   }
 
   /** package_show's answer, readable by the viewer, as raw JSON. */

@@ -17,8 +17,11 @@ export interface Store {
 /** Opens the database named by the configuration and checks that it answers. */
 export async function openStore(config: DatabaseConfig): Promise<Store> {
   let count = 0
-  const log = (_event: LogEvent) => {
+  // GODONU_TRACE_SQL=1 prints every statement with its duration to stderr (diagnosis only).
+  const trace = process.env.GODONU_TRACE_SQL === '1'
+  const log = (event: LogEvent) => {
     count++
+    if (trace) process.stderr.write(`[sql ${event.queryDurationMillis.toFixed(1)} ms] ${event.query.sql.replace(/\s+/g, ' ').slice(0, 220)}\n`)
   }
   if (config.kind === 'sqlite') {
     const { default: SQLite } = await import('better-sqlite3')

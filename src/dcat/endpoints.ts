@@ -11,7 +11,7 @@ import { CatalogError } from '../errors.js'
 import type { Viewer } from '../auth/viewer.js'
 import { parseSolrDate } from '../search/datemath.js'
 import { catalogQuads, datasetToQuads, datasetUri, hydraQuads, catalogUri, type DcatProfile, type PackageDict } from './mapping.js'
-import { contentType, createRdfStream, serialize } from './serialize.js'
+import { RdfStreamClosedError, contentType, createRdfStream, serialize } from './serialize.js'
 import type { RdfFormat } from './parse.js'
 import { EXTENSIONS, negotiateFormat } from './negotiation.js'
 import { DataFactory } from 'n3'
@@ -34,6 +34,12 @@ export class DcatRequestError extends Error {
     super(message)
   }
 }
+
+/** Datasets per database page of a streamed whole-catalog dump. */
+const STREAM_PAGE = 500
+/** Datasets serialized into one chunk of a streamed dump (JSON-LD: one compaction). */
+const STREAM_BATCH = 100
+const STREAM_BATCH_JSONLD = 100
 
 const PROFILES: Record<string, DcatProfile | null> = {
   euro_dcat_ap: null,
@@ -197,7 +203,11 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
     return reply.type(`${contentType(format)}; charset=utf-8`).send(body)
   }
 
-  /** The whole catalog as one document, streamed dataset by dataset: memory stays flat whatever its size. */
+  /**
+   * The whole catalog as one document, streamed: keyset pages of STREAM_PAGE datasets are read (the next page
+   * while the current one is serialized) and written STREAM_BATCH datasets to a chunk; memory stays flat
+   * whatever the catalog's size.
+   */
   async function streamWholeCatalog(request: FastifyRequest, reply: FastifyReply, format: RdfFormat, profile: DcatProfile, fq: string[], q: string | undefined, viewer: Viewer) {
     const first = await search.catalogPage({ q, fq_list: fq, limit: 1 }, viewer)
     const lastModified = httpDate(first.lastModified)
@@ -210,6 +220,25 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
     const stream = createRdfStream(format)
     const catalogNode = DataFactory.namedNode(catalogUri(base))
     const hasDataset = DataFactory.namedNode('http://www.w3.org/ns/dcat#dataset')
+    const batchSize = format === 'jsonld' ? STREAM_BATCH_JSONLD : STREAM_BATCH
+
+    type Page = { dicts: PackageDict[]; after?: { created: string; id: string } }
+    /** One keyset page: its datasets and the position after it (undefined after the last page). */
+    const loadPage = async (after: { created: string; id: string } | undefined): Promise<Page> => {
+      const page = await search.catalogPage({ q, fq_list: fq, after, limit: STREAM_PAGE, withStats: false }, viewer)
+      if (page.ids.length === 0) return { dicts: [] }
+      const last = page.ids.at(-1)!
+      const dicts = (await service.packageDicts(page.ids.map((r) => r.id))) as PackageDict[]
+      return { dicts, after: page.ids.length < STREAM_PAGE ? undefined : { created: last.created, id: last.id } }
+    }
+    /** The quads of some datasets, each followed by its `<catalog> dcat:dataset <dataset>` link. */
+    function* batchQuads(dicts: PackageDict[]): Generator<Quad> {
+      for (const dict of dicts) {
+        yield* datasetToQuads(dict, mappingContext(profile, dict))
+        yield DataFactory.quad(catalogNode, hasDataset, DataFactory.namedNode(datasetUri(dict, base)))
+      }
+    }
+
     const pump = (async () => {
       await stream.write(
         catalogQuads(
@@ -217,24 +246,19 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
           { title: config.siteTitle, description: config.siteDescription, homepage: base, language: config.localeDefault, modified: first.lastModified ?? undefined, datasetUris: [] },
         ),
       )
-      let after: { created: string; id: string } | undefined
-      for (;;) {
-        const page = await search.catalogPage({ q, fq_list: fq, after, limit: 200, withStats: false }, viewer)
-        if (page.ids.length === 0) break
-        const dicts = (await service.packageDicts(page.ids.map((r) => r.id))) as PackageDict[]
-        for (const dict of dicts) {
-          const quads = datasetToQuads(dict, mappingContext(profile, dict))
-          quads.push(DataFactory.quad(catalogNode, hasDataset, DataFactory.namedNode(datasetUri(dict, base))))
-          await stream.write(quads)
-        }
-        const last = page.ids.at(-1)!
-        after = { created: last.created, id: last.id }
-        if (page.ids.length < 200) break
+      let next: Promise<Page> | undefined = loadPage(undefined)
+      while (next) {
+        const page: Page = await next
+        // Read ahead: the database works on the next page while this one is serialized.
+        next = page.after ? loadPage(page.after) : undefined
+        next?.catch(() => undefined)
+        for (let i = 0; i < page.dicts.length; i += batchSize) await stream.write(batchQuads(page.dicts.slice(i, i + batchSize)))
       }
       await stream.end()
     })()
     pump.catch((err: Error) => {
-      request.log.error({ err }, 'catalog stream failed')
+      // A client that hangs up mid-dump is no server error.
+      if (!(err instanceof RdfStreamClosedError)) request.log.error({ err }, 'catalog stream failed')
       stream.readable.destroy(err)
     })
     return reply.send(stream.readable)

@@ -11,7 +11,13 @@ export type ObjectTerm = RDF.NamedNode | RDF.BlankNode | RDF.Literal
 
 export const nn = (value: string): RDF.NamedNode => namedNode(value)
 export const bn = (): RDF.BlankNode => blankNode()
-export const xsd = (local: string): RDF.NamedNode => namedNode(NS.xsd + local)
+const XSD_TYPES = new Map<string, RDF.NamedNode>()
+/** An XSD datatype (one shared object per datatype). */
+export const xsd = (local: string): RDF.NamedNode => {
+  let node = XSD_TYPES.get(local)
+  if (node === undefined) XSD_TYPES.set(local, (node = namedNode(NS.xsd + local)))
+  return node
+}
 export const RDF_TYPE = namedNode(NS.rdf + 'type')
 
 /** An absolute IRI that Turtle, N-Triples and RDF/XML can all carry unchanged. */
@@ -55,29 +61,89 @@ export function dateLiteral(value: string): RDF.Literal {
   return literal(v)
 }
 
+/**
+ * Interned named nodes for IRIs that recur in every dataset (predicates, classes, datatypes): one object
+ * each instead of one per quad. Terms are immutable, so sharing them is safe; the cache is bounded.
+ */
+const INTERNED = new Map<string, RDF.NamedNode>()
+const INTERN_MAX = 10_000
+export function internIri(value: string): RDF.NamedNode {
+  let node = INTERNED.get(value)
+  if (node === undefined) {
+    if (INTERNED.size >= INTERN_MAX) INTERNED.clear()
+    node = namedNode(value)
+    INTERNED.set(value, node)
+  }
+  return node
+}
+
+/**
+ * A term's identity as one string (n3 terms carry it as `id`: an IRI, `_:label` or the literal with its
+ * language/datatype, case-normalised the same way for equal terms); other RDF/JS terms get termKey.
+ * Only compared between terms of the same termType.
+ */
+function termIdentity(t: Term): string {
+  const id = (t as { id?: unknown }).id
+  return typeof id === 'string' ? id : termKey(t)
+}
+
+function sameTerm(a: Term, b: Term): boolean {
+  return a === b || (a.termType === b.termType && termIdentity(a) === termIdentity(b))
+}
+
+interface SubjectEntry {
+  quads: Quad[]
+  /** The objects added so far per predicate IRI (duplicates are only possible among these). */
+  objects: Map<string, ObjectTerm[]>
+}
+
 /** Collects quads, dropping exact duplicates (a vocabulary term typed by several properties). */
 export class QuadBuilder {
-  private readonly bySubject = new Map<string, Quad[]>()
-  private readonly seen = new Set<string>()
+  /** Subjects in order of first appearance; named and blank subjects apart (an IRI may look like `_:x`). */
+  private readonly named = new Map<string, SubjectEntry>()
+  private readonly blank = new Map<string, SubjectEntry>()
+  private readonly order: SubjectEntry[] = []
+  private lastSubject: Subject | undefined
+  private lastEntry: SubjectEntry | undefined
 
   /** The quads grouped by subject (in order of each subject's first appearance), for readable Turtle. */
   get quads(): Quad[] {
-    return [...this.bySubject.values()].flat()
+    if (this.order.length === 1) return this.order[0]!.quads.slice()
+    const out: Quad[] = []
+    for (const entry of this.order) for (const q of entry.quads) out.push(q)
+    return out
+  }
+
+  private entryOf(s: Subject): SubjectEntry {
+    if (s === this.lastSubject) return this.lastEntry!
+    const map = s.termType === 'BlankNode' ? this.blank : this.named
+    const key = s.value
+    let entry = map.get(key)
+    if (!entry) {
+      entry = { quads: [], objects: new Map() }
+      map.set(key, entry)
+      this.order.push(entry)
+    }
+    this.lastSubject = s
+    this.lastEntry = entry
+    return entry
   }
 
   add(s: Subject, p: string | RDF.NamedNode, o: ObjectTerm): void {
-    const pred = typeof p === 'string' ? namedNode(p) : p
-    const key = `${s.termType}\u0001${s.value}\u0001${pred.value}\u0001${termKey(o)}`
-    if (this.seen.has(key)) return
-    this.seen.add(key)
-    const sk = `${s.termType[0]}${s.value}`
-    let list = this.bySubject.get(sk)
-    if (!list) this.bySubject.set(sk, (list = []))
-    list.push(quad(s, pred, o))
+    const pred = typeof p === 'string' ? internIri(p) : p
+    const entry = this.entryOf(s)
+    const objects = entry.objects.get(pred.value)
+    if (objects === undefined) {
+      entry.objects.set(pred.value, [o])
+    } else {
+      for (let i = 0; i < objects.length; i++) if (sameTerm(objects[i]!, o)) return
+      objects.push(o)
+    }
+    entry.quads.push(quad(s, pred, o))
   }
 
   type(s: Subject, ...classes: string[]): void {
-    for (const c of classes) this.add(s, RDF_TYPE, namedNode(c))
+    for (const c of classes) this.add(s, RDF_TYPE, internIri(c))
   }
 
   /** A plain literal, skipped when empty. */

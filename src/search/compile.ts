@@ -214,3 +214,19 @@ export function scoringMatches(query: Query): TextMatch[] {
       return []
   }
 }
+
+/** Whether a tree uses the full-text index anywhere (negated or not). */
+export function usesFullText(query: Query): boolean {
+  switch (query.kind) {
+    case 'and':
+    case 'or':
+      return query.clauses.some(usesFullText)
+    case 'not':
+      return usesFullText(query.clause)
+    case 'term':
+    case 'wildcard':
+      return query.field === null || query.field in TEXT_FIELDS
+    default:
+      return false
+  }
+}

@@ -1,10 +1,11 @@
-import { sql, type RawBuilder, type SqlBool } from 'kysely'
+import { sql, type Kysely, type RawBuilder, type SqlBool } from 'kysely'
+import type { Database } from '../db/types.js'
 import type { CatalogService } from '../catalog/service.js'
 import { readableOrgIds, type Viewer } from '../auth/viewer.js'
 import type { Query } from './ast.js'
 import { SearchQueryError } from './ast.js'
-import { compileQuery, scoringMatches, type CompileContext } from './compile.js'
-import { fullTextAdapter } from './fulltext.js'
+import { compileQuery, scoringMatches, usesFullText, type CompileContext } from './compile.js'
+import { fullTextAdapter, type TextMatch } from './fulltext.js'
 import { parseQuery } from './parser.js'
 import { DEFAULT_SORT, parseSort, type SortKey } from './sort.js'
 
@@ -58,8 +59,16 @@ function parseMainQuery(q: string | undefined): Query {
 }
 
 /** Facet fields: how to count them and how to show their values. */
+/** The datasets a search covers: the package rows (maybe joined to a temporary table of hits) and a condition. */
+interface SearchScope {
+  from: RawBuilder<unknown>
+  where: RawBuilder<SqlBool>
+}
+
+let hitTables = 0
+
 interface FacetSource {
-  count(where: RawBuilder<SqlBool>, limit: number, minCount: number): RawBuilder<{ value: string | null; n: number | string }>
+  count(scope: SearchScope, limit: number, minCount: number): RawBuilder<{ value: string | null; n: number | string }>
   display(value: string): string
   key(value: string): string
 }
@@ -71,7 +80,7 @@ export class SearchService {
     this.fullText = fullTextAdapter(catalog.store.dialect)
   }
 
-  private visibility(viewer: Viewer, params: SearchParams, filters: Query[]): RawBuilder<SqlBool> {
+  private visibility(viewer: Viewer, params: SearchParams, filters: Query[], fromMatches = false): RawBuilder<SqlBool> {
     const states = ['active']
     if (params.includeDrafts && viewer.userId) states.push('draft')
     if (params.includeDeleted && viewer.sysadmin) states.push('deleted')
@@ -79,7 +88,7 @@ export class SearchService {
     const allPrivate = params.includePrivate && viewer.sysadmin
     const mentionsType = filters.some((f) => /"field":"(dataset_type|type)"/.test(JSON.stringify(f)))
     // The common case, what anonymous callers and harvesters see, is one indexed flag.
-    if (states.length === 1 && !allPrivate && privateOrgs.length === 0 && !mentionsType) return sql<SqlBool>`p.visible = 1`
+    if (states.length === 1 && !allPrivate && privateOrgs.length === 0 && !mentionsType) return fromMatches ? sql<SqlBool>`+p.visible = 1` : sql<SqlBool>`p.visible = 1`
     const parts: RawBuilder<SqlBool>[] = [sql<SqlBool>`p.state in (${sql.join(states)})`]
     if (!allPrivate) parts.push(privateOrgs.length ? sql<SqlBool>`(p.private = 0 or p.owner_org in (${sql.join(privateOrgs)}))` : sql<SqlBool>`p.private = 0`)
     if (!mentionsType) parts.push(sql<SqlBool>`p.type = 'dataset'`)
@@ -91,8 +100,12 @@ export class SearchService {
     const query = parseMainQuery(params.q)
     const filters = parseFilters(params as SearchParams)
     const ctx: CompileContext = { fullText: this.fullText, reference: this.catalog.reference, vocab: this.catalog.vocab, now: new Date() }
-    const conditions = [this.visibility(viewer, params as SearchParams, filters), compileQuery(query, ctx), ...filters.map((f) => compileQuery(f, ctx))]
-    return { query, where: sql<SqlBool>`${sql.join(conditions, sql` and `)}` }
+    // SQLite would walk the visible-flag index and probe the full-text matches row by row; with the flag's
+    // index disabled (unary +) it starts from the matches instead, which are far fewer.
+    const fromMatches = this.catalog.store.dialect === 'sqlite' && scoringMatches(query).length > 0
+    const conditions = [this.visibility(viewer, params as SearchParams, filters, fromMatches), compileQuery(query, ctx), ...filters.map((f) => compileQuery(f, ctx))]
+    const hasText = [query, ...filters].some(usesFullText)
+    return { query, where: sql<SqlBool>`${sql.join(conditions, sql` and `)}`, hasText }
   }
 
   /**
@@ -122,27 +135,54 @@ export class SearchService {
 
   async search(params: SearchParams, viewer: Viewer): Promise<SearchResult> {
     const sortKeys = parseSort(params.sort)
-    const { query, where } = this.whereFor(params, viewer)
+    const { query, where, hasText } = this.whereFor(params, viewer)
     const scoring = scoringMatches(query)
+    // With full text and further statements to come (facets, a page), the matching ids are computed once into
+    // a temporary table that the other statements join, instead of running the text match in each of them.
+    if (hasText && (params.facetFields.length > 0 || params.rows > 0)) {
+      return this.catalog.db.connection().execute(async (conn) => {
+        const table = sql.raw(`godonu_hits_${process.pid}_${++hitTables}`)
+        await sql`create temporary table ${table} (id varchar(36) not null primary key)`.execute(conn)
+        try {
+          const inserted = await sql`insert into ${table} (id) select p.id from package p where ${where}`.execute(conn)
+          const count = Number(inserted.numAffectedRows ?? 0)
+          // Drive every statement from the (few) hits: CROSS JOIN (SQLite) and STRAIGHT_JOIN (MySQL) keep the order.
+          const drive = this.catalog.store.dialect === 'mysql' ? sql`straight_join` : sql`cross join`
+          const scope = { from: sql`${table} h ${drive} package p on p.id = h.id`, where: sql<SqlBool>`1 = 1` }
+          return await this.runSearch(conn, params, sortKeys, scoring, scope, count)
+        } finally {
+          await sql`drop temporary table ${table}`.execute(conn).catch(() => {})
+        }
+      })
+    }
     const db = this.catalog.db
-
     const countRow = await sql<{ n: number | string }>`select count(*) as n from package p where ${where}`.execute(db)
-    const count = Number(countRow.rows[0]?.n ?? 0)
+    return this.runSearch(db, params, sortKeys, scoring, { from: sql`package p`, where }, Number(countRow.rows[0]?.n ?? 0))
+  }
 
+  private async runSearch(
+    db: Kysely<Database>,
+    params: SearchParams,
+    sortKeys: SortKey[],
+    scoring: TextMatch[],
+    scope: SearchScope,
+    count: number,
+  ): Promise<SearchResult> {
     let ids: string[] = []
     if (params.rows > 0 && params.start < count) {
       const useScore = scoring.length > 0 && sortKeys.some((k) => k.field === 'score')
       const scoreJoin = useScore ? sql`left join ${this.fullText.scores(scoring)} s on s.package_id = p.id` : sql``
       const order = sql.join(orderBy(sortKeys, useScore), sql`, `)
-      const page = await sql<{ id: string }>`select p.id from package p ${scoreJoin} where ${where} order by ${order} limit ${params.rows} offset ${params.start}`.execute(db)
+      const page = await sql<{ id: string }>`select p.id from ${scope.from} ${scoreJoin} where ${scope.where} order by ${order} limit ${params.rows} offset ${params.start}`.execute(db)
       ids = page.rows.map((r) => r.id)
     }
     let results: unknown[]
     if (params.fields?.length) {
       const fields = params.fields
-      results = (await this.catalog.packageDicts(ids)).map((r) => Object.fromEntries(fields.map((f) => [f, r[f]])))
+      results = (await this.catalog.packageDicts(ids, db)).map((r) => Object.fromEntries(fields.map((f) => [f, r[f]])))
     } else {
-      results = await this.catalog.packageJsons(ids)
+      // The same connection: SQLite has only one, held by this search.
+      results = await this.catalog.packageJsons(ids, db)
     }
 
     const facets: SearchResult['facets'] = {}
@@ -150,7 +190,7 @@ export class SearchService {
     for (const field of params.facetFields) {
       const source = this.facetSource(field)
       const limit = params.facetLimit < 0 ? 100000 : params.facetLimit
-      const rows = (await source.count(where, limit, Math.max(params.facetMinCount, 1)).execute(db)).rows
+      const rows = (await source.count(scope, limit, Math.max(params.facetMinCount, 1)).execute(db)).rows
       const items = rows
         .filter((r) => r.value !== null && r.value !== '')
         .map((r) => ({ key: source.key(String(r.value)), display: source.display(String(r.value)), count: Number(r.n) }))
@@ -169,49 +209,49 @@ export class SearchService {
     const ref = this.catalog.reference
     const vocab = this.catalog.vocab
     // One row per (dataset, value) in every source but resources, where a format may repeat: count(*) there.
-    const grouped = (from: RawBuilder<unknown>, valueColumn: RawBuilder<unknown>, where: RawBuilder<SqlBool>, limit: number, minCount: number, distinct = false) => {
+    const grouped = (join: RawBuilder<unknown>, valueColumn: RawBuilder<unknown>, scope: SearchScope, limit: number, minCount: number, distinct = false) => {
       const count = distinct ? sql`count(distinct p.id)` : sql`count(*)`
-      return sql<{ value: string | null; n: number | string }>`select ${valueColumn} as value, ${count} as n from ${from} where ${where} group by ${valueColumn} having ${count} >= ${minCount} order by n desc, value asc limit ${limit}`
+      return sql<{ value: string | null; n: number | string }>`select ${valueColumn} as value, ${count} as n from ${scope.from} ${join} where ${scope.where} group by ${valueColumn} having ${count} >= ${minCount} order by n desc, value asc limit ${limit}`
     }
     const identity = (v: string) => v
     switch (field) {
       case 'organization':
         return {
-          count: (w, l, m) => grouped(sql`package p`, sql`p.owner_org`, w, l, m),
+          count: (w, l, m) => grouped(sql``, sql`p.owner_org`, w, l, m),
           key: (id) => ref.organizations.get(id)?.name ?? id,
           display: (id) => ref.organizations.get(id)?.title ?? id,
         }
       case 'groups':
         return {
-          count: (w, l, m) => grouped(sql`package p join package_theme g on g.package_id = p.id`, sql`g.theme_id`, w, l, m),
+          count: (w, l, m) => grouped(sql`join package_theme g on g.package_id = p.id`, sql`g.theme_id`, w, l, m),
           key: (id) => ref.themes.get(id)?.name ?? id,
           display: (id) => ref.themes.get(id)?.title ?? id,
         }
       case 'tags':
         return {
-          count: (w, l, m) => grouped(sql`package p join package_tag pt on pt.package_id = p.id join tag t on t.id = pt.tag_id`, sql`t.name`, w, l, m),
+          count: (w, l, m) => grouped(sql`join package_tag pt on pt.package_id = p.id join tag t on t.id = pt.tag_id`, sql`t.name`, w, l, m),
           key: identity,
           display: identity,
         }
       case 'res_format':
         return {
-          count: (w, l, m) => grouped(sql`package p join resource r on r.package_id = p.id and r.state = 'active'`, sql`r.format`, w, l, m, true),
+          count: (w, l, m) => grouped(sql`join resource r on r.package_id = p.id and r.state = 'active'`, sql`r.format`, w, l, m, true),
           key: (v) => vocab.formatLabel(v),
           display: (v) => vocab.formatLabel(v),
         }
       case 'license_id':
         return {
-          count: (w, l, m) => grouped(sql`package p`, sql`p.license_id`, w, l, m),
+          count: (w, l, m) => grouped(sql``, sql`p.license_id`, w, l, m),
           key: identity,
           display: (id) => ref.licenses.find((l) => l.id === id)?.title ?? id,
         }
       default: {
         const column = SIMPLE_FACET_COLUMNS[field]
-        if (column) return { count: (w, l, m) => grouped(sql`package p`, sql.ref(column), w, l, m), key: identity, display: identity }
+        if (column) return { count: (w, l, m) => grouped(sql``, sql.ref(column), w, l, m), key: identity, display: identity }
         if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(field)) throw new SearchQueryError(`cannot facet on "${field.slice(0, 60)}"`)
         const key = field.startsWith('extras_') ? field.slice('extras_'.length) : field
         return {
-          count: (w, l, m) => grouped(sql`package p join package_extra e on e.package_id = p.id and e.${sql.ref('key')} = ${key}`, sql`e.value`, w, l, m),
+          count: (w, l, m) => grouped(sql`join package_extra e on e.package_id = p.id and e.${sql.ref('key')} = ${key}`, sql`e.value`, w, l, m),
           key: identity,
           display: identity,
         }
