@@ -296,6 +296,17 @@ export class CatalogService {
     })
   }
 
+  /** Told after every dataset or reference write of this process (caches derived from the catalog listen). */
+  private readonly changeListeners: Array<() => void> = []
+
+  onChange(listener: () => void): void {
+    this.changeListeners.push(listener)
+  }
+
+  private changed(): void {
+    for (const listener of this.changeListeners) listener()
+  }
+
   /** Test seam: lets a test fail a write midway to prove the transaction leaves nothing behind. */
   writeHooks: WriteHooks = {}
 
@@ -311,6 +322,7 @@ export class CatalogService {
       await this.recordActivity(trx, actor, record, 'new package', null)
     })
     this.documents.invalidate(record.row.id, record.row.name)
+    this.changed()
     return record.row.id
   }
 
@@ -326,6 +338,7 @@ export class CatalogService {
       return await this.writePackageUpdate(id, input, expectedRevision, actor, activityType, names)
     } finally {
       this.documents.invalidate(id, ...names)
+      this.changed()
     }
   }
 
@@ -356,6 +369,7 @@ export class CatalogService {
       await deletePackage(trx, id)
     })
     this.documents.clear()
+    this.changed()
   }
 
   private async assertNameFree(trx: Transaction<Database>, name: string, id: string): Promise<void> {
@@ -478,6 +492,7 @@ export class CatalogService {
   private async reloadReference(): Promise<void> {
     await this.reference.reload()
     this.documents.clear()
+    this.changed()
   }
 
   listLicenses(): unknown[] {

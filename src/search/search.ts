@@ -63,6 +63,8 @@ function parseMainQuery(q: string | undefined): Query {
 interface SearchScope {
   from: RawBuilder<unknown>
   where: RawBuilder<SqlBool>
+  /** Identifies the set of datasets (the search's condition with its parameters), for the facet cache. */
+  key: string
 }
 
 let hitTables = 0
@@ -76,8 +78,27 @@ interface FacetSource {
 export class SearchService {
   private readonly fullText
 
+  /**
+   * Facet counts by statement: computing them walks every matching dataset, and the same searches (the
+   * catalog front page, a Kommune's page) repeat. Cleared by every write of this process; the TTL bounds
+   * staleness when another process writes the same database.
+   */
+  private readonly facetCache = new Map<string, { rows: Array<{ value: string | null; n: number | string }>; expires: number }>()
+
   constructor(private readonly catalog: CatalogService) {
     this.fullText = fullTextAdapter(catalog.store.dialect)
+    catalog.onChange(() => this.facetCache.clear())
+  }
+
+  private async facetRows(db: Kysely<Database>, statement: RawBuilder<{ value: string | null; n: number | string }>, key: string) {
+    const ttl = this.catalog.config.readCacheTtlMs
+    if (ttl <= 0) return (await statement.execute(db)).rows
+    const hit = this.facetCache.get(key)
+    if (hit && hit.expires > Date.now()) return hit.rows
+    const rows = (await statement.execute(db)).rows
+    if (this.facetCache.size >= 1000) this.facetCache.clear()
+    this.facetCache.set(key, { rows, expires: Date.now() + ttl })
+    return rows
   }
 
   private visibility(viewer: Viewer, params: SearchParams, filters: Query[], fromMatches = false): RawBuilder<SqlBool> {
@@ -139,6 +160,8 @@ export class SearchService {
     const scoring = scoringMatches(query)
     // With full text and further statements to come (facets, a page), the matching ids are computed once into
     // a temporary table that the other statements join, instead of running the text match in each of them.
+    const compiledWhere = where.compile(this.catalog.db)
+    const scopeKey = `${compiledWhere.sql}\u0000${JSON.stringify(compiledWhere.parameters)}`
     if (hasText && (params.facetFields.length > 0 || params.rows > 0)) {
       return this.catalog.db.connection().execute(async (conn) => {
         const table = sql.raw(`godonu_hits_${process.pid}_${++hitTables}`)
@@ -148,7 +171,7 @@ export class SearchService {
           const count = Number(inserted.numAffectedRows ?? 0)
           // Drive every statement from the (few) hits: CROSS JOIN (SQLite) and STRAIGHT_JOIN (MySQL) keep the order.
           const drive = this.catalog.store.dialect === 'mysql' ? sql`straight_join` : sql`cross join`
-          const scope = { from: sql`${table} h ${drive} package p on p.id = h.id`, where: sql<SqlBool>`1 = 1` }
+          const scope = { from: sql`${table} h ${drive} package p on p.id = h.id`, where: sql<SqlBool>`1 = 1`, key: scopeKey }
           return await this.runSearch(conn, params, sortKeys, scoring, scope, count)
         } finally {
           await sql`drop temporary table ${table}`.execute(conn).catch(() => {})
@@ -157,7 +180,7 @@ export class SearchService {
     }
     const db = this.catalog.db
     const countRow = await sql<{ n: number | string }>`select count(*) as n from package p where ${where}`.execute(db)
-    return this.runSearch(db, params, sortKeys, scoring, { from: sql`package p`, where }, Number(countRow.rows[0]?.n ?? 0))
+    return this.runSearch(db, params, sortKeys, scoring, { from: sql`package p`, where, key: scopeKey }, Number(countRow.rows[0]?.n ?? 0))
   }
 
   private async runSearch(
@@ -190,7 +213,8 @@ export class SearchService {
     for (const field of params.facetFields) {
       const source = this.facetSource(field)
       const limit = params.facetLimit < 0 ? 100000 : params.facetLimit
-      const rows = (await source.count(scope, limit, Math.max(params.facetMinCount, 1)).execute(db)).rows
+      const minCount = Math.max(params.facetMinCount, 1)
+      const rows = await this.facetRows(db, source.count(scope, limit, minCount), `${scope.key}\u0000${field}\u0000${limit}\u0000${minCount}`)
       const items = rows
         .filter((r) => r.value !== null && r.value !== '')
         .map((r) => ({ key: source.key(String(r.value)), display: source.display(String(r.value)), count: Number(r.n) }))

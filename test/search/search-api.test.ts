@@ -121,6 +121,20 @@ await forEachBackend(t, async (t, backend) => {
     t.equal(Object.keys(all.facets.tags).length, 7)
     const filtered = (await api(app, 'package_search', { fq: 'groups:tran', 'facet.field': '["organization"]' })).body.result
     t.same(filtered.facets.organization, { fulda: 1, giessen: 1 }, 'facets count the filtered set')
+    const text = (await api(app, 'package_search', { q: 'verkehr', 'facet.field': '["organization","tags"]' })).body.result
+    t.same(text.facets.organization, { fulda: 1, giessen: 1 }, 'facets of a full-text search count its hits')
+    t.equal(text.facets.tags.verkehr, 2)
+    // Facet counts are cached between writes: a write through the service shows at once.
+    const before = (await api(app, 'package_search', { rows: '0', 'facet.field': '["organization"]' })).body.result.facets.organization
+    const { packageFromDict } = await import('../../src/catalog/package-input.js')
+    const { validDataset } = await import('../helpers/bodies.js')
+    const { input } = packageFromDict(validDataset('wetzlar'), { reference: app.service.reference, vocab: app.service.vocab })
+    const id = await app.service.createPackage(input)
+    const after = (await api(app, 'package_search', { rows: '0', 'facet.field': '["organization"]' })).body.result.facets.organization
+    t.equal(after.wetzlar, (before.wetzlar ?? 0) + 1, 'a new dataset is counted at once')
+    await app.service.purgePackage(id)
+    const purged = (await api(app, 'package_search', { rows: '0', 'facet.field': '["organization"]' })).body.result.facets.organization
+    t.same(purged, before, 'and its removal too')
   })
 
   await t.test('sorting', async (t) => {
