@@ -62,6 +62,8 @@ function parseMainQuery(q: string | undefined): Query {
 /** The datasets a search covers: the package rows (maybe joined to a temporary table of hits) and a condition. */
 interface SearchScope {
   from: RawBuilder<unknown>
+  /** How facet tables join the package rows: `straight_join` keeps MySQL's order from the hits outwards. */
+  join: RawBuilder<unknown>
   where: RawBuilder<SqlBool>
   /** Identifies the set of datasets (the search's condition with its parameters), for the facet cache. */
   key: string
@@ -171,7 +173,7 @@ export class SearchService {
           const count = Number(inserted.numAffectedRows ?? 0)
           // Drive every statement from the (few) hits: CROSS JOIN (SQLite) and STRAIGHT_JOIN (MySQL) keep the order.
           const drive = this.catalog.store.dialect === 'mysql' ? sql`straight_join` : sql`cross join`
-          const scope = { from: sql`${table} h ${drive} package p on p.id = h.id`, where: sql<SqlBool>`1 = 1`, key: scopeKey }
+          const scope = { from: sql`${table} h ${drive} package p on p.id = h.id`, join: this.catalog.store.dialect === 'mysql' ? sql`straight_join` : sql`join`, where: sql<SqlBool>`1 = 1`, key: scopeKey }
           return await this.runSearch(conn, params, sortKeys, scoring, scope, count)
         } finally {
           await sql`drop temporary table ${table}`.execute(conn).catch(() => {})
@@ -180,7 +182,7 @@ export class SearchService {
     }
     const db = this.catalog.db
     const countRow = await sql<{ n: number | string }>`select count(*) as n from package p where ${where}`.execute(db)
-    return this.runSearch(db, params, sortKeys, scoring, { from: sql`package p`, where, key: scopeKey }, Number(countRow.rows[0]?.n ?? 0))
+    return this.runSearch(db, params, sortKeys, scoring, { from: sql`package p`, join: sql`join`, where, key: scopeKey }, Number(countRow.rows[0]?.n ?? 0))
   }
 
   private async runSearch(
@@ -247,19 +249,19 @@ export class SearchService {
         }
       case 'groups':
         return {
-          count: (w, l, m) => grouped(sql`join package_theme g on g.package_id = p.id`, sql`g.theme_id`, w, l, m),
+          count: (w, l, m) => grouped(sql`${w.join} package_theme g on g.package_id = p.id`, sql`g.theme_id`, w, l, m),
           key: (id) => ref.themes.get(id)?.name ?? id,
           display: (id) => ref.themes.get(id)?.title ?? id,
         }
       case 'tags':
         return {
-          count: (w, l, m) => grouped(sql`join package_tag pt on pt.package_id = p.id join tag t on t.id = pt.tag_id`, sql`t.name`, w, l, m),
+          count: (w, l, m) => grouped(sql`${w.join} package_tag pt on pt.package_id = p.id ${w.join} tag t on t.id = pt.tag_id`, sql`t.name`, w, l, m),
           key: identity,
           display: identity,
         }
       case 'res_format':
         return {
-          count: (w, l, m) => grouped(sql`join resource r on r.package_id = p.id and r.state = 'active'`, sql`r.format`, w, l, m, true),
+          count: (w, l, m) => grouped(sql`${w.join} resource r on r.package_id = p.id and r.state = 'active'`, sql`r.format`, w, l, m, true),
           key: (v) => vocab.formatLabel(v),
           display: (v) => vocab.formatLabel(v),
         }
@@ -275,7 +277,7 @@ export class SearchService {
         if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(field)) throw new SearchQueryError(`cannot facet on "${field.slice(0, 60)}"`)
         const key = field.startsWith('extras_') ? field.slice('extras_'.length) : field
         return {
-          count: (w, l, m) => grouped(sql`join package_extra e on e.package_id = p.id and e.${sql.ref('key')} = ${key}`, sql`e.value`, w, l, m),
+          count: (w, l, m) => grouped(sql`${w.join} package_extra e on e.package_id = p.id and e.${sql.ref('key')} = ${key}`, sql`e.value`, w, l, m),
           key: identity,
           display: identity,
         }
