@@ -33,6 +33,8 @@ export interface Row {
 /** A running server process. */
 export interface ServerHandle {
   url: string
+  /** Process id of the server (to sample its memory, for example). */
+  pid?: number
   stop(): Promise<void>
 }
 
@@ -174,7 +176,7 @@ export function startServer(kind: ServerKind, env: Record<string, string> = {}):
         reject(new Error(`${kind} server failed: ${message.error ?? 'no port'}`))
         return
       }
-      resolve({ url: `http://127.0.0.1:${message.port}`, stop })
+      resolve({ url: `http://127.0.0.1:${message.port}`, pid: child.pid, stop })
     })
   })
 }

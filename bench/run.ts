@@ -7,7 +7,7 @@
  *   BENCH_DATASETS  datasets to seed (default 100000)
  *   BENCH_SECONDS   duration of each measured load run (default 10)
  *   BENCH_SECTIONS  comma-separated section names to run (default all): package_show, lists,
- *                   package_search, harvest, writes
+ *                   package_search, harvest, dcat, writes
  *
  * A further benchmark is one more file in bench/sections/ exporting a Section, listed in SECTIONS.
  */
@@ -30,10 +30,11 @@ import { packageShowSection } from './sections/package-show.js'
 import { listsSection } from './sections/lists.js'
 import { searchSection } from './sections/search.js'
 import { harvestSection } from './sections/harvest.js'
+import { dcatSection } from './sections/dcat.js'
 import { writesSection } from './sections/writes.js'
 
 // The write section goes last: it adds datasets, which the read sections must not see.
-const SECTIONS: Section[] = [packageShowSection, listsSection, searchSection, harvestSection, writesSection]
+const SECTIONS: Section[] = [packageShowSection, listsSection, searchSection, harvestSection, dcatSection, writesSection]
 
 function selectedSections(): Section[] {
   const raw = process.env.BENCH_SECTIONS?.trim()

@@ -11,7 +11,7 @@ import { CatalogError } from '../errors.js'
 import type { Viewer } from '../auth/viewer.js'
 import { parseSolrDate } from '../search/datemath.js'
 import { catalogQuads, datasetToQuads, datasetUri, hydraQuads, catalogUri, type DcatProfile, type PackageDict } from './mapping.js'
-import { RdfStreamClosedError, contentType, createRdfStream, serialize } from './serialize.js'
+import { DatasetTextEncoder, RdfStreamClosedError, contentType, createRdfStream, serialize } from './serialize.js'
 import type { RdfFormat } from './parse.js'
 import { EXTENSIONS, negotiateFormat } from './negotiation.js'
 import { DataFactory } from 'n3'
@@ -35,11 +35,20 @@ export class DcatRequestError extends Error {
   }
 }
 
-/** Datasets per database page of a streamed whole-catalog dump. */
-const STREAM_PAGE = 500
-/** Datasets serialized into one chunk of a streamed dump (JSON-LD: one compaction). */
-const STREAM_BATCH = 100
-const STREAM_BATCH_JSONLD = 100
+/** Dataset ids per keyset page of a streamed whole-catalog dump (each page query has a cost of its own). */
+const STREAM_IDS = 500
+/**
+ * Documents read at a time in a streamed dump. Few: their JSON dies young (JSON that lives through several
+ * young-generation collections is promoted, and the heap grows).
+ */
+const STREAM_DOCS = 50
+/** Datasets per Turtle / N-Triples fragment (the unit of work shared with the worker thread). */
+const STREAM_FRAGMENT = 20
+/** Fragments serialized ahead of the response. */
+const STREAM_AHEAD = 2
+/** Datasets per write of RDF/XML (one scriber call) and JSON-LD (one compaction). */
+const STREAM_BATCH = 50
+const STREAM_BATCH_JSONLD = 50
 
 const PROFILES: Record<string, DcatProfile | null> = {
   euro_dcat_ap: null,
@@ -204,9 +213,10 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
   }
 
   /**
-   * The whole catalog as one document, streamed: keyset pages of STREAM_PAGE datasets are read (the next page
-   * while the current one is serialized) and written STREAM_BATCH datasets to a chunk; memory stays flat
-   * whatever the catalog's size.
+   * The whole catalog as one document, streamed: the datasets are read STREAM_DOCS at a time (the next ones while
+   * the current ones are serialized) and written a batch at a time; memory stays flat whatever the catalog's
+   * size. Turtle and N-Triples batches are serialized by a DatasetTextEncoder (partly in a worker thread, at most
+   * STREAM_AHEAD batches ahead of the response); RDF/XML and JSON-LD here.
    */
   async function streamWholeCatalog(request: FastifyRequest, reply: FastifyReply, format: RdfFormat, profile: DcatProfile, fq: string[], q: string | undefined, viewer: Viewer) {
     const first = await search.catalogPage({ q, fq_list: fq, limit: 1 }, viewer)
@@ -218,22 +228,57 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
     reply.type(`${contentType(format)}; charset=utf-8`)
     if (request.method === 'HEAD') return reply.send()
     const stream = createRdfStream(format)
-    const catalogNode = DataFactory.namedNode(catalogUri(base))
-    const hasDataset = DataFactory.namedNode('http://www.w3.org/ns/dcat#dataset')
-    const batchSize = format === 'jsonld' ? STREAM_BATCH_JSONLD : STREAM_BATCH
+    const catalogIri = catalogUri(base)
 
-    type Page = { dicts: PackageDict[]; after?: { created: string; id: string } }
-    /** One keyset page: its datasets and the position after it (undefined after the last page). */
-    const loadPage = async (after: { created: string; id: string } | undefined): Promise<Page> => {
-      const page = await search.catalogPage({ q, fq_list: fq, after, limit: STREAM_PAGE, withStats: false }, viewer)
-      if (page.ids.length === 0) return { dicts: [] }
-      const last = page.ids.at(-1)!
-      const dicts = (await service.packageDicts(page.ids.map((r) => r.id))) as PackageDict[]
-      return { dicts, after: page.ids.length < STREAM_PAGE ? undefined : { created: last.created, id: last.id } }
+    /** The ids of the next keyset page (STREAM_IDS of them), and the position after it (none after the last). */
+    type IdPage = { ids: string[]; after?: { created: string; id: string } }
+    const idPage = async (after: { created: string; id: string } | undefined): Promise<IdPage> => {
+      const page = await search.catalogPage({ q, fq_list: fq, after, limit: STREAM_IDS, withStats: false }, viewer)
+      const last = page.ids.at(-1)
+      return { ids: page.ids.map((r) => r.id), after: last && page.ids.length === STREAM_IDS ? { created: last.created, id: last.id } : undefined }
     }
+    const documents = async (ids: string[]): Promise<string[]> => (await service.packageJsons(ids)).map((raw) => raw.json)
+    /**
+     * The package_show JSON of every dataset, STREAM_DOCS at a time (each parsed only when it is written: parsed
+     * dicts, or JSON held longer, would outlive young-generation collections and grow the heap); the next
+     * documents are read while the current ones are serialized.
+     */
+    async function* pages(): AsyncGenerator<string[]> {
+      let page: IdPage | undefined = await idPage(undefined)
+      let next: Promise<IdPage> | undefined
+      let docs: Promise<string[]> | undefined
+      let at = 0
+      const take = (): Promise<string[]> | undefined => {
+        if (!page) return undefined
+        if (at >= page.ids.length) return undefined
+        const chunk = documents(page.ids.slice(at, (at += STREAM_DOCS)))
+        chunk.catch(() => undefined)
+        return chunk
+      }
+      docs = take()
+      while (page) {
+        if (!next && page.after) {
+          next = idPage(page.after)
+          next.catch(() => undefined)
+        }
+        if (!docs) {
+          page = next ? await next : undefined
+          next = undefined
+          at = 0
+          docs = take()
+          continue
+        }
+        const current: string[] = await docs
+        docs = take()
+        if (current.length) yield current
+      }
+    }
+    const catalogNode = DataFactory.namedNode(catalogIri)
+    const hasDataset = DataFactory.namedNode('http://www.w3.org/ns/dcat#dataset')
     /** The quads of some datasets, each followed by its `<catalog> dcat:dataset <dataset>` link. */
-    function* batchQuads(dicts: PackageDict[]): Generator<Quad> {
-      for (const dict of dicts) {
+    function* batchQuads(jsons: string[]): Generator<Quad> {
+      for (const json of jsons) {
+        const dict = JSON.parse(json) as PackageDict
         yield* datasetToQuads(dict, mappingContext(profile, dict))
         yield DataFactory.quad(catalogNode, hasDataset, DataFactory.namedNode(datasetUri(dict, base)))
       }
@@ -246,13 +291,31 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
           { title: config.siteTitle, description: config.siteDescription, homepage: base, language: config.localeDefault, modified: first.lastModified ?? undefined, datasetUris: [] },
         ),
       )
-      let next: Promise<Page> | undefined = loadPage(undefined)
-      while (next) {
-        const page: Page = await next
-        // Read ahead: the database works on the next page while this one is serialized.
-        next = page.after ? loadPage(page.after) : undefined
-        next?.catch(() => undefined)
-        for (let i = 0; i < page.dicts.length; i += batchSize) await stream.write(batchQuads(page.dicts.slice(i, i + batchSize)))
+      if ((format === 'ttl' || format === 'nt') && stream.writeFragment) {
+        const encoder = new DatasetTextEncoder(
+          { format, profile, baseUrl: base, contributorId: config.contributorId, catalogUri: catalogIri },
+          service.vocab,
+          service.reference.organizations,
+        )
+        const ahead: Array<Promise<string[]>> = []
+        try {
+          for await (const jsons of pages()) {
+            for (let i = 0; i < jsons.length; i += STREAM_FRAGMENT) {
+              const fragment = encoder.encode(jsons.slice(i, i + STREAM_FRAGMENT))
+              fragment.catch(() => undefined)
+              ahead.push(fragment)
+              while (ahead.length > STREAM_AHEAD) await stream.writeFragment(await ahead.shift()!)
+            }
+          }
+          while (ahead.length) await stream.writeFragment(await ahead.shift()!)
+        } finally {
+          encoder.close()
+        }
+      } else {
+        const batchSize = format === 'jsonld' ? STREAM_BATCH_JSONLD : STREAM_BATCH
+        for await (const jsons of pages()) {
+          for (let i = 0; i < jsons.length; i += batchSize) await stream.write(batchQuads(jsons.slice(i, i + batchSize)))
+        }
       }
       await stream.end()
     })()

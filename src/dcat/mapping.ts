@@ -207,6 +207,7 @@ export function resourceUri(res: ResourceDict, pkg: PackageDict, baseUrl: string
 }
 
 function extra(pkg: PackageDict, key: string): string | undefined {
+  if (exporting !== undefined && exporting.pkg === pkg && exporting.extras === pkg.extras) return exporting.byKey.get(key)
   const found = (pkg.extras ?? []).find((e) => e.key === key)
   return found ? stringValue(found.value) : undefined
 }
@@ -511,32 +512,52 @@ function hashAlgorithmFor(profile: DcatProfile, stored: string | undefined): str
   return profile === 'dcat_ap_de_3' ? known.spdx : known.dcatde
 }
 
-export function datasetToQuads(pkg: PackageDict, ctx: MappingContext): Quad[] {
-  const { vocab } = ctx
-  const org = ctx.organization ?? pkg.organization ?? null
-  const b = new QuadBuilder()
-  const dsIri = datasetUri(pkg, ctx.baseUrl)
-  const ds = nn(dsIri)
-  const note = (property: string, value: string, reason: string): void => ctx.onNote?.({ subject: dsIri, property, value, reason })
+/**
+ * One package dict -> quads. The per-dataset helpers are methods (not closures made per call: under tsx every
+ * closure creation also pays for keepNames' `__name`), and the extras are looked up in a map built once.
+ */
+class DatasetExport {
+  readonly b = new QuadBuilder()
+  readonly vocab: Vocabularies
+  readonly org: OrganizationLike | null
+  readonly dsIri: string
+  readonly ds: RDF.NamedNode
+
+  constructor(
+    readonly pkg: PackageDict,
+    readonly ctx: MappingContext,
+  ) {
+    this.vocab = ctx.vocab
+    this.org = ctx.organization ?? pkg.organization ?? null
+    this.dsIri = datasetUri(pkg, ctx.baseUrl)
+    this.ds = nn(this.dsIri)
+  }
+
+  note(property: string, value: string, reason: string): void {
+    this.ctx.onNote?.({ subject: this.dsIri, property, value, reason })
+  }
 
   /** A property whose object must be an IRI (landing page, homepage...); unusable values are reported. */
-  const iriObject = (s: Subject, p: string, value: string | undefined, ...types: string[]): void => {
+  iriObject(s: Subject, p: string, value: string | undefined, ...types: string[]): void {
     if (value === undefined) return
     const iri = cleanIri(value)
-    if (!iri) return note(p, value, 'not an IRI')
-    b.add(s, p, nn(iri))
-    if (types.length && iri !== s.value) b.type(nn(iri), ...types)
+    if (!iri) return this.note(p, value, 'not an IRI')
+    this.b.add(s, p, nn(iri))
+    if (types.length && iri !== s.value) this.b.type(nn(iri), ...types)
   }
+
   /** A URIRefOrLiteral property: an IRI (typed when given) when the value is one, else a literal. */
-  const iriOrText = (s: Subject, p: string, value: string | undefined, ...types: string[]): void => {
+  iriOrText(s: Subject, p: string, value: string | undefined, ...types: string[]): void {
     if (value === undefined) return
     const term = iriOrLiteral(value)
-    b.add(s, p, term)
-    if (term.termType === 'NamedNode' && types.length) b.type(term, ...types)
+    this.b.add(s, p, term)
+    if (term.termType === 'NamedNode' && types.length) this.b.type(term, ...types)
   }
+
   /** A statement class (dct:RightsStatement, dct:ProvenanceStatement): an IRI, or a node labelled with the text. */
-  const statement = (s: Subject, p: string, value: string | undefined, cls: string): void => {
+  statement(s: Subject, p: string, value: string | undefined, cls: string): void {
     if (value === undefined) return
+    const b = this.b
     if (isIri(value)) {
       b.add(s, p, nn(value))
       b.type(nn(value), cls)
@@ -547,143 +568,22 @@ export function datasetToQuads(pkg: PackageDict, ctx: MappingContext): Quad[] {
     b.type(node, cls)
     b.add(node, P.label, literal(value))
   }
-  const languages = (s: Subject, raw: unknown): void => {
-    for (const lang of listValue(raw)) iriObject(s, P.language, vocab.languageToUri(lang), C.LinguisticSystem)
+
+  languages(s: Subject, raw: unknown): void {
+    for (const lang of listValue(raw)) this.iriObject(s, P.language, this.vocab.languageToUri(lang), C.LinguisticSystem)
   }
 
-  b.type(ds, C.Dataset)
-  b.text(ds, P.title, pkg.title)
-  b.text(ds, P.description, pkg.notes)
-  for (const tag of pkg.tags ?? []) b.text(ds, P.keyword, tag.name)
-
-  // Themes: CKAN groups are the EU data themes (ckanext-dcatde); other theme URIs sit in the `theme` extra.
-  for (const group of pkg.groups ?? []) {
-    const theme = vocab.themes.find(group.name)?.uri ?? VOCAB.dataTheme + group.name.toUpperCase()
-    iriObject(ds, P.theme, theme, C.Concept)
-  }
-  for (const theme of listValue(extra(pkg, 'theme'))) iriObject(ds, P.theme, theme, C.Concept)
-
-  iriObject(ds, P.landingPage, field(pkg, 'url'), C.Document)
-  b.text(ds, P.identifier, extra(pkg, 'identifier') ?? dsIri)
-  for (const alt of listValue(extra(pkg, 'alternate_identifier'))) {
-    const node = bn()
-    b.add(ds, P.admsIdentifier, node)
-    b.type(node, C.Identifier)
-    b.add(node, P.notation, literal(alt))
-  }
-  const version = field(pkg, 'version')
-  if (version) b.text(ds, ctx.profile === 'dcat_ap_de_3' ? P.version : P.versionInfo, version)
-  b.text(ds, P.versionNotes, extra(pkg, 'version_notes'))
-
-  const issued = extra(pkg, 'issued') ?? stringValue(pkg.metadata_created)
-  if (issued) b.add(ds, P.issued, dateLiteral(issued))
-  const modified = extra(pkg, 'modified') ?? stringValue(pkg.metadata_modified)
-  if (modified) b.add(ds, P.modified, dateLiteral(modified))
-
-  languages(ds, extra(pkg, 'language'))
-  const frequency = extra(pkg, 'frequency')
-  if (frequency) iriObject(ds, P.accrualPeriodicity, vocab.frequencyToUri(frequency), C.Frequency)
-
-  for (const v of listValue(extra(pkg, 'conforms_to'))) iriOrText(ds, P.conformsTo, v, C.Standard)
-  for (const v of listValue(extra(pkg, 'documentation'))) iriObject(ds, P.page, v, C.Document)
-  for (const v of listValue(extra(pkg, 'related_resource'))) iriOrText(ds, P.relation, v)
-  for (const v of listValue(extra(pkg, 'source'))) iriOrText(ds, P.source, v)
-  for (const v of listValue(extra(pkg, 'has_version'))) iriOrText(ds, P.hasVersion, v)
-  for (const v of listValue(extra(pkg, 'is_version_of'))) iriOrText(ds, P.isVersionOf, v)
-  for (const v of listValue(extra(pkg, 'is_referenced_by'))) iriOrText(ds, P.isReferencedBy, v)
-  for (const v of listValue(extra(pkg, 'sample'))) iriOrText(ds, P.sample, v)
-  for (const v of listValue(extra(pkg, 'references'))) iriOrText(ds, P.references, v)
-  for (const v of listValue(extra(pkg, 'applicable_legislation'))) iriObject(ds, P.applicableLegislation, v)
-  for (const v of listValue(extra(pkg, 'hvd_category'))) iriObject(ds, P.hvdCategory, v, C.Concept)
-  iriOrText(ds, P.dctType, extra(pkg, 'dcat_type'), C.Concept)
-  statement(ds, P.provenance, extra(pkg, 'provenance'), C.ProvenanceStatement)
-  statement(ds, P.accessRights, extra(pkg, 'access_rights'), C.RightsStatement)
-
-  // dct:temporal
-  const tStart = extra(pkg, 'temporal_start')
-  const tEnd = extra(pkg, 'temporal_end')
-  if (tStart || tEnd) {
-    const node = bn()
-    b.add(ds, P.temporal, node)
-    b.type(node, C.PeriodOfTime)
-    if (tStart) {
-      b.add(node, P.startDate, dateLiteral(tStart))
-      b.add(node, P.schemaStartDate, dateLiteral(tStart))
-    }
-    if (tEnd) {
-      b.add(node, P.endDate, dateLiteral(tEnd))
-      b.add(node, P.schemaEndDate, dateLiteral(tEnd))
-    }
-  }
-  const tRes = extra(pkg, 'temporal_resolution')
-  if (tRes) b.add(ds, P.temporalResolution, literal(tRes, xsd('duration')))
-  const sRes = extra(pkg, 'spatial_resolution_in_meters')
-  if (sRes) b.add(ds, P.spatialResolutionInMeters, literal(sRes, xsd('decimal')))
-
-  // dct:spatial: the spatial_uri / text / geometry node, and one dct:Location per political geocoding URI.
-  const spatialUri = extra(pkg, 'spatial_uri')
-  const spatialText = extra(pkg, 'spatial_text')
-  const geometry = extra(pkg, 'spatial')
-  const bbox = extra(pkg, 'spatial_bbox')
-  const centroid = extra(pkg, 'spatial_centroid')
-  if (spatialUri || spatialText || geometry || bbox || centroid) {
-    const cleanSpatial = spatialUri ? cleanIri(spatialUri) : undefined
-    if (spatialUri && !cleanSpatial) note(P.spatial, spatialUri, 'not an IRI')
-    const node: Subject = cleanSpatial ? nn(cleanSpatial) : bn()
-    b.add(ds, P.spatial, node)
-    b.type(node, C.Location)
-    b.text(node, P.prefLabel, spatialText)
-    const geo = (p: string, value: string | undefined): void => {
-      if (!value) return
-      b.add(node, p, literal(value, nn(VOCAB.geoJsonLiteral)))
-      const wkt = geoJsonToWkt(value)
-      if (wkt) b.add(node, p, literal(wkt, nn(NS.gsp + 'wktLiteral')))
-    }
-    geo(P.geometry, geometry)
-    geo(P.bbox, bbox)
-    geo(P.centroid, centroid)
-  }
-  const geocoding = geocodingUris(pkg, org)
-  for (const uri of geocoding) {
-    iriObject(ds, P.politicalGeocodingURI, uri)
-    iriObject(ds, P.spatial, uri, C.Location)
-  }
-  iriObject(ds, P.politicalGeocodingLevelURI, geocodingLevelUri(pkg, org))
-
-  // dcat:contactPoint
-  const contact = contactValues(pkg, org)
-  if (contact) {
-    const cleanContact = contact.uri ? cleanIri(contact.uri) : undefined
-    const node: Subject = cleanContact ? nn(cleanContact) : bn()
-    b.add(ds, P.contactPoint, node)
-    b.type(node, C.VcardOrganization, C.VcardKind)
-    b.text(node, P.fn, contact.name)
-    if (contact.email) iriObject(node, P.hasEmail, `mailto:${withoutMailto(contact.email)}`)
-    iriObject(node, P.hasURL, contact.url)
-    // RFC 3966: visual separators are '-' or '.', never spaces (a space makes the IRI invalid).
-    if (contact.tel) iriOrText(node, P.hasTelephone, `tel:${telephoneNumber(contact.tel)}`)
-    b.text(node, P.hasStreetAddress, contact.street)
-    b.text(node, P.hasLocality, contact.city)
-    b.text(node, P.hasPostalCode, contact.zip)
-    b.text(node, P.hasCountryName, contact.country)
+  /** A GeoJSON geometry literal, and its WKT form when it converts. */
+  geo(node: Subject, p: string, value: string | undefined): void {
+    if (!value) return
+    this.b.add(node, p, literal(value, nn(VOCAB.geoJsonLiteral)))
+    const wkt = geoJsonToWkt(value)
+    if (wkt) this.b.add(node, p, literal(wkt, nn(NS.gsp + 'wktLiteral')))
   }
 
-  // dct:publisher
-  const publisher = publisherValues(pkg, org, ctx.baseUrl)
-  if (publisher) {
-    const cleanPub = publisher.uri ? cleanIri(publisher.uri) : undefined
-    const node: Subject = cleanPub ? nn(cleanPub) : bn()
-    b.add(ds, P.publisher, node)
-    b.type(node, C.Agent, C.Organization)
-    b.text(node, P.name, publisher.name)
-    if (publisher.email) iriOrText(node, P.mbox, `mailto:${withoutMailto(publisher.email)}`)
-    iriObject(node, P.homepage, publisher.url, C.Document)
-    iriOrText(node, P.dctType, publisher.type, C.Concept)
-    b.text(node, P.identifier, publisher.identifier)
-  }
-
-  // ckanext-dcatde contacts: dct:creator (author), dcatde:maintainer, dcatde:originator, dct:contributor.
-  const agent = (predicate: string, prefix: string, topLevel: boolean): void => {
+  /** ckanext-dcatde contacts: dct:creator (author), dcatde:maintainer, dcatde:originator, dct:contributor. */
+  agent(predicate: string, prefix: string, topLevel: boolean): void {
+    const { pkg, b, ds } = this
     const name = topLevel ? field(pkg, prefix) : extra(pkg, `${prefix}_name`)
     const email = topLevel ? field(pkg, `${prefix}_email`) : extra(pkg, `${prefix}_email`)
     const url = extra(pkg, `${prefix}_url`)
@@ -696,134 +596,295 @@ export function datasetToQuads(pkg: PackageDict, ctx: MappingContext): Quad[] {
     if (contactType === 'Person') b.type(node, C.Person)
     else if (contactType === 'Organization') b.type(node, C.Organization)
     b.text(node, P.name, name)
-    if (email) iriOrText(node, P.mbox, `mailto:${withoutMailto(email)}`)
-    iriObject(node, P.homepage, url, C.Document)
-    iriOrText(node, P.dctType, type, C.Concept)
+    if (email) this.iriOrText(node, P.mbox, `mailto:${withoutMailto(email)}`)
+    this.iriObject(node, P.homepage, url, C.Document)
+    this.iriOrText(node, P.dctType, type, C.Concept)
   }
-  agent(P.creator, 'author', true)
-  agent(P.maintainer, 'maintainer', true)
-  agent(P.originator, 'originator', false)
-  agent(P.contributor, 'contributor', false)
 
-  // DCAT-AP.de specifics
-  iriOrText(ds, P.contributorID, ctx.contributorId)
-  iriObject(ds, P.qualityProcessURI, extra(pkg, 'qualityProcessURI'))
-  for (const v of listValue(extra(pkg, 'legalbasisText'))) b.text(ds, P.legalBasis, v)
-  for (const v of listValue(extra(pkg, 'geocodingText'))) b.text(ds, P.geocodingDescription, v)
-  iriOrText(ds, P.granularity, extra(pkg, 'granularity'))
-  iriOrText(ds, P.availability, extra(pkg, 'availability'), C.Concept)
+  run(): Quad[] {
+    const { pkg, ctx, vocab, org, b, ds, dsIri } = this
 
-  for (const res of pkg.resources ?? []) {
-    if (res.state && res.state !== 'active') continue
-    distributionQuads(b, ds, pkg, res, ctx, note)
+    b.type(ds, C.Dataset)
+    b.text(ds, P.title, pkg.title)
+    b.text(ds, P.description, pkg.notes)
+    for (const tag of pkg.tags ?? []) b.text(ds, P.keyword, tag.name)
+
+    // Themes: CKAN groups are the EU data themes (ckanext-dcatde); other theme URIs sit in the `theme` extra.
+    for (const group of pkg.groups ?? []) {
+      const theme = vocab.themes.find(group.name)?.uri ?? VOCAB.dataTheme + group.name.toUpperCase()
+      this.iriObject(ds, P.theme, theme, C.Concept)
+    }
+    for (const theme of listValue(extra(pkg, 'theme'))) this.iriObject(ds, P.theme, theme, C.Concept)
+
+    this.iriObject(ds, P.landingPage, field(pkg, 'url'), C.Document)
+    b.text(ds, P.identifier, extra(pkg, 'identifier') ?? dsIri)
+    for (const alt of listValue(extra(pkg, 'alternate_identifier'))) {
+      const node = bn()
+      b.add(ds, P.admsIdentifier, node)
+      b.type(node, C.Identifier)
+      b.add(node, P.notation, literal(alt))
+    }
+    const version = field(pkg, 'version')
+    if (version) b.text(ds, ctx.profile === 'dcat_ap_de_3' ? P.version : P.versionInfo, version)
+    b.text(ds, P.versionNotes, extra(pkg, 'version_notes'))
+
+    const issued = extra(pkg, 'issued') ?? stringValue(pkg.metadata_created)
+    if (issued) b.add(ds, P.issued, dateLiteral(issued))
+    const modified = extra(pkg, 'modified') ?? stringValue(pkg.metadata_modified)
+    if (modified) b.add(ds, P.modified, dateLiteral(modified))
+
+    this.languages(ds, extra(pkg, 'language'))
+    const frequency = extra(pkg, 'frequency')
+    if (frequency) this.iriObject(ds, P.accrualPeriodicity, vocab.frequencyToUri(frequency), C.Frequency)
+
+    for (const v of listValue(extra(pkg, 'conforms_to'))) this.iriOrText(ds, P.conformsTo, v, C.Standard)
+    for (const v of listValue(extra(pkg, 'documentation'))) this.iriObject(ds, P.page, v, C.Document)
+    for (const v of listValue(extra(pkg, 'related_resource'))) this.iriOrText(ds, P.relation, v)
+    for (const v of listValue(extra(pkg, 'source'))) this.iriOrText(ds, P.source, v)
+    for (const v of listValue(extra(pkg, 'has_version'))) this.iriOrText(ds, P.hasVersion, v)
+    for (const v of listValue(extra(pkg, 'is_version_of'))) this.iriOrText(ds, P.isVersionOf, v)
+    for (const v of listValue(extra(pkg, 'is_referenced_by'))) this.iriOrText(ds, P.isReferencedBy, v)
+    for (const v of listValue(extra(pkg, 'sample'))) this.iriOrText(ds, P.sample, v)
+    for (const v of listValue(extra(pkg, 'references'))) this.iriOrText(ds, P.references, v)
+    for (const v of listValue(extra(pkg, 'applicable_legislation'))) this.iriObject(ds, P.applicableLegislation, v)
+    for (const v of listValue(extra(pkg, 'hvd_category'))) this.iriObject(ds, P.hvdCategory, v, C.Concept)
+    this.iriOrText(ds, P.dctType, extra(pkg, 'dcat_type'), C.Concept)
+    this.statement(ds, P.provenance, extra(pkg, 'provenance'), C.ProvenanceStatement)
+    this.statement(ds, P.accessRights, extra(pkg, 'access_rights'), C.RightsStatement)
+
+    // dct:temporal
+    const tStart = extra(pkg, 'temporal_start')
+    const tEnd = extra(pkg, 'temporal_end')
+    if (tStart || tEnd) {
+      const node = bn()
+      b.add(ds, P.temporal, node)
+      b.type(node, C.PeriodOfTime)
+      if (tStart) {
+        b.add(node, P.startDate, dateLiteral(tStart))
+        b.add(node, P.schemaStartDate, dateLiteral(tStart))
+      }
+      if (tEnd) {
+        b.add(node, P.endDate, dateLiteral(tEnd))
+        b.add(node, P.schemaEndDate, dateLiteral(tEnd))
+      }
+    }
+    const tRes = extra(pkg, 'temporal_resolution')
+    if (tRes) b.add(ds, P.temporalResolution, literal(tRes, xsd('duration')))
+    const sRes = extra(pkg, 'spatial_resolution_in_meters')
+    if (sRes) b.add(ds, P.spatialResolutionInMeters, literal(sRes, xsd('decimal')))
+
+    // dct:spatial: the spatial_uri / text / geometry node, and one dct:Location per political geocoding URI.
+    const spatialUri = extra(pkg, 'spatial_uri')
+    const spatialText = extra(pkg, 'spatial_text')
+    const geometry = extra(pkg, 'spatial')
+    const bbox = extra(pkg, 'spatial_bbox')
+    const centroid = extra(pkg, 'spatial_centroid')
+    if (spatialUri || spatialText || geometry || bbox || centroid) {
+      const cleanSpatial = spatialUri ? cleanIri(spatialUri) : undefined
+      if (spatialUri && !cleanSpatial) this.note(P.spatial, spatialUri, 'not an IRI')
+      const node: Subject = cleanSpatial ? nn(cleanSpatial) : bn()
+      b.add(ds, P.spatial, node)
+      b.type(node, C.Location)
+      b.text(node, P.prefLabel, spatialText)
+      this.geo(node, P.geometry, geometry)
+      this.geo(node, P.bbox, bbox)
+      this.geo(node, P.centroid, centroid)
+    }
+    const geocoding = geocodingUris(pkg, org)
+    for (const uri of geocoding) {
+      this.iriObject(ds, P.politicalGeocodingURI, uri)
+      this.iriObject(ds, P.spatial, uri, C.Location)
+    }
+    this.iriObject(ds, P.politicalGeocodingLevelURI, geocodingLevelUri(pkg, org))
+
+    // dcat:contactPoint
+    const contact = contactValues(pkg, org)
+    if (contact) {
+      const cleanContact = contact.uri ? cleanIri(contact.uri) : undefined
+      const node: Subject = cleanContact ? nn(cleanContact) : bn()
+      b.add(ds, P.contactPoint, node)
+      b.type(node, C.VcardOrganization, C.VcardKind)
+      b.text(node, P.fn, contact.name)
+      if (contact.email) this.iriObject(node, P.hasEmail, `mailto:${withoutMailto(contact.email)}`)
+      this.iriObject(node, P.hasURL, contact.url)
+      // RFC 3966: visual separators are '-' or '.', never spaces (a space makes the IRI invalid).
+      if (contact.tel) this.iriOrText(node, P.hasTelephone, `tel:${telephoneNumber(contact.tel)}`)
+      b.text(node, P.hasStreetAddress, contact.street)
+      b.text(node, P.hasLocality, contact.city)
+      b.text(node, P.hasPostalCode, contact.zip)
+      b.text(node, P.hasCountryName, contact.country)
+    }
+
+    // dct:publisher
+    const publisher = publisherValues(pkg, org, ctx.baseUrl)
+    if (publisher) {
+      const cleanPub = publisher.uri ? cleanIri(publisher.uri) : undefined
+      const node: Subject = cleanPub ? nn(cleanPub) : bn()
+      b.add(ds, P.publisher, node)
+      b.type(node, C.Agent, C.Organization)
+      b.text(node, P.name, publisher.name)
+      if (publisher.email) this.iriOrText(node, P.mbox, `mailto:${withoutMailto(publisher.email)}`)
+      this.iriObject(node, P.homepage, publisher.url, C.Document)
+      this.iriOrText(node, P.dctType, publisher.type, C.Concept)
+      b.text(node, P.identifier, publisher.identifier)
+    }
+
+    this.agent(P.creator, 'author', true)
+    this.agent(P.maintainer, 'maintainer', true)
+    this.agent(P.originator, 'originator', false)
+    this.agent(P.contributor, 'contributor', false)
+
+    // DCAT-AP.de specifics
+    this.iriOrText(ds, P.contributorID, ctx.contributorId)
+    this.iriObject(ds, P.qualityProcessURI, extra(pkg, 'qualityProcessURI'))
+    for (const v of listValue(extra(pkg, 'legalbasisText'))) b.text(ds, P.legalBasis, v)
+    for (const v of listValue(extra(pkg, 'geocodingText'))) b.text(ds, P.geocodingDescription, v)
+    this.iriOrText(ds, P.granularity, extra(pkg, 'granularity'))
+    this.iriOrText(ds, P.availability, extra(pkg, 'availability'), C.Concept)
+
+    for (const res of pkg.resources ?? []) {
+      if (res.state && res.state !== 'active') continue
+      new DistributionExport(this, res).run()
+    }
+    return b.quads
   }
-  return b.quads
 }
 
-function distributionQuads(
-  b: QuadBuilder,
-  ds: Subject,
-  pkg: PackageDict,
-  res: ResourceDict,
-  ctx: MappingContext,
-  note: (property: string, value: string, reason: string) => void,
-): void {
-  const { vocab } = ctx
-  const get = (key: string): string | undefined => {
-    const v = res[key]
+/** One active resource of a DatasetExport -> its dcat:Distribution. */
+class DistributionExport {
+  readonly b: QuadBuilder
+  iri = ''
+  dist: RDF.NamedNode | undefined
+
+  constructor(
+    readonly parent: DatasetExport,
+    readonly res: ResourceDict,
+  ) {
+    this.b = parent.b
+  }
+
+  get(key: string): string | undefined {
+    const v = this.res[key]
     return typeof v === 'number' ? String(v) : stringValue(v)
   }
-  const iri = cleanIri(resourceUri(res, pkg, ctx.baseUrl))
-  if (!iri) return note(P.distribution, String(res.uri), 'not an IRI')
-  const dist = nn(iri)
-  const iriObject = (p: string, value: string | undefined, ...types: string[]): void => {
+
+  iriObject(p: string, value: string | undefined, ...types: string[]): void {
     if (value === undefined) return
     const clean = cleanIri(value)
-    if (!clean) return note(p, value, `distribution ${iri}: not an IRI`)
-    b.add(dist, p, nn(clean))
-    if (types.length) b.type(nn(clean), ...types)
+    if (!clean) return this.parent.note(p, value, `distribution ${this.iri}: not an IRI`)
+    this.b.add(this.dist!, p, nn(clean))
+    if (types.length) this.b.type(nn(clean), ...types)
   }
-  const iriOrText = (p: string, value: string | undefined, ...types: string[]): void => {
+
+  iriOrText(p: string, value: string | undefined, ...types: string[]): void {
     if (value === undefined) return
     const term = iriOrLiteral(value)
-    b.add(dist, p, term)
-    if (term.termType === 'NamedNode' && types.length) b.type(term, ...types)
+    this.b.add(this.dist!, p, term)
+    if (term.termType === 'NamedNode' && types.length) this.b.type(term, ...types)
   }
 
-  b.add(ds, P.distribution, dist)
-  b.type(dist, C.Distribution)
-  b.text(dist, P.title, res.name)
-  b.text(dist, P.description, res.description)
-  // dcat:accessURL is mandatory: access_url, else the CKAN url.
-  iriObject(P.accessURL, get('access_url') ?? get('url'))
-  iriObject(P.downloadURL, get('download_url'))
-
-  const format = get('format')
-  if (format) {
-    const uri = formatUri(vocab, format) ?? (isIri(format) ? format : undefined)
-    if (uri) iriObject(P.format, uri, C.MediaTypeOrExtent)
-    else note(P.format, format, `distribution ${iri}: not in the EU file-type vocabulary, left out`)
-  }
-  const mimetype = get('mimetype')
-  if (mimetype) {
-    const uri = mediaTypeUri(vocab, mimetype)
-    if (uri) iriObject(P.mediaType, uri, C.MediaType, C.MediaTypeOrExtent)
-    else note(P.mediaType, mimetype, `distribution ${iri}: not an IANA media type, left out`)
-  }
-  for (const [key, p] of [['compress_format', P.compressFormat], ['package_format', P.packageFormat]] as const) {
-    const v = get(key)
-    if (!v) continue
-    const uri = mediaTypeUri(vocab, v) ?? (isIri(v) ? v : undefined)
-    if (uri) iriObject(p, uri, C.MediaType)
-    else note(p, v, `distribution ${iri}: not a media type, left out`)
+  /** dcat:compressFormat / dcat:packageFormat: an IANA media type. */
+  packaging(key: string, p: string): void {
+    const v = this.get(key)
+    if (!v) return
+    const uri = mediaTypeUri(this.parent.vocab, v) ?? (isIri(v) ? v : undefined)
+    if (uri) this.iriObject(p, uri, C.MediaType)
+    else this.parent.note(p, v, `distribution ${this.iri}: not a media type, left out`)
   }
 
-  const license = get('license') ?? stringValue(pkg.license_id)
-  if (license) iriObject(P.license, vocab.licenseToId(license), C.LicenseDocument)
-  b.text(dist, P.licenseAttributionByText, get('licenseAttributionByText'))
+  run(): void {
+    const { parent, res, b } = this
+    const { pkg, ctx, vocab, ds } = parent
+    const iri = cleanIri(resourceUri(res, pkg, ctx.baseUrl))
+    if (!iri) return parent.note(P.distribution, String(res.uri), 'not an IRI')
+    this.iri = iri
+    const dist = (this.dist = nn(iri))
 
-  const size = res.size === null || res.size === undefined || res.size === '' ? NaN : Number(res.size)
-  if (Number.isFinite(size) && size >= 0) {
-    const lexical = String(Math.round(size))
-    b.add(dist, P.byteSize, literal(lexical, xsd(ctx.profile === 'dcat_ap_de_3' ? 'nonNegativeInteger' : 'decimal')))
-  }
-  const hash = get('hash')
-  if (hash) {
-    const node = bn()
-    b.add(dist, P.checksum, node)
-    b.type(node, C.Checksum)
-    b.add(node, P.checksumValue, literal(hash, xsd('hexBinary')))
-    const algorithm = hashAlgorithmFor(ctx.profile, get('hash_algorithm'))
-    if (algorithm) {
-      const clean = cleanIri(algorithm)
-      if (clean) b.add(node, P.algorithm, nn(clean))
-      else note(P.algorithm, algorithm, `distribution ${iri}: not an IRI`)
+    b.add(ds, P.distribution, dist)
+    b.type(dist, C.Distribution)
+    b.text(dist, P.title, res.name)
+    b.text(dist, P.description, res.description)
+    // dcat:accessURL is mandatory: access_url, else the CKAN url.
+    this.iriObject(P.accessURL, this.get('access_url') ?? this.get('url'))
+    this.iriObject(P.downloadURL, this.get('download_url'))
+
+    const format = this.get('format')
+    if (format) {
+      const uri = formatUri(vocab, format) ?? (isIri(format) ? format : undefined)
+      if (uri) this.iriObject(P.format, uri, C.MediaTypeOrExtent)
+      else parent.note(P.format, format, `distribution ${iri}: not in the EU file-type vocabulary, left out`)
     }
-  }
+    const mimetype = this.get('mimetype')
+    if (mimetype) {
+      const uri = mediaTypeUri(vocab, mimetype)
+      if (uri) this.iriObject(P.mediaType, uri, C.MediaType, C.MediaTypeOrExtent)
+      else parent.note(P.mediaType, mimetype, `distribution ${iri}: not an IANA media type, left out`)
+    }
+    this.packaging('compress_format', P.compressFormat)
+    this.packaging('package_format', P.packageFormat)
 
-  const issued = get('issued') ?? get('created')
-  if (issued) b.add(dist, P.issued, dateLiteral(issued))
-  const modified = get('modified') ?? get('last_modified') ?? get('metadata_modified')
-  if (modified) b.add(dist, P.modified, dateLiteral(modified))
+    const license = this.get('license') ?? stringValue(pkg.license_id)
+    if (license) this.iriObject(P.license, vocab.licenseToId(license), C.LicenseDocument)
+    b.text(dist, P.licenseAttributionByText, this.get('licenseAttributionByText'))
 
-  const rights = get('rights')
-  if (rights) {
-    if (isIri(rights)) {
-      b.add(dist, P.rights, nn(rights))
-      b.type(nn(rights), C.RightsStatement)
-    } else {
+    const size = res.size === null || res.size === undefined || res.size === '' ? NaN : Number(res.size)
+    if (Number.isFinite(size) && size >= 0) {
+      const lexical = String(Math.round(size))
+      b.add(dist, P.byteSize, literal(lexical, xsd(ctx.profile === 'dcat_ap_de_3' ? 'nonNegativeInteger' : 'decimal')))
+    }
+    const hash = this.get('hash')
+    if (hash) {
       const node = bn()
-      b.add(dist, P.rights, node)
-      b.type(node, C.RightsStatement)
-      b.add(node, P.label, literal(rights))
+      b.add(dist, P.checksum, node)
+      b.type(node, C.Checksum)
+      b.add(node, P.checksumValue, literal(hash, xsd('hexBinary')))
+      const algorithm = hashAlgorithmFor(ctx.profile, this.get('hash_algorithm'))
+      if (algorithm) {
+        const clean = cleanIri(algorithm)
+        if (clean) b.add(node, P.algorithm, nn(clean))
+        else parent.note(P.algorithm, algorithm, `distribution ${iri}: not an IRI`)
+      }
     }
+
+    const issued = this.get('issued') ?? this.get('created')
+    if (issued) b.add(dist, P.issued, dateLiteral(issued))
+    const modified = this.get('modified') ?? this.get('last_modified') ?? this.get('metadata_modified')
+    if (modified) b.add(dist, P.modified, dateLiteral(modified))
+
+    const rights = this.get('rights')
+    if (rights) {
+      if (isIri(rights)) {
+        b.add(dist, P.rights, nn(rights))
+        b.type(nn(rights), C.RightsStatement)
+      } else {
+        const node = bn()
+        b.add(dist, P.rights, node)
+        b.type(node, C.RightsStatement)
+        b.add(node, P.label, literal(rights))
+      }
+    }
+    for (const lang of listValue(res.language)) this.iriObject(P.language, vocab.languageToUri(lang), C.LinguisticSystem)
+    for (const v of listValue(res.conforms_to)) this.iriOrText(P.conformsTo, v, C.Standard)
+    for (const v of listValue(res.documentation)) this.iriObject(P.page, v, C.Document)
+    this.iriOrText(P.status, this.get('status'), C.Concept)
+    this.iriOrText(P.availability, this.get('availability'), C.Concept)
+    this.iriOrText(P.plannedAvailability, this.get('plannedAvailability'), C.Concept)
   }
-  for (const lang of listValue(res.language)) iriObject(P.language, vocab.languageToUri(lang), C.LinguisticSystem)
-  for (const v of listValue(res.conforms_to)) iriOrText(P.conformsTo, v, C.Standard)
-  for (const v of listValue(res.documentation)) iriObject(P.page, v, C.Document)
-  iriOrText(P.status, get('status'), C.Concept)
-  iriOrText(P.availability, get('availability'), C.Concept)
-  iriOrText(P.plannedAvailability, get('plannedAvailability'), C.Concept)
+}
+
+/** The extras of the dict being exported, by key (first occurrence), while datasetToQuads runs. */
+let exporting: { pkg: PackageDict; extras: KeyValue[] | undefined; byKey: Map<string, string | undefined> } | undefined
+
+export function datasetToQuads(pkg: PackageDict, ctx: MappingContext): Quad[] {
+  const byKey = new Map<string, string | undefined>()
+  for (const e of pkg.extras ?? []) if (!byKey.has(e.key)) byKey.set(e.key, stringValue(e.value))
+  const outer = exporting
+  exporting = { pkg, extras: pkg.extras, byKey }
+  try {
+    return new DatasetExport(pkg, ctx).run()
+  } finally {
+    exporting = outer
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -1,21 +1,27 @@
 /**
  * RDF/JS quads -> Turtle, N-Triples, RDF/XML or JSON-LD, whole or streamed batch by batch, so that a large
- * catalog is never held in memory as one graph. Each batch (for example the datasets of one catalog page) is
- * serialized into one string and handed to the readable side as one chunk: few large chunks instead of one
- * stream event per quad.
- *  - Turtle / N-Triples: one n3 Writer for the whole document (prefixes once; statements may continue across
- *    batches exactly as in a single-shot document), writing into a string; encoded IRIs are cached per writer.
- *  - RDF/XML: graphy's RDF/XML scriber (@graphy/content.xml.scribe), one rdf:RDF root, fed a batch at a time.
+ * catalog is never held in memory as one graph. Text is handed to the readable side in chunks of about
+ * CHUNK_CHARS characters, one at a time (the producer waits for the consumer).
+ *  - Turtle / N-Triples: n3's Writer with fast paths (FastWriter: the same text, much cheaper). A document is the
+ *    prefix lines and then fragments of batches, each closing its last statement (textFragment): a streamed dump
+ *    serializes its batches partly in a worker thread (DatasetTextEncoder) and is still the text one writer gives.
+ *  - RDF/XML: graphy's RDF/XML scriber (@graphy/content.xml.scribe), one rdf:RDF root, fed a few hundred quads
+ *    at a time.
  *  - JSON-LD: jsonld.js fromRDF (directly from the quads) + compact with the local context
  *    (catalog/jsonld-context.json) per batch; the compacted nodes of every batch are appended to one
  *    `{"@context": ..., "@graph": [...]}` document.
  */
 import { createRequire } from 'node:module'
+import { availableParallelism } from 'node:os'
 import { Readable, type Transform } from 'node:stream'
-import { Writer } from 'n3'
+import { Worker, isMainThread, parentPort, threadId } from 'node:worker_threads'
+import { DataFactory, Writer } from 'n3'
 import jsonld from 'jsonld'
 import type * as RDF from '@rdfjs/types'
-import { DEFAULT_PREFIXES } from './namespaces.js'
+import { vocabularies, type Vocabularies } from '../catalog/vocabularies.js'
+import { datasetToQuads, datasetUri, type DcatProfile, type OrganizationLike, type PackageDict } from './mapping.js'
+import { DEFAULT_PREFIXES, NS } from './namespaces.js'
+import { RDF_TYPE, SharedNamedNode, internIri, labelBlankNodes } from './terms.js'
 import { CONTENT_TYPES, localDocumentLoader, localJsonLdContext, type RdfFormat } from './parse.js'
 
 export { CONTENT_TYPES, type RdfFormat }
@@ -28,9 +34,14 @@ const xmlScriber = require('@graphy/content.xml.scribe') as (config: { prefixes?
 export interface RdfStream {
   /** Writes one batch (for example the quads of some datasets); resolves when the stream can take more. */
   write(quads: Iterable<RDF.Quad>): Promise<void>
+  /**
+   * Turtle / N-Triples only: writes a piece of the document made by textFragment or a DatasetTextEncoder (in this
+   * thread or another) with the same format and prefixes, as one or more chunks.
+   */
+  writeFragment?(text: string | readonly string[]): Promise<void>
   /** Closes the document; resolves when every chunk has been handed to `readable`. */
   end(): Promise<void>
-  /** The serialized text, chunk by chunk (UTF-8 strings, each ending on a character boundary). */
+  /** The serialized text, chunk by chunk (strings). */
   readable: Readable
 }
 
@@ -50,8 +61,10 @@ class TextReadable extends Readable {
   private waiting: (() => void) | undefined
 
   constructor() {
-    // Strings stay strings (no Buffer round trip): the HTTP layer encodes each chunk once.
-    super({ encoding: 'utf8', highWaterMark: 1 << 16 })
+    // Strings stay strings: the socket copies each into memory of its own, freed when written (a Buffer made here
+    // would be freed only by a garbage collection, which for a promoted one can be long in coming). One chunk is
+    // buffered at a time: the producer makes the next when the consumer has taken this one.
+    super({ encoding: 'utf8', highWaterMark: 1 })
   }
 
   override _read(): void {
@@ -89,58 +102,201 @@ class TextReadable extends Readable {
 // ---------------------------------------------------------------------------------------------------
 // Turtle and N-Triples: n3's Writer, with the encoding of IRIs and plain literals made cheap.
 
-/** The n3 Writer internals that FastWriter speeds up (n3 2.x); the output stays byte for byte n3's. */
+/** The n3 Writer internals that FastWriter builds on (n3 2.x); the output stays byte for byte n3's. */
 interface WriterInternals {
   _encodeIriOrBlank(entity: RDF.Term | { termType: 'NamedNode'; value: string }): string
   _encodeLiteral(literal: RDF.Literal): string
+  _encodeSubject(entity: RDF.Term): string
+  _encodePredicate(predicate: RDF.Term): string
+  _encodeObject(object: RDF.Term): string
+  _writeQuad(subject: RDF.Term, predicate: RDF.Term, object: RDF.Term, graph: RDF.Term, done?: (error?: Error) => void): void
+  _writeQuadLine(subject: RDF.Term, predicate: RDF.Term, object: RDF.Term, graph: RDF.Term, done?: (error?: Error) => void): void
   addPrefixes(prefixes: Record<string, string | RDF.NamedNode>, done?: () => void): void
+  _endStatement(): void
+  _subject: RDF.Term | null
+  _predicate: RDF.Term | null
+  _graph: RDF.Term
+  _lineMode: boolean
+  _hasPrefixes: boolean
+  _baseIri?: unknown
+  _prefixIRIs?: Record<string, string>
   _escape: RegExp
   _escapeAll: RegExp
   _characterReplacer: (character: string) => string
 }
 
+const XSD = 'http://www.w3.org/2001/XMLSchema#'
+/** Datatypes n3 abbreviates in Turtle (`true`, `42`, `1.5`, `1e3`): left to n3's own literal encoding. */
+const ABBREVIATED_TYPES = new Set([`${XSD}string`, `${XSD}boolean`, `${XSD}integer`, `${XSD}decimal`, `${XSD}double`])
+/** n3's PN_LOCAL subset for prefixed names made from an IRI: `^([_a-zA-Z0-9](?:\.?[\-_a-zA-Z0-9])*)$`. */
+const LOCAL_NAME = /^[_a-zA-Z0-9](?:\.?[-_a-zA-Z0-9])*$/
 const IRI_CACHE_MAX = 20_000
 type WriterConstructor = new (output: unknown, options: Record<string, unknown>) => Writer & WriterInternals
 
+/**
+ * n3's Writer with a fast path for what the catalog writes (default-graph quads of named nodes, blank nodes and
+ * literals): the statement is appended to the sink as one string, encoded IRIs are
+ * cached, prefixed names are found by the namespace before the last `/` or `#` instead of n3's prefix RegExp,
+ * and plain or datatyped literals are encoded from the n3 term id. Anything else goes to n3's own code, and every
+ * fast path gives exactly n3's text.
+ */
 class FastWriter extends (Writer as unknown as WriterConstructor) {
   /** Encoded named nodes by IRI (`dct:title`, `<http://...>`): predicates, classes and vocabulary IRIs recur. */
   private iriCache: Map<string, string> | undefined = new Map()
+  /** Prefix (`dct:`) by namespace IRI, when every namespace ends in `/` or `#` (else n3 matches prefixes). */
+  private namespaces: Map<string, string> | null | undefined = undefined
+  /** Prefix names with the colon, for IRIs that already look like a prefixed name (n3 checks those itself). */
+  private prefixNames: string[] = []
+  /** What this writer's encoding of IRIs depends on (format and prefixes): the tag of SharedNamedNode slots. */
+  private encodingKey: object = {}
+
+  constructor(
+    private readonly sink: StringSink,
+    options: Record<string, unknown>,
+  ) {
+    super(sink, options)
+    this.indexPrefixes()
+    this.encodingKey = encodingKeyFor(this._lineMode, options.prefixes as Record<string, string> | undefined, !!options.baseIRI)
+  }
 
   override addPrefixes(prefixes: Record<string, string | RDF.NamedNode>, done?: () => void): void {
     // Called from the n3 constructor too, before this class's fields exist.
-    this.iriCache?.clear()
     super.addPrefixes(prefixes, done)
+    if (this.iriCache) {
+      this.iriCache.clear()
+      this.indexPrefixes()
+      this.encodingKey = {}
+    }
+  }
+
+  private indexPrefixes(): void {
+    const iris = this._prefixIRIs ?? {}
+    const namespaces = new Map<string, string>()
+    let usable = !this._baseIri
+    for (const [iri, prefix] of Object.entries(iris)) {
+      if (!/[/#]$/.test(iri)) usable = false
+      namespaces.set(iri, prefix)
+    }
+    this.namespaces = usable ? namespaces : null
+    this.prefixNames = Object.values(iris)
+  }
+
+  /** A named node's Turtle / N-Triples form, as n3 writes it. */
+  private encodeIri(iri: string): string {
+    const cache = this.iriCache!
+    let encoded = cache.get(iri)
+    if (encoded !== undefined) return encoded
+    if (this.namespaces === null || this._escape.test(iri)) {
+      encoded = super._encodeIriOrBlank({ termType: 'NamedNode', value: iri })
+    } else if (!this._hasPrefixes) {
+      encoded = `<${iri}>`
+    } else {
+      const cut = Math.max(iri.lastIndexOf('/'), iri.lastIndexOf('#')) + 1
+      const prefix = cut > 0 ? this.namespaces!.get(iri.substring(0, cut)) : undefined
+      const local = iri.substring(cut)
+      if (prefix !== undefined && LOCAL_NAME.test(local)) encoded = prefix + local
+      else if (this.prefixNames.some((name) => iri.startsWith(name))) encoded = super._encodeIriOrBlank({ termType: 'NamedNode', value: iri })
+      else encoded = `<${iri}>`
+    }
+    if (cache.size >= IRI_CACHE_MAX) cache.clear()
+    cache.set(iri, encoded)
+    return encoded
+  }
+
+  /** A named node, from its shared slot when it is a SharedNamedNode encoded by a writer like this one. */
+  private encodeNamed(node: RDF.NamedNode | { termType: 'NamedNode'; value: string }): string {
+    if (node instanceof SharedNamedNode) {
+      if (node.encodedFor === this.encodingKey) return node.encoded
+      const encoded = this.encodeIri(node.value)
+      node.encodedFor = this.encodingKey
+      node.encoded = encoded
+      return encoded
+    }
+    return this.encodeIri(node.value)
   }
 
   override _encodeIriOrBlank(entity: RDF.Term | { termType: 'NamedNode'; value: string }): string {
     if (entity.termType !== 'NamedNode') return super._encodeIriOrBlank(entity)
-    const cache = this.iriCache!
-    const iri = entity.value
-    let encoded = cache.get(iri)
-    if (encoded === undefined) {
-      encoded = super._encodeIriOrBlank(entity)
-      if (cache.size >= IRI_CACHE_MAX) cache.clear()
-      cache.set(iri, encoded)
-    }
-    return encoded
+    return this.encodeNamed(entity)
   }
 
   override _encodeLiteral(literal: RDF.Literal): string {
-    // n3 literals hold `"value"`, `"value"@lang` or `"value"^^datatype` as id: a plain string literal is
-    // written as n3 writes it, without decoding the language and datatype.
+    // n3 literals hold `"value"`, `"value"@lang` or `"value"^^datatype` as id.
     const id = (literal as unknown as { id?: unknown }).id
-    if (typeof id === 'string' && id.length > 1 && id.charCodeAt(0) === 34 && id.charCodeAt(id.length - 1) === 34) {
-      let value = id.substring(1, id.length - 1)
-      if (this._escape.test(value)) value = value.replace(this._escapeAll, this._characterReplacer)
-      return `"${value}"`
+    if (typeof id !== 'string' || id.charCodeAt(0) !== 34) return super._encodeLiteral(literal)
+    const end = id.lastIndexOf('"')
+    if (end === 0) return super._encodeLiteral(literal)
+    let datatype: string | undefined
+    if (end !== id.length - 1) {
+      if (id.charCodeAt(end + 1) !== 94 /* ^ */ || id.charCodeAt(end + 2) !== 94) return super._encodeLiteral(literal)
+      datatype = id.substring(end + 3)
+      if (ABBREVIATED_TYPES.has(datatype)) return super._encodeLiteral(literal)
     }
-    return super._encodeLiteral(literal)
+    let value = id.substring(1, end)
+    if (this._escape.test(value)) value = value.replace(this._escapeAll, this._characterReplacer)
+    return datatype === undefined ? `"${value}"` : `"${value}"^^${this.encodeIri(datatype)}`
+  }
+
+  override _encodeObject(object: RDF.Term): string {
+    switch (object.termType) {
+      case 'NamedNode':
+        return this.encodeNamed(object)
+      case 'Literal':
+        return this._encodeLiteral(object)
+      default:
+        return super._encodeObject(object)
+    }
+  }
+
+  override _encodePredicate(predicate: RDF.Term): string {
+    if (predicate.termType !== 'NamedNode') return super._encodePredicate(predicate)
+    return predicate === RDF_TYPE || predicate.value === RDF_TYPE_IRI ? 'a' : this.encodeNamed(predicate)
+  }
+
+  override _writeQuad(subject: RDF.Term, predicate: RDF.Term, object: RDF.Term, graph: RDF.Term, done?: (error?: Error) => void): void {
+    if (graph.termType !== 'DefaultGraph' || this._graph.termType !== 'DefaultGraph') return super._writeQuad(subject, predicate, object, graph, done)
+    try {
+      const sink = this.sink
+      const current = this._subject
+      if (subject === current || subject.equals(current)) {
+        if (predicate === this._predicate || predicate.equals(this._predicate)) sink.text += `, ${this._encodeObject(object)}`
+        else sink.text += `;\n    ${this._encodePredicate((this._predicate = predicate))} ${this._encodeObject(object)}`
+      } else {
+        sink.text += `${current === null ? '' : '.\n'}${this._encodeSubject((this._subject = subject))} ${this._encodePredicate((this._predicate = predicate))} ${this._encodeObject(object)}`
+      }
+      done?.()
+    } catch (error) {
+      done?.(error as Error)
+    }
+  }
+
+  override _writeQuadLine(subject: RDF.Term, predicate: RDF.Term, object: RDF.Term, graph: RDF.Term, done?: (error?: Error) => void): void {
+    if (graph.termType !== 'DefaultGraph' || predicate.termType !== 'NamedNode') return super._writeQuadLine(subject, predicate, object, graph, done)
+    this.sink.text += `${this._encodeSubject(subject)} ${this.encodeNamed(predicate)} ${this._encodeObject(object)} .\n`
+    done?.()
   }
 }
 
-/** Collects what a Writer writes; `take` hands it over. */
+const RDF_TYPE_IRI = 'http://www.w3.org/1999/02/22-rdf-syntax-ns#type'
+
+/** Writers with the same format and prefixes encode IRIs alike, so they share the slots of SharedNamedNodes. */
+const N_TRIPLES_KEY = {}
+const TURTLE_KEYS = new Map<string, object>()
+function encodingKeyFor(lineMode: boolean, prefixes: Record<string, string> | undefined, hasBase: boolean): object {
+  if (lineMode) return N_TRIPLES_KEY
+  if (hasBase || !prefixes) return {}
+  const id = JSON.stringify(Object.entries(prefixes).map(([name, iri]) => [name, typeof iri === 'string' ? iri : (iri as RDF.NamedNode).value]))
+  let key = TURTLE_KEYS.get(id)
+  if (!key) {
+    if (TURTLE_KEYS.size >= 100) TURTLE_KEYS.clear()
+    TURTLE_KEYS.set(id, (key = {}))
+  }
+  return key
+}
+
+/** Collects what a Writer writes (string concatenation: V8 joins the pieces once, when the text is used). */
 class StringSink {
-  private text = ''
+  text = ''
   write(chunk: string, _encoding?: string, done?: () => void): void {
     this.text += chunk
     done?.()
@@ -159,25 +315,78 @@ function textWriter(sink: StringSink, format: 'ttl' | 'nt', prefixes: Record<str
   return new FastWriter(sink, { format: format === 'ttl' ? 'text/turtle' : 'N-Triples', prefixes: format === 'ttl' ? prefixes : {}, end: false })
 }
 
-/** Adds quads to an n3 writer; a quad it cannot write fails the batch (n3 reports it to a callback only). */
-function addAll(writer: FastWriter, quads: Iterable<RDF.Quad>): void {
-  let failure: Error | undefined
-  const done = (error?: Error): void => {
-    failure ??= error
+/**
+ * Text is handed on in chunks of about this many characters: big enough to keep the per-chunk cost of the stream
+ * and the socket small, small enough that a chunk is written before the young generation's next collections (a
+ * longer-lived string would be promoted to the old generation) and that it is no large object (over 128 kB, that
+ * is 64 k characters of two-byte text, a string lives in the large-object space until a full collection).
+ */
+const CHUNK_CHARS = 1 << 15
+
+/** Calls for the n3 writer: a quad it cannot write fails the batch (n3 reports it to a callback only). */
+class QuadErrors {
+  failure: Error | undefined
+  readonly done = (error?: Error): void => {
+    this.failure ??= error
   }
-  for (const q of quads) (writer.addQuad as (quad: RDF.Quad, done: (error?: Error) => void) => void)(q, done)
-  if (failure) throw failure
+  check(): void {
+    if (this.failure) throw this.failure
+  }
 }
 
+function addAll(writer: FastWriter, quads: Iterable<RDF.Quad>): void {
+  const errors = new QuadErrors()
+  for (const q of quads) (writer.addQuad as (quad: RDF.Quad, done: (error?: Error) => void) => void)(q, errors.done)
+  errors.check()
+}
+
+/** The prefix lines a Turtle document starts with ('' for N-Triples). */
+export function textHeader(format: 'ttl' | 'nt', prefixes: Record<string, string> = DEFAULT_PREFIXES): string {
+  const sink = new StringSink()
+  textWriter(sink, format, prefixes)
+  return sink.take()
+}
+
+/**
+ * Quads as a piece of a Turtle / N-Triples document: no prefix lines, the last statement closed. textHeader and
+ * the fragments of consecutive batches make the document one writer makes of all of them (the very same text
+ * when no subject runs on from one batch into the next), so that batches can be serialized apart.
+ */
+export function textFragment(quads: Iterable<RDF.Quad>, format: 'ttl' | 'nt', prefixes: Record<string, string> = DEFAULT_PREFIXES): string {
+  const sink = new StringSink()
+  const writer = textWriter(sink, format, prefixes)
+  sink.take()
+  addAll(writer, quads)
+  writer.end()
+  return sink.take()
+}
+
+/** One writer for the document; each write() closes its last statement, so fragments made elsewhere can follow. */
 function createTextStream(format: 'ttl' | 'nt', prefixes: Record<string, string>): RdfStream {
   const out = new TextReadable()
   const sink = new StringSink()
   const writer = textWriter(sink, format, prefixes)
+  const addQuad = writer.addQuad.bind(writer) as (quad: RDF.Quad, done: (error?: Error) => void) => void
   return {
     readable: out,
     async write(quads) {
-      addAll(writer, quads)
+      const errors = new QuadErrors()
+      for (const q of quads) {
+        addQuad(q, errors.done)
+        if (sink.text.length >= CHUNK_CHARS) {
+          errors.check()
+          await out.send(sink.take())
+        }
+      }
+      errors.check()
+      writer._endStatement()
       await out.send(sink.take())
+    },
+    async writeFragment(text) {
+      const head = sink.take()
+      if (typeof text === 'string') return out.send(head + text)
+      if (head) await out.send(head)
+      for (const chunk of text) await out.send(chunk)
     },
     async end() {
       writer.end()
@@ -189,6 +398,9 @@ function createTextStream(format: 'ttl' | 'nt', prefixes: Record<string, string>
 // ---------------------------------------------------------------------------------------------------
 // RDF/XML
 
+/** RDF/XML runs to some 110 characters a quad: about CHUNK_CHARS to a chunk. */
+const XML_QUADS_PER_CHUNK = 300
+
 function createXmlStream(prefixes: Record<string, string>): RdfStream {
   const out = new TextReadable()
   const scriber = xmlScriber({ prefixes: { ...prefixes } })
@@ -199,9 +411,16 @@ function createXmlStream(prefixes: Record<string, string>): RdfStream {
   return {
     readable: out,
     async write(quads) {
-      const text = head + (scriber.serialize({ type: 'array', value: Array.isArray(quads) ? quads : [...quads] }) ?? '')
-      head = ''
-      await out.send(text)
+      // A few hundred quads to a scriber call: chunks of some CHUNK_CHARS characters.
+      let batch: RDF.Quad[] = []
+      const flush = async (): Promise<void> => {
+        const text = head + (scriber.serialize({ type: 'array', value: batch }) ?? '')
+        head = ''
+        batch = []
+        await out.send(text)
+      }
+      for (const q of quads) if (batch.push(q) >= XML_QUADS_PER_CHUNK) await flush()
+      if (batch.length || head) await flush()
     },
     async end() {
       // Ending the scriber closes the open rdf:Description and the root.
@@ -228,7 +447,8 @@ function distinctQuads(quads: Iterable<RDF.Quad>): RDF.Quad[] {
   const idOf = (t: RDF.Term): string => {
     const id = (t as { id?: unknown }).id
     if (typeof id === 'string') return id
-    return t.termType === 'Literal' ? `"${t.value}"@${t.language}^^${t.datatype.value}` : `${t.termType}:${t.value}`
+    // Other RDF/JS terms: a key no n3 id can equal.
+    return t.termType === 'Literal' ? `\u0002${t.value}\u0002${t.language}\u0002${t.datatype.value}` : `\u0002${t.value}`
   }
   for (const q of quads) {
     const key = `${q.subject.termType[0]}${idOf(q.subject)}\u0001${idOf(q.predicate)}\u0001${q.object.termType[0]}${idOf(q.object)}\u0001${idOf(q.graph)}`
@@ -246,7 +466,8 @@ async function jsonLdNodes(quads: Iterable<RDF.Quad>, context: Record<string, un
   const documentLoader = localDocumentLoader() as never
   // jsonld.js reads RDF/JS quads directly (no N-Quads text in between).
   const expanded = await jsonld.fromRDF(dataset as never, { useNativeTypes: false } as never)
-  const compacted = (await jsonld.compact(expanded as never, context as never, { documentLoader } as never)) as unknown as Record<string, unknown>
+  // fromRDF gives expanded JSON-LD: compact need not expand it again.
+  const compacted = (await jsonld.compact(expanded as never, context as never, { documentLoader, skipExpansion: true } as never)) as unknown as Record<string, unknown>
   delete compacted['@context']
   if (Array.isArray(compacted['@graph'])) return compacted['@graph'] as unknown[]
   return Object.keys(compacted).length ? [compacted] : []
@@ -263,7 +484,13 @@ function createJsonLdStream(prefixes: Record<string, string>): RdfStream {
       const nodes = await jsonLdNodes(quads, context)
       let text = head
       head = ''
-      for (const node of nodes) text += `${count++ === 0 ? '\n' : ',\n'}    ${JSON.stringify(node)}`
+      for (const node of nodes) {
+        text += `${count++ === 0 ? '\n' : ',\n'}    ${JSON.stringify(node)}`
+        if (text.length >= CHUNK_CHARS) {
+          await out.send(text)
+          text = ''
+        }
+      }
       await out.send(text)
     },
     async end() {
@@ -317,4 +544,274 @@ export async function serialize(quads: Iterable<RDF.Quad>, format: RdfFormat, pr
 
 export function contentType(format: RdfFormat): string {
   return CONTENT_TYPES[format]
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Package dicts -> Turtle / N-Triples fragments, shared between this thread and a worker thread.
+//
+// A streamed dump spends most of its time turning package_show JSON into text (JSON.parse, datasetToQuads,
+// the writer). Batches of datasets are independent fragments (see textFragment), so a worker thread serializes
+// some while this thread reads the database, writes the response and serializes others: the dump then uses two
+// cores where there are two. The worker is started on first use, stopped after a while without work, and
+// whatever goes wrong with it, the batches are serialized here instead.
+
+export interface DatasetTextSettings {
+  format: 'ttl' | 'nt'
+  profile: DcatProfile
+  baseUrl: string
+  contributorId: string
+  /** Each dataset is followed by `<catalogUri> dcat:dataset <dataset>`. */
+  catalogUri: string
+}
+
+type Organizations = ReadonlyMap<string, OrganizationLike>
+
+const DCAT_DATASET = `${NS.dcat}dataset`
+
+/**
+ * The fragment of some datasets (package_show JSON): each one's datasetToQuads, then its dcat:dataset link; in
+ * chunks of about CHUNK_CHARS characters.
+ */
+function datasetsFragment(jsons: readonly string[], settings: DatasetTextSettings, vocab: Vocabularies, organizations: Organizations): string[] {
+  const { baseUrl, contributorId, profile } = settings
+  const sink = new StringSink()
+  const writer = textWriter(sink, settings.format, DEFAULT_PREFIXES)
+  sink.take()
+  const addQuad = writer.addQuad.bind(writer) as (quad: RDF.Quad, done: (error?: Error) => void) => void
+  const errors = new QuadErrors()
+  const catalog = DataFactory.namedNode(settings.catalogUri)
+  const hasDataset = internIri(DCAT_DATASET)
+  const chunks: string[] = []
+  for (const json of jsons) {
+    const dict = JSON.parse(json) as PackageDict
+    const orgId = dict.organization?.id
+    const organization = orgId ? (organizations.get(orgId) ?? null) : null
+    for (const q of datasetToQuads(dict, { baseUrl, contributorId, vocab, profile, organization })) addQuad(q, errors.done)
+    addQuad(DataFactory.quad(catalog, hasDataset, DataFactory.namedNode(datasetUri(dict, baseUrl))), errors.done)
+    if (sink.text.length >= CHUNK_CHARS) chunks.push(sink.take())
+  }
+  errors.check()
+  writer.end()
+  const rest = sink.take()
+  if (rest) chunks.push(rest)
+  return chunks
+}
+
+/**
+ * Serializes batches of datasets for one document: in the worker threads (the least busy one), else, while they
+ * start or where there are none, right here.
+ */
+export class DatasetTextEncoder {
+  private readonly organizations: Organizations
+  private readonly key = nextEncoderKey++
+  private workers: FragmentWorker[]
+
+  constructor(
+    private readonly settings: DatasetTextSettings,
+    private readonly vocab: Vocabularies,
+    organizations: Organizations,
+  ) {
+    // A snapshot: the organizations the workers get are the ones this thread uses.
+    this.organizations = new Map(organizations)
+    // A worker reads the vocabularies from catalog/ itself: only the process-wide ones are the same there.
+    this.workers = vocab === vocabularies() ? FragmentWorker.pool() : []
+  }
+
+  /** The fragment of these datasets (package_show JSON, in order), in chunks. */
+  encode(jsons: string[]): Promise<string[]> {
+    let worker: FragmentWorker | undefined
+    for (const w of this.workers) if (w.usable() && w.load() < WORKER_IN_FLIGHT && (!worker || w.load() < worker.load())) worker = w
+    if (worker) {
+      return worker.run(this.key, this.organizations, this.settings, jsons).catch((err: unknown) => {
+        if (!(err instanceof WorkerUnavailableError)) throw err
+        return datasetsFragment(jsons, this.settings, this.vocab, this.organizations)
+      })
+    }
+    try {
+      return Promise.resolve(datasetsFragment(jsons, this.settings, this.vocab, this.organizations))
+    } catch (err) {
+      return Promise.reject(err as Error)
+    }
+  }
+
+  /** The document is done: the workers may forget its organizations. */
+  close(): void {
+    for (const w of this.workers) w.forget(this.key)
+    this.workers = []
+  }
+}
+
+let nextEncoderKey = 1
+
+class WorkerUnavailableError extends Error {}
+
+/**
+ * Batches a worker holds at once. When every worker is busy, this thread serializes the next batch itself: the
+ * work is shared, and few finished batches wait (text that waits long is promoted to the old generation).
+ */
+const WORKER_IN_FLIGHT = 1
+/**
+ * Worker threads where there are at least two CPUs: one, with this thread a second core's worth; each further
+ * worker would add its own heap (some 30 MB) to the process.
+ */
+const WORKERS = 1
+/** A worker without work is stopped after this long (it holds memory of its own). */
+const WORKER_IDLE_MS = 30_000
+/**
+ * The worker's heap is kept small (it holds a few batches and the vocabularies): a young generation that is
+ * collected often and an old generation far above what it keeps (exceeding it would end the worker, and its
+ * batches would be serialized in this thread).
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 96 }
+/** After a failure no worker is started again for this long. */
+const WORKER_RETRY_MS = 60_000
+
+type ToWorker =
+  | { type: 'organizations'; key: number; organizations: Array<[string, OrganizationLike]> }
+  | { type: 'forget'; key: number }
+  | { type: 'batch'; id: number; key: number; settings: DatasetTextSettings; jsons: string[] }
+type FromWorker = { type: 'ready' } | { type: 'failed'; error: string } | { type: 'done'; id: number; chunks: string[] } | { type: 'error'; id: number; message: string }
+
+/** Runs in the worker: registers tsx when this module is TypeScript, then serves runDatasetTextWorker. */
+const WORKER_BOOTSTRAP = `
+const { workerData, parentPort } = require('node:worker_threads')
+;(async () => {
+  if (workerData.tsx) (await import(workerData.tsx)).register()
+  ;(await import(workerData.entry)).runDatasetTextWorker()
+})().catch((err) => parentPort.postMessage({ type: 'failed', error: String((err && err.stack) || err) }))
+`
+
+class FragmentWorker {
+  private static shared: FragmentWorker[] = []
+  private static retryAt = 0
+
+  /** The workers, started when missing; none where they cannot run. */
+  static pool(): FragmentWorker[] {
+    const size = availableParallelism() >= 2 ? WORKERS : 0
+    while (FragmentWorker.shared.length < size && Date.now() >= FragmentWorker.retryAt) {
+      try {
+        FragmentWorker.shared.push(new FragmentWorker())
+      } catch {
+        FragmentWorker.retryAt = Date.now() + WORKER_RETRY_MS
+      }
+    }
+    return [...FragmentWorker.shared]
+  }
+
+  private readonly worker: Worker
+  private ready = false
+  private gone = false
+  private inFlight = 0
+  private nextId = 1
+  private readonly pending = new Map<number, { resolve(chunks: string[]): void; reject(err: Error): void }>()
+  private readonly known = new Set<number>()
+  private idleTimer: NodeJS.Timeout | undefined
+
+  private constructor() {
+    const entry = import.meta.url
+    const tsx = entry.endsWith('.ts') ? import.meta.resolve('tsx/esm/api') : undefined
+    this.worker = new Worker(WORKER_BOOTSTRAP, { eval: true, workerData: { entry, tsx }, resourceLimits: WORKER_LIMITS })
+    this.worker.unref()
+    this.worker.on('message', (message: FromWorker) => this.receive(message))
+    this.worker.on('error', (err) => this.fail(err))
+    this.worker.on('exit', () => this.fail(new Error('the worker exited')))
+    this.idle()
+  }
+
+  usable(): boolean {
+    return this.ready && !this.gone
+  }
+
+  load(): number {
+    return this.inFlight
+  }
+
+  run(key: number, organizations: Organizations, settings: DatasetTextSettings, jsons: string[]): Promise<string[]> {
+    if (this.gone) return Promise.reject(new WorkerUnavailableError())
+    if (!this.known.has(key)) {
+      this.known.add(key)
+      this.post({ type: 'organizations', key, organizations: [...organizations] })
+    }
+    const id = this.nextId++
+    this.inFlight++
+    clearTimeout(this.idleTimer)
+    return new Promise<string[]>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject })
+      this.post({ type: 'batch', id, key, settings, jsons })
+    })
+  }
+
+  forget(key: number): void {
+    if (this.known.delete(key) && !this.gone) this.post({ type: 'forget', key })
+  }
+
+  private post(message: ToWorker): void {
+    try {
+      this.worker.postMessage(message)
+    } catch (err) {
+      this.fail(err as Error)
+    }
+  }
+
+  private receive(message: FromWorker): void {
+    if (message.type === 'ready') {
+      this.ready = true
+      return
+    }
+    if (message.type === 'failed') return this.fail(new Error(message.error))
+    const job = this.pending.get(message.id)
+    if (!job) return
+    this.pending.delete(message.id)
+    this.inFlight--
+    if (this.inFlight === 0) this.idle()
+    if (message.type === 'done') job.resolve(message.chunks)
+    else job.reject(new Error(message.message))
+  }
+
+  private idle(): void {
+    clearTimeout(this.idleTimer)
+    this.idleTimer = setTimeout(() => {
+      if (this.inFlight === 0) this.stop()
+    }, WORKER_IDLE_MS)
+    this.idleTimer.unref()
+  }
+
+  private stop(): void {
+    FragmentWorker.shared = FragmentWorker.shared.filter((w) => w !== this)
+    this.gone = true
+    void this.worker.terminate()
+  }
+
+  private fail(err: Error): void {
+    if (this.gone && this.pending.size === 0) return
+    if (!this.gone) FragmentWorker.retryAt = Date.now() + WORKER_RETRY_MS
+    this.stop()
+    clearTimeout(this.idleTimer)
+    for (const job of this.pending.values()) job.reject(new WorkerUnavailableError(err.message))
+    this.pending.clear()
+    this.inFlight = 0
+  }
+}
+
+/** The worker thread's side (started by FragmentWorker through WORKER_BOOTSTRAP). */
+export function runDatasetTextWorker(): void {
+  const port = parentPort
+  if (isMainThread || !port) throw new Error('runDatasetTextWorker runs in a worker thread')
+  labelBlankNodes(`n3w${threadId}-`)
+  const vocab = vocabularies()
+  const organizations = new Map<number, Organizations>()
+  port.on('message', (message: ToWorker) => {
+    if (message.type === 'organizations') organizations.set(message.key, new Map(message.organizations))
+    else if (message.type === 'forget') organizations.delete(message.key)
+    else {
+      let reply: FromWorker
+      try {
+        reply = { type: 'done', id: message.id, chunks: datasetsFragment(message.jsons, message.settings, vocab, organizations.get(message.key) ?? new Map()) }
+      } catch (err) {
+        reply = { type: 'error', id: message.id, message: (err as Error)?.message ?? String(err) }
+      }
+      port.postMessage(reply)
+    }
+  })
+  port.postMessage({ type: 'ready' } satisfies FromWorker)
 }

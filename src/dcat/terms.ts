@@ -1,4 +1,4 @@
-import { DataFactory } from 'n3'
+import { DataFactory, NamedNode as N3NamedNode } from 'n3'
 import type * as RDF from '@rdfjs/types'
 import { NS } from './namespaces.js'
 
@@ -9,16 +9,40 @@ export type Term = RDF.Term
 export type Subject = RDF.NamedNode | RDF.BlankNode
 export type ObjectTerm = RDF.NamedNode | RDF.BlankNode | RDF.Literal
 
+/**
+ * A named node made once per IRI and shared (predicates, classes, datatypes): terms are immutable, so one object
+ * serves every quad. A serializer may keep the node's encoded form on it, in one slot tagged with the
+ * serializer's settings (see serialize.ts).
+ */
+export class SharedNamedNode extends N3NamedNode {
+  declare encodedFor: object | undefined
+  declare encoded: string
+  constructor(iri: string) {
+    super(iri)
+    // Not enumerable: to anything that compares or copies terms it is a named node like any other.
+    Object.defineProperties(this, { encodedFor: { value: undefined, writable: true }, encoded: { value: '', writable: true } })
+  }
+}
+
 export const nn = (value: string): RDF.NamedNode => namedNode(value)
-export const bn = (): RDF.BlankNode => blankNode()
+let blankPrefix: string | undefined
+let blankCount = 0
+/**
+ * Labels the blank nodes bn() makes `${prefix}${n}` instead of n3's `n3-${n}`: a worker thread serializing part of
+ * a document the main thread also writes to needs labels of its own (blank node labels must not meet by chance).
+ */
+export function labelBlankNodes(prefix: string): void {
+  blankPrefix = prefix
+}
+export const bn = (): RDF.BlankNode => (blankPrefix === undefined ? blankNode() : blankNode(`${blankPrefix}${blankCount++}`))
 const XSD_TYPES = new Map<string, RDF.NamedNode>()
-/** An XSD datatype (one shared object per datatype). */
+/** An XSD datatype (one shared node per datatype). */
 export const xsd = (local: string): RDF.NamedNode => {
   let node = XSD_TYPES.get(local)
-  if (node === undefined) XSD_TYPES.set(local, (node = namedNode(NS.xsd + local)))
+  if (node === undefined) XSD_TYPES.set(local, (node = new SharedNamedNode(NS.xsd + local)))
   return node
 }
-export const RDF_TYPE = namedNode(NS.rdf + 'type')
+export const RDF_TYPE: RDF.NamedNode = new SharedNamedNode(NS.rdf + 'type')
 
 /** An absolute IRI that Turtle, N-Triples and RDF/XML can all carry unchanged. */
 const ABSOLUTE_IRI = /^[a-z][a-z0-9+.-]*:[^\s<>"{}|\\^`\u0000-\u001f]*$/i
@@ -61,34 +85,35 @@ export function dateLiteral(value: string): RDF.Literal {
   return literal(v)
 }
 
-/**
- * Interned named nodes for IRIs that recur in every dataset (predicates, classes, datatypes): one object
- * each instead of one per quad. Terms are immutable, so sharing them is safe; the cache is bounded.
- */
-const INTERNED = new Map<string, RDF.NamedNode>()
+/** The shared node of an IRI that recurs in every dataset (a predicate, a class); the cache is bounded. */
+const INTERNED = new Map<string, SharedNamedNode>()
 const INTERN_MAX = 10_000
-export function internIri(value: string): RDF.NamedNode {
+export function internIri(value: string): SharedNamedNode {
   let node = INTERNED.get(value)
   if (node === undefined) {
     if (INTERNED.size >= INTERN_MAX) INTERNED.clear()
-    node = namedNode(value)
+    node = new SharedNamedNode(value)
     INTERNED.set(value, node)
   }
   return node
 }
 
 /**
- * A term's identity as one string (n3 terms carry it as `id`: an IRI, `_:label` or the literal with its
- * language/datatype, case-normalised the same way for equal terms); other RDF/JS terms get termKey.
- * Only compared between terms of the same termType.
+ * Whether two terms are the same: n3 terms carry their identity as `id` (an IRI, `_:label` or the literal with its
+ * language or datatype, normalised alike for equal terms), compared as such; other RDF/JS terms by termKey.
  */
-function termIdentity(t: Term): string {
-  const id = (t as { id?: unknown }).id
-  return typeof id === 'string' ? id : termKey(t)
+function sameTerm(a: Term, b: Term): boolean {
+  if (a === b) return true
+  if (a.termType !== b.termType) return false
+  const idA = (a as { id?: unknown }).id
+  const idB = (b as { id?: unknown }).id
+  return typeof idA === 'string' && typeof idB === 'string' ? idA === idB : termKey(a) === termKey(b)
 }
 
-function sameTerm(a: Term, b: Term): boolean {
-  return a === b || (a.termType === b.termType && termIdentity(a) === termIdentity(b))
+/** The key of a subject among those of its kind (named or blank). */
+function subjectKey(s: Subject): string {
+  const id = (s as { id?: unknown }).id
+  return typeof id === 'string' && s.termType === 'BlankNode' ? id : s.termType === 'BlankNode' ? `_:${s.value}` : s.value
 }
 
 interface SubjectEntry {
@@ -117,7 +142,7 @@ export class QuadBuilder {
   private entryOf(s: Subject): SubjectEntry {
     if (s === this.lastSubject) return this.lastEntry!
     const map = s.termType === 'BlankNode' ? this.blank : this.named
-    const key = s.value
+    const key = subjectKey(s)
     let entry = map.get(key)
     if (!entry) {
       entry = { quads: [], objects: new Map() }
