@@ -8,6 +8,11 @@ export function ckanTimestamp(date: Date): string {
   return date.toISOString().slice(0, 23) + '000'
 }
 
+/** The CKAN timestamp `seconds` from now (token expiry). */
+export function ckanTimestampIn(seconds: number): string {
+  return ckanTimestamp(new Date(Date.now() + seconds * 1000))
+}
+
 export function ckanNow(): string {
   let micros = Date.now() * 1000
   if (micros <= lastMicros) micros = lastMicros + 1

@@ -9,6 +9,7 @@ import { renderOpenApi, OPENAPI_PATH } from './openapi.js'
 import { ROLES, UserService, type Role } from '../auth/users.js'
 import { CatalogService } from '../catalog/service.js'
 import { vocabularies } from '../catalog/vocabularies.js'
+import { ckanTimestampIn } from '../catalog/time.js'
 
 const USAGE = `usage: godonu <command> [options]
 
@@ -132,7 +133,7 @@ async function token(args: string[]): Promise<void> {
   await withCatalog(async ({ users }) => {
     const account = await users.findUser(name)
     if (!account) fail(`no user "${name}" (create it with: godonu user add ${name})`)
-    const expires = seconds ? new Date(Date.now() + seconds * 1000).toISOString().slice(0, 23) + '000' : null
+    const expires = seconds ? ckanTimestampIn(seconds) : null
     const issued = await users.createToken(account.id, values.name!, expires)
     out(`API token ${issued.id} for ${name}${expires ? `, valid until ${expires}Z` : ''}. It is shown only this once:`)
     out(issued.token)

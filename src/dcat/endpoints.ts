@@ -8,6 +8,8 @@ import type { SearchService } from '../search/search.js'
 import type { UserService } from '../auth/users.js'
 import { tokenFromHeaders } from '../auth/tokens.js'
 import { CatalogError } from '../errors.js'
+import { errorBody } from '../ckan/envelope.js'
+import { catalogMappingContext } from './context.js'
 import type { Viewer } from '../auth/viewer.js'
 import { parseSolrDate } from '../search/datemath.js'
 import { catalogQuads, datasetToQuads, datasetUri, hydraQuads, catalogUri, type DcatProfile, type PackageDict } from './mapping.js'
@@ -121,13 +123,7 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
   const pageSize = deps.pageSize ?? 100
   const base = config.baseUrl
 
-  const mappingContext = (profile: DcatProfile, pkg: PackageDict) => ({
-    baseUrl: base,
-    contributorId: config.contributorId,
-    vocab: service.vocab,
-    profile,
-    organization: pkg.organization?.id ? service.reference.organizations.get(pkg.organization.id) ?? null : null,
-  })
+  const mappingContext = (profile: DcatProfile, pkg: PackageDict) => catalogMappingContext(service, config, profile, pkg)
 
   const viewerOf = (request: FastifyRequest): Promise<Viewer> => deps.users.viewerForToken(tokenFromHeaders(request.headers))
 
@@ -174,9 +170,6 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
     reply.header('ETag', etag).header('Vary', 'Accept, Authorization')
     if (lastModified) reply.header('Last-Modified', lastModified)
     if (notModified(request, etag, lastModified)) return reply.code(304).send()
-    if (page > 1 && result.ids.length === 0 && !after && result.count > 0) {
-      // ckanext-dcat answers an empty page beyond the end with the catalog node only.
-    }
     const dicts = (await service.packageDicts(result.ids.map((r) => r.id))) as PackageDict[]
     const quads: Quad[] = []
     quads.push(
@@ -348,8 +341,7 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
     } catch (err) {
       if (err instanceof DcatRequestError) return reply.code(err.status).type('text/plain; charset=utf-8').send(err.message)
       if (err instanceof CatalogError) {
-        const status = err.code === 'not_found' ? 404 : err.code === 'not_authorized' ? 403 : err.code === 'search_query' ? 400 : 409
-        return reply.code(status).type('text/plain; charset=utf-8').send(err.message)
+        return reply.code(errorBody(err).status).type('text/plain; charset=utf-8').send(err.message)
       }
       throw err
     }

@@ -2,6 +2,7 @@ import type { CatalogService } from '../catalog/service.js'
 import type { PackageInput } from '../catalog/package.js'
 import type { AppConfig } from '../config.js'
 import { datasetToQuads, type DcatProfile, type PackageDict } from '../dcat/mapping.js'
+import { catalogMappingContext } from '../dcat/context.js'
 import { createValidator, type Finding, type Validator, type ValidationReport } from './validator.js'
 
 /**
@@ -26,18 +27,8 @@ export class DatasetValidation {
     return validator
   }
 
-  mappingContext(dict: PackageDict, profile: DcatProfile) {
-    return {
-      baseUrl: this.config.baseUrl,
-      contributorId: this.config.contributorId,
-      vocab: this.service.vocab,
-      profile,
-      organization: dict.organization?.id ? this.service.reference.organizations.get(dict.organization.id) ?? null : null,
-    }
-  }
-
   async validateDict(dict: PackageDict, profile: DcatProfile = 'dcat_ap_de_2'): Promise<ValidationReport> {
-    const quads = datasetToQuads(dict, this.mappingContext(dict, profile))
+    const quads = datasetToQuads(dict, catalogMappingContext(this.service, this.config, profile, dict))
     return (await this.validator(profile)).validate(quads)
   }
 

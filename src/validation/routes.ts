@@ -5,6 +5,7 @@ import { packageFromDict } from '../catalog/package-input.js'
 import { tokenFromHeaders } from '../auth/tokens.js'
 import type { UserService } from '../auth/users.js'
 import { CatalogError } from '../errors.js'
+import { errorBody } from '../ckan/envelope.js'
 import { parseRdf, RdfParseError, rdfFormat } from '../dcat/parse.js'
 import { DcatRequestError, parseProfiles } from '../dcat/endpoints.js'
 import type { DatasetValidation } from './dataset-validation.js'
@@ -95,8 +96,8 @@ export function registerValidationRoutes(app: FastifyInstance, deps: { service: 
         return { ...report, profile }
       } catch (err) {
         if (err instanceof CatalogError) {
-          const status = err.code === 'not_found' ? 404 : err.code === 'not_authorized' ? 403 : 409
-          return fail(reply, status, err.code === 'not_found' ? 'Not Found Error' : err.code === 'not_authorized' ? 'Authorization Error' : 'Validation Error', err.message)
+          const { status, error } = errorBody(err)
+          return fail(reply, status, String(error.__type), err.message)
         }
         if (err instanceof DcatRequestError) return fail(reply, 409, 'Validation Error', err.message)
         throw err

@@ -3,6 +3,7 @@ import { requireLoggedIn, requireOrganizationAdmin, requireSelfOrSysadmin, requi
 import { ROLES, type Role } from '../../auth/users.js'
 import { notFound, validationError } from '../../errors.js'
 import { defineAction, type ActionContext } from '../action.js'
+import { ckanTimestampIn } from '../../catalog/time.js'
 import { GroupDictSchema } from '../schemas.js'
 
 const NAME_RE = /^[a-z0-9_-]{2,100}$/
@@ -211,7 +212,7 @@ export const apiTokenCreate = defineAction({
     if (!body.name) throw validationError({ name: ['Missing value'] })
     const user = await ctx.users.requireUser(body.user)
     requireSelfOrSysadmin(ctx.viewer, user.id, 'api_token_create')
-    const expires = body.expires_in ? new Date(Date.now() + body.expires_in * 1000).toISOString().slice(0, 23) + '000' : null
+    const expires = body.expires_in ? ckanTimestampIn(body.expires_in) : null
     return ctx.users.createToken(user.id, body.name, expires)
   },
 })
