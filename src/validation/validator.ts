@@ -27,6 +27,7 @@ import {
   officialShapesMissingReason,
   type OfficialShapeSet,
 } from './official.js'
+import { SmallGraph, termKey } from './small-graph.js'
 import { CATALOG_DIR, parseTurtleFile, vocabularyGraph, type VocabularyGraph } from './vocabulary-graph.js'
 
 export type Profile = 'dcat_ap_de_2' | 'dcat_ap_de_3'
@@ -83,7 +84,7 @@ export const OWN_PROFILE_FILES: Record<Profile, string[]> = {
 export const SHAPES_DIR = `${CATALOG_DIR}/shapes`
 
 const { namedNode } = DataFactory
-const factory = { ...DataFactory, dataset: (quads?: Quad[]) => new Store(quads) }
+const factory = { ...DataFactory, dataset: (quads?: Quad[]) => new SmallGraph(quads) }
 
 const SEVERITY: Record<string, Severity> = {
   [`${NS.sh}Violation`]: 'violation',
@@ -124,11 +125,7 @@ function fastDataset(store: Store): DatasetCore {
 }
 
 /** A string that identifies a term: the IRI, `_:id` for a blank node, N-Triples-like for a literal. */
-function key(term: Term): string {
-  if (term.termType === 'BlankNode') return `_:${term.value}`
-  if (term.termType === 'Literal') return `"${term.value}"@${term.language}^^${term.datatype?.value ?? ''}`
-  return term.value
-}
+const key = termKey
 
 /** How a finding names its focus node: the IRI, or `_:id` for a blank node, or a literal's text. */
 function nodeName(term: Term): string {
@@ -138,6 +135,12 @@ function nodeName(term: Term): string {
 /** Parsed and compiled shapes of one profile / shape set. */
 class CompiledShapes {
   readonly engine: EngineValidator
+  /**
+   * The shapes that can select focus nodes: those with a target, and node shapes that are classes too
+   * (SHACL's implicit class targets). The engine would otherwise ask every shape it has compiled,
+   * including the ~170 nested property shapes, to resolve targets on every run.
+   */
+  readonly targetShapes: Array<{ terms: Term[] }>
   readonly store: Store
   /** shapes that are targeted, and the property shapes they link directly */
   private readonly targeted = new Set<string>()
@@ -167,6 +170,16 @@ class CompiledShapes {
       }
     }
     this.engine = new EngineValidator(fastDataset(this.store), { factory })
+    const roots = new Map<string, Term>()
+    for (const p of TARGET_PREDICATES) {
+      for (const q of this.store.getQuads(null, namedNode(p), null, null)) roots.set(key(q.subject), q.subject)
+    }
+    for (const cls of [`${NS.rdfs}Class`, `${NS.owl}Class`]) {
+      for (const shape of this.store.getSubjects(namedNode(`${NS.rdf}type`), namedNode(`${NS.sh}NodeShape`), null)) {
+        if (this.store.has(DataFactory.quad(shape as never, namedNode(`${NS.rdf}type`), namedNode(cls)))) roots.set(key(shape), shape)
+      }
+    }
+    this.targetShapes = [...roots.values()].map((term) => ({ terms: [term] }))
   }
 
   /**
@@ -186,7 +199,7 @@ class CompiledShapes {
         if (pred.termType === 'NamedNode') warm.addQuad(node(), pred, node())
       }
     }
-    if (warm.size > 0) await this.engine.validate({ dataset: fastDataset(warm) })
+    if (warm.size > 0) await this.engine.validate({ dataset: fastDataset(warm) }, this.targetShapes)
   }
 
   isTargeted(shape: Term): boolean {
@@ -346,7 +359,7 @@ function pathLabel(path: EnginePathStep[] | null): string | null {
     .join(' / ')
 }
 
-function countValues(store: Store, focus: Term, path: EnginePathStep[] | null): number | undefined {
+function countValues(store: SmallGraph, focus: Term, path: EnginePathStep[] | null): number | undefined {
   if (!path || path.length !== 1) return undefined
   const s = path[0]
   if (s.quantifier !== 'one') return undefined
@@ -354,9 +367,9 @@ function countValues(store: Store, focus: Term, path: EnginePathStep[] | null): 
   for (const p of s.predicates) {
     const quads =
       s.start === 'subject'
-        ? store.getQuads(focus as never, p as never, null, null)
-        : store.getQuads(null, p as never, focus as never, null)
-    for (const q of quads) values.add(key(s.start === 'subject' ? q.object : q.subject) + '|' + q.object.termType)
+        ? store.match(focus, p, null, null)
+        : store.match(null, p, focus, null)
+    for (const q of quads as Iterable<Quad>) values.add(key(s.start === 'subject' ? q.object : q.subject) + '|' + q.object.termType)
   }
   return values.size
 }
@@ -388,10 +401,11 @@ async function runValidation(shapes: CompiledShapes, vocab: VocabularyGraph, inp
   }
   const background = vocab.quadsFor(terms)
   const backgroundSubjects = new Set(background.map((q) => key(q.subject)))
-  const store = new Store(data)
-  store.addQuads(background)
+  const store = new SmallGraph(data, dataSubjects)
+  for (const q of background) store.add(q)
 
-  const report = await shapes.engine.validate({ dataset: fastDataset(store) })
+  // Only data nodes are class-targeted focus nodes (see SmallGraph): findings on background nodes were dropped anyway.
+  const report = await shapes.engine.validate({ dataset: store }, shapes.targetShapes)
 
   const raw: RawFinding[] = []
   for (const result of report.results) {
@@ -468,7 +482,7 @@ async function runValidation(shapes: CompiledShapes, vocab: VocabularyGraph, inp
   return { conforms: counts.violation === 0, counts, findings }
 }
 
-function messageFor(shapes: CompiledShapes, store: Store, f: RawFinding): LocalizedText {
+function messageFor(shapes: CompiledShapes, store: SmallGraph, f: RawFinding): LocalizedText {
   const text: Partial<LocalizedText> = {}
   // the shape's own sh:message (with {$var} placeholders resolved by the engine); engine default
   // messages (when the shape has none) are replaced by our generated ones
