@@ -1,4 +1,6 @@
-import type { Kysely, Transaction } from 'kysely'
+import { CompiledQuery, type Compilable, type Kysely, type Transaction } from 'kysely'
+import { format as formatMysql } from 'mysql2'
+import { isMysql } from '../db/dialect.js'
 import type { Database } from '../db/types.js'
 import { tagId, type PackageRecord } from './package.js'
 
@@ -18,58 +20,115 @@ export interface WriteHooks {
   afterResources?: () => void | Promise<void>
 }
 
-/** Inserts new datasets with all their rows; the caller holds the transaction. */
-export async function insertPackageRecords(db: Db, records: PackageRecord[], hooks: WriteHooks = {}): Promise<void> {
+/**
+ * Statements of one write, sent together. On MySQL they go as one multi-statement round trip (mysql2
+ * escapes every value into the text, exactly as it does for a single statement: no user text is ever
+ * concatenated); a dataset write is a dozen statements, and each round trip costs both processes a
+ * system call or two. On SQLite, which runs in this process, they simply run one after the other.
+ * A failing statement stops the rest and rejects; the caller's transaction then rolls back.
+ */
+export class StatementBatch {
+  private queries: CompiledQuery[] = []
+  private bytes = 0
+  private readonly mysql: boolean
+
+  constructor(private readonly db: Db) {
+    this.mysql = isMysql(db)
+  }
+
+  add(query: Compilable): void {
+    const compiled = query.compile()
+    this.queries.push(compiled)
+    this.bytes += compiled.sql.length + JSON.stringify(compiled.parameters).length
+  }
+
+  /** Whether the statements so far should be sent before more are added (MySQL's packet size). */
+  get large(): boolean {
+    return this.bytes > MAX_BATCH_BYTES
+  }
+
+  async flush(): Promise<void> {
+    const queries = this.queries
+    this.queries = []
+    this.bytes = 0
+    if (!this.mysql || queries.length === 1) {
+      for (const query of queries) await this.db.executeQuery(query)
+      return
+    }
+    if (queries.length === 0) return
+    const text = queries.map((q) => formatMysql(q.sql, q.parameters as never, false, 'Z')).join(';\n')
+    await this.db.executeQuery(CompiledQuery.raw(text))
+  }
+}
+
+/** Well under MariaDB's default max_allowed_packet (16 MB). */
+const MAX_BATCH_BYTES = 4 * 1024 * 1024
+
+/**
+ * Inserts new datasets with all their rows; the caller holds the transaction. Given a batch, the last
+ * statements are left in it for the caller to add to and send.
+ */
+export async function insertPackageRecords(db: Db, records: PackageRecord[], hooks: WriteHooks = {}, callerBatch?: StatementBatch): Promise<void> {
   if (records.length === 0) return
+  const batch = callerBatch ?? new StatementBatch(db)
   const tagNames = [...new Set(records.flatMap((r) => r.tagNames))]
-  for (const part of chunks(tagNames)) {
-    await db.insertInto('tag').values(part.map((name) => ({ id: tagId(name), name }))).orIgnore().execute()
-  }
+  for (const part of chunks(tagNames)) batch.add(db.insertInto('tag').values(part.map((name) => ({ id: tagId(name), name }))).orIgnore())
   for (const part of chunks(records, 100)) {
-    await db.insertInto('package').values(part.map((r) => r.row)).execute()
-    await db.insertInto('package_document').values(part.map((r) => r.document)).execute()
+    batch.add(db.insertInto('package').values(part.map((r) => r.row)))
+    batch.add(db.insertInto('package_document').values(part.map((r) => r.document)))
+    if (batch.large) await batch.flush()
   }
-  await insertChildren(db, records, hooks)
+  await addChildren(db, batch, records, hooks)
+  if (!callerBatch) await batch.flush()
 }
 
-/** Replaces a stored dataset by a new record of it: one row update plus its children rewritten. */
-export async function replacePackageRecord(db: Db, record: PackageRecord, hooks: WriteHooks = {}): Promise<void> {
+/** Replaces a stored dataset by a new record of it: one row update plus its children rewritten (batch: as above). */
+export async function replacePackageRecord(db: Db, record: PackageRecord, hooks: WriteHooks = {}, callerBatch?: StatementBatch): Promise<void> {
+  const batch = callerBatch ?? new StatementBatch(db)
   const id = record.row.id
-  await deleteChildren(db, [id])
+  addDeleteChildren(db, batch, [id])
   const tagNames = record.tagNames
-  if (tagNames.length) await db.insertInto('tag').values(tagNames.map((name) => ({ id: tagId(name), name }))).orIgnore().execute()
+  if (tagNames.length) batch.add(db.insertInto('tag').values(tagNames.map((name) => ({ id: tagId(name), name }))).orIgnore())
   const { id: _id, ...changes } = record.row
-  await db.updateTable('package').set(changes).where('id', '=', id).execute()
-  await db.updateTable('package_document').set({ theme_ids: record.document.theme_ids, document: record.document.document }).where('package_id', '=', id).execute()
-  await insertChildren(db, [record], hooks)
+  batch.add(db.updateTable('package').set(changes).where('id', '=', id))
+  batch.add(db.updateTable('package_document').set({ theme_ids: record.document.theme_ids, document: record.document.document }).where('package_id', '=', id))
+  await addChildren(db, batch, [record], hooks)
+  if (!callerBatch) await batch.flush()
 }
 
-async function deleteChildren(db: Db, ids: string[]): Promise<void> {
+function addDeleteChildren(db: Db, batch: StatementBatch, ids: string[]): void {
   for (const table of ['package_text', 'package_theme', 'package_tag', 'resource', 'package_extra'] as const) {
-    await db.deleteFrom(table).where('package_id', 'in', ids).execute()
+    batch.add(db.deleteFrom(table).where('package_id', 'in', ids))
   }
 }
 
 /** Deletes a dataset with all its rows (purge). */
 export async function deletePackage(db: Db, id: string): Promise<void> {
-  await deleteChildren(db, [id])
-  await db.deleteFrom('activity').where('object_id', '=', id).execute()
-  await db.deleteFrom('package_document').where('package_id', '=', id).execute()
-  await db.deleteFrom('package').where('id', '=', id).execute()
+  const batch = new StatementBatch(db)
+  addDeleteChildren(db, batch, [id])
+  batch.add(db.deleteFrom('activity').where('object_id', '=', id))
+  batch.add(db.deleteFrom('package_document').where('package_id', '=', id))
+  batch.add(db.deleteFrom('package').where('id', '=', id))
+  await batch.flush()
 }
 
-async function insertChildren(db: Db, records: PackageRecord[], hooks: WriteHooks = {}): Promise<void> {
+async function addChildren(db: Db, batch: StatementBatch, records: PackageRecord[], hooks: WriteHooks): Promise<void> {
   const extras = records.flatMap((r) => r.extras.map((e) => ({ package_id: r.row.id, key: e.key, value: e.value })))
-  for (const part of chunks(extras)) await db.insertInto('package_extra').values(part).execute()
+  for (const part of chunks(extras)) batch.add(db.insertInto('package_extra').values(part))
   const resources = records.flatMap((r) => r.resources)
-  for (const part of chunks(resources, 100)) await db.insertInto('resource').values(part).execute()
-  await hooks.afterResources?.()
+  for (const part of chunks(resources, 100)) batch.add(db.insertInto('resource').values(part))
+  if (hooks.afterResources) {
+    // The seam's point is that the resources are really written when it fails.
+    await batch.flush()
+    await hooks.afterResources()
+  }
   const tags = records.flatMap((r) => r.tagNames.map((name) => ({ package_id: r.row.id, tag_id: tagId(name) })))
-  for (const part of chunks(tags)) await db.insertInto('package_tag').values(part).execute()
+  for (const part of chunks(tags)) batch.add(db.insertInto('package_tag').values(part))
   const themes = records.flatMap((r) => r.themeIds.map((theme_id) => ({ package_id: r.row.id, theme_id })))
-  for (const part of chunks(themes)) await db.insertInto('package_theme').values(part).execute()
+  for (const part of chunks(themes)) batch.add(db.insertInto('package_theme').values(part))
   const texts = records.map((r) => ({ package_id: r.row.id, ...r.text }))
-  for (const part of chunks(texts, 100)) await db.insertInto('package_text').values(part).execute()
+  for (const part of chunks(texts, 100)) batch.add(db.insertInto('package_text').values(part))
+  if (batch.large) await batch.flush()
 }
 
 export interface StoredDocument {

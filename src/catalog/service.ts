@@ -7,7 +7,7 @@ import { canReadPackage, type Viewer } from '../auth/viewer.js'
 import { notAuthorized, notFound } from '../errors.js'
 import { groupDict, organizationDict, type GroupDictOptions } from './dictize.js'
 import { ReferenceCache, syncReferenceData } from './reference.js'
-import { findResourcePackageId, insertPackageRecords, loadDocument, loadDocuments, replacePackageRecord, type StoredDocument } from './repository.js'
+import { StatementBatch, findResourcePackageId, insertPackageRecords, loadDocument, loadDocuments, replacePackageRecord, type StoredDocument } from './repository.js'
 import { RawJson } from '../json.js'
 import { escapeLike } from '../db/dialect.js'
 import { buildPackageRecord, type PackageInput, type PackageRecord } from './package.js'
@@ -36,6 +36,9 @@ export interface GroupListOptions extends ListOptions {
   includeGroups: boolean
   includeTags: boolean
 }
+
+/** What a write changed, for caches: some datasets (by id and name), the organizations and groups, or anything. */
+export type CatalogChange = { kind: 'datasets'; keys: string[] } | { kind: 'reference' } | { kind: 'all' }
 
 /** The catalog domain: the only place that reads and writes datasets, organizations and themes. */
 export class CatalogService {
@@ -90,9 +93,10 @@ export class CatalogService {
   async showPackageJson(idOrName: string, viewer: Viewer): Promise<{ json: RawJson; id: string; revision: number }> {
     let doc = this.documents.get(idOrName)
     if (!doc) {
+      const generation = this.documents.generation
       doc = await loadDocument(this.db, idOrName)
       if (!doc) throw notFound()
-      this.documents.set(doc)
+      this.documents.set(doc, generation)
     }
     if (!canReadPackage(viewer, doc)) {
       throw notAuthorized(`User ${viewer.userName ?? ''} not authorized to read package ${doc.id}`)
@@ -296,15 +300,32 @@ export class CatalogService {
     })
   }
 
-  /** Told after every dataset or reference write of this process (caches derived from the catalog listen). */
-  private readonly changeListeners: Array<() => void> = []
+  /**
+   * Told after every dataset or reference write (caches derived from the catalog listen). A write of this
+   * process answers its caller only once its listeners are done: the cluster relay resolves when every
+   * other worker has dropped what it cached, so a client reads its own write whichever worker answers.
+   */
+  private readonly changeListeners: Array<(change: CatalogChange, origin: 'local' | 'remote') => void | Promise<void>> = []
 
-  onChange(listener: () => void): void {
+  onChange(listener: (change: CatalogChange, origin: 'local' | 'remote') => void | Promise<void>): void {
     this.changeListeners.push(listener)
   }
 
-  private changed(): void {
-    for (const listener of this.changeListeners) listener()
+  private async changed(change: CatalogChange): Promise<void> {
+    await Promise.all(this.changeListeners.map((listener) => listener(change, 'local')))
+  }
+
+  /**
+   * A write of another server process on the same database (relayed by the cluster primary): drop
+   * what this process cached of it, as a local write would.
+   */
+  async applyRemoteChange(change: CatalogChange): Promise<void> {
+    if (change.kind === 'datasets') this.documents.invalidate(...change.keys)
+    else if (change.kind === 'reference') {
+      await this.reference.reload()
+      this.documents.clear()
+    } else this.documents.clear()
+    await Promise.all(this.changeListeners.map((listener) => listener(change, 'remote')))
   }
 
   /** Test seam: lets a test fail a write midway to prove the transaction leaves nothing behind. */
@@ -314,15 +335,19 @@ export class CatalogService {
   async createPackage(input: PackageInput, actor: Viewer = ANONYMOUS): Promise<string> {
     const record = this.recordFor(input)
     await this.db.transaction().execute(async (trx) => {
-      await this.assertNameFree(trx, record.row.name, record.row.id)
-      if (await trx.selectFrom('package').select('id').where('id', '=', record.row.id).executeTakeFirst()) {
-        throw validationError({ id: ['Dataset id already exists'] })
-      }
-      await insertPackageRecords(trx, [record], this.writeHooks)
-      await this.recordActivity(trx, actor, record, 'new package', null)
+      // One statement for both clashes: the id taken, or the name.
+      const clashes = await trx.selectFrom('package').select(['id', 'name']).where((eb) => eb.or([eb('id', '=', record.row.id), eb('name', '=', record.row.name)])).execute()
+      if (clashes.some((c) => c.id === record.row.id)) throw validationError({ id: ['Dataset id already exists'] })
+      if (clashes.length) throw validationError({ name: ['That URL is already in use.'] })
+      const batch = new StatementBatch(trx)
+      await insertPackageRecords(trx, [record], this.writeHooks, batch)
+      batch.add(this.activityInsert(trx, actor, record, 'new package', null))
+      await batch.flush()
     })
     this.documents.invalidate(record.row.id, record.row.name)
-    this.changed()
+    // What was just written is what the caller shows next (package_create answers with the dataset).
+    this.documents.set(this.storedDocument(record))
+    await this.changed({ kind: 'datasets', keys: [record.row.id, record.row.name] })
     return record.row.id
   }
 
@@ -334,15 +359,18 @@ export class CatalogService {
     // Invalidate before and after: a reader between the two sees either the old or the new document.
     const names: string[] = [input.name]
     this.documents.invalidate(id, input.name)
+    let written: PackageRecord | false = false
     try {
-      return await this.writePackageUpdate(id, input, expectedRevision, actor, activityType, names)
+      written = await this.writePackageUpdate(id, input, expectedRevision, actor, activityType, names)
+      return written !== false
     } finally {
       this.documents.invalidate(id, ...names)
-      this.changed()
+      if (written) this.documents.set(this.storedDocument(written))
+      await this.changed({ kind: 'datasets', keys: [id, ...names] })
     }
   }
 
-  private async writePackageUpdate(id: string, input: PackageInput, expectedRevision: number | undefined, actor: Viewer, activityType: string, names: string[]): Promise<boolean> {
+  private async writePackageUpdate(id: string, input: PackageInput, expectedRevision: number | undefined, actor: Viewer, activityType: string, names: string[]): Promise<PackageRecord | false> {
     return this.db.transaction().execute(async (trx) => {
       const current = await trx
         .selectFrom('package as p')
@@ -357,10 +385,26 @@ export class CatalogService {
       const record = this.recordFor({ ...input, id, creator_user_id: current.creator_user_id }, current)
       if (record.row.name !== current.name) await this.assertNameFree(trx, record.row.name, id)
       const previous = JSON.parse(current.document) as Record<string, unknown>
-      await replacePackageRecord(trx, record, this.writeHooks)
-      await this.recordActivity(trx, actor, record, activityType, previous)
-      return true
+      const batch = new StatementBatch(trx)
+      await replacePackageRecord(trx, record, this.writeHooks, batch)
+      batch.add(this.activityInsert(trx, actor, record, activityType, previous))
+      await batch.flush()
+      return record
     })
+  }
+
+  /** The stored form of a record, as loadDocument reads it back. */
+  storedDocument(record: PackageRecord): StoredDocument {
+    return {
+      id: record.row.id,
+      name: record.row.name,
+      owner_org: record.row.owner_org,
+      private: record.row.private,
+      state: record.row.state,
+      revision: record.row.revision,
+      document: record.document.document,
+      themeIds: record.themeIds,
+    }
   }
 
   /** Removes a dataset and everything of it for good (CKAN dataset_purge). */
@@ -369,7 +413,7 @@ export class CatalogService {
       await deletePackage(trx, id)
     })
     this.documents.clear()
-    this.changed()
+    await this.changed({ kind: 'all' })
   }
 
   private async assertNameFree(trx: Transaction<Database>, name: string, id: string): Promise<void> {
@@ -377,26 +421,17 @@ export class CatalogService {
     if (clash && clash.id !== id) throw validationError({ name: ['That URL is already in use.'] })
   }
 
-  private async recordActivity(
-    trx: Transaction<Database>,
-    actor: Viewer,
-    record: PackageRecord,
-    activityType: string,
-    previous: Record<string, unknown> | null,
-  ): Promise<void> {
+  private activityInsert(trx: Transaction<Database>, actor: Viewer, record: PackageRecord, activityType: string, previous: Record<string, unknown> | null) {
     const dict = JSON.parse(record.document.document) as Record<string, unknown>
-    await trx
-      .insertInto('activity')
-      .values({
-        id: randomUUID(),
-        timestamp: record.row.metadata_modified,
-        user_id: actor.userId,
-        object_id: record.row.id,
-        organization_id: record.row.owner_org,
-        activity_type: activityType,
-        data: JSON.stringify({ package: dict, diff: previous ? diffDicts(previous, dict) : [] }),
-      })
-      .execute()
+    return trx.insertInto('activity').values({
+      id: randomUUID(),
+      timestamp: record.row.metadata_modified,
+      user_id: actor.userId,
+      object_id: record.row.id,
+      organization_id: record.row.owner_org,
+      activity_type: activityType,
+      data: JSON.stringify({ package: dict, diff: previous ? diffDicts(previous, dict) : [] }),
+    })
   }
 
   /**
@@ -492,7 +527,7 @@ export class CatalogService {
   private async reloadReference(): Promise<void> {
     await this.reference.reload()
     this.documents.clear()
-    this.changed()
+    await this.changed({ kind: 'reference' })
   }
 
   listLicenses(): unknown[] {

@@ -44,6 +44,7 @@ export async function openStore(config: DatabaseConfig): Promise<Store> {
   const pool = createPool({
     host: config.host,
     port: config.port,
+    ...(config.socketPath ? { socketPath: config.socketPath } : {}),
     user: config.user,
     password: config.password,
     database: config.database,
@@ -52,6 +53,8 @@ export async function openStore(config: DatabaseConfig): Promise<Store> {
     timezone: 'Z',
     supportBigNumbers: true,
     connectTimeout: 5000,
+    // A dataset write sends its statements in one round trip (StatementBatch); values stay escaped by mysql2.
+    multipleStatements: true,
   })
   const db = new Kysely<Database>({ dialect: new MysqlDialect({ pool }), log })
   try {

@@ -34,17 +34,7 @@ export class DatasetValidation {
 
   /** The package dict a write would store, without storing it. */
   dictFor(input: PackageInput): PackageDict {
-    const record = this.service.recordFor(input)
-    return this.service.packageDict({
-      id: record.row.id,
-      name: record.row.name,
-      owner_org: record.row.owner_org,
-      private: record.row.private,
-      state: record.row.state,
-      revision: record.row.revision,
-      document: record.document.document,
-      themeIds: record.themeIds,
-    }) as PackageDict
+    return this.service.packageDict(this.service.storedDocument(this.service.recordFor(input))) as PackageDict
   }
 
   /** What blocks a write: the violations (warnings and hints do not). */
