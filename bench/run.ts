@@ -78,7 +78,8 @@ async function main(): Promise<number> {
     const ctx: BenchContext = {
       settings,
       database,
-      app: await start('app'),
+      // One worker process for the read sections: their baseline (a bare Fastify) is one process too.
+      app: await start('app', { WORKERS: '1' }),
       datasetIds: seeded.datasetIds,
       publicDatasets: seeded.publicDatasets,
       startServer: start,

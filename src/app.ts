@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
-import rateLimit from '@fastify/rate-limit'
+import rateLimit, { type RateLimitPluginOptions } from '@fastify/rate-limit'
 import { Ajv } from 'ajv'
 import addFormatsModule from 'ajv-formats'
 
@@ -25,6 +25,13 @@ export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
   /** An already opened store (tests share one); otherwise the configured database is opened and migrated. */
   store?: Store
+  /**
+   * The database is already migrated and its reference data synchronised (a cluster worker: the primary
+   * did both once before forking).
+   */
+  prepared?: boolean
+  /** Where write rate limits count (a cluster worker counts at the primary); default: in this process. */
+  rateLimitStore?: RateLimitPluginOptions['store']
 }
 
 export interface App {
@@ -40,9 +47,10 @@ export const API_VERSION = '0.1.0'
 /** Builds the whole service from a configuration: used by the server, the tests and the benchmarks. */
 export async function buildApp(config: AppConfig, options: BuildOptions = {}): Promise<App> {
   const store = options.store ?? (await openStore(config.database))
-  if (!options.store) await migrateToLatest(store.db)
+  if (!options.store && !options.prepared) await migrateToLatest(store.db)
   const service = new CatalogService(store, vocabularies(), config)
-  await service.init()
+  if (options.prepared) await service.reference.reload()
+  else await service.init()
 
   const fastify = Fastify({
     logger: options.logger ?? { level: config.logLevel },
@@ -74,7 +82,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   })
   await fastify.register(swaggerUi, { routePrefix: '/docs' })
   // Limits apply per route (the write actions); see registerActionRoutes.
-  await fastify.register(rateLimit, { global: false })
+  await fastify.register(rateLimit, { global: false, ...(options.rateLimitStore ? { store: options.rateLimitStore } : {}) })
 
   const search = new SearchService(service)
   const users = new UserService(store.db)

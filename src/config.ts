@@ -1,8 +1,9 @@
+import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
 
 export type DatabaseConfig =
   | { kind: 'sqlite'; file: string }
-  | { kind: 'mysql'; url: string; host: string; port: number; user: string; password: string; database: string }
+  | { kind: 'mysql'; url: string; host: string; port: number; user: string; password: string; database: string; socketPath?: string }
 
 export interface AppConfig {
   database: DatabaseConfig
@@ -25,6 +26,11 @@ export interface AppConfig {
   readCacheTtlMs: number
   /** Datasets per page of the DCAT catalog endpoints (ckanext.dcat.datasets_per_page). */
   dcatPageSize: number
+  /**
+   * Server processes sharing the port (`serve`). Default: one per CPU on MySQL; one on SQLite, whose
+   * single writer gains nothing from more.
+   */
+  workers: number
 }
 
 /** A configuration problem, reported as one line at start-up. */
@@ -57,6 +63,8 @@ export function parseDatabaseUrl(raw: string): DatabaseConfig {
       user: decodeURIComponent(url.username),
       password: decodeURIComponent(url.password),
       database,
+      // ?socket=/run/mysqld/mysqld.sock: a server on this machine through its Unix socket, cheaper than TCP.
+      ...(url.searchParams.get('socket') ? { socketPath: url.searchParams.get('socket')! } : {}),
     }
   }
   throw new ConfigError(`DATABASE_URL "${redact(raw)}" has an unknown scheme: use sqlite:path or mysql://user:pass@host:port/db`)
@@ -105,6 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     writeRateLimitPerMinute: intFromEnv(env, 'WRITE_RATE_LIMIT', 300, 1, 10_000_000),
     readCacheTtlMs: intFromEnv(env, 'READ_CACHE_TTL_MS', 5000, 0, 3_600_000),
     dcatPageSize: intFromEnv(env, 'DCAT_PAGE_SIZE', 100, 1, 1000),
+    workers: intFromEnv(env, 'WORKERS', database.kind === 'mysql' ? availableParallelism() : 1, 1, 64),
     ...overrides,
   }
 }

@@ -7,6 +7,11 @@ import type { StoredDocument } from './repository.js'
  */
 export class DocumentCache {
   private readonly entries = new Map<string, { doc: StoredDocument; expires: number }>()
+  /**
+   * Counts invalidations. A reader notes it before loading a document and caches the document only
+   * if nothing was invalidated meanwhile: a load that raced a write must not be kept as current.
+   */
+  generation = 0
 
   constructor(
     private readonly ttlMs: number,
@@ -23,8 +28,8 @@ export class DocumentCache {
     return entry.doc
   }
 
-  set(doc: StoredDocument): void {
-    if (this.ttlMs <= 0) return
+  set(doc: StoredDocument, loadedAtGeneration = this.generation): void {
+    if (this.ttlMs <= 0 || loadedAtGeneration !== this.generation) return
     if (this.entries.size >= this.maxEntries) {
       // Maps iterate in insertion order: drop the oldest tenth.
       let drop = Math.ceil(this.maxEntries / 10)
@@ -39,10 +44,12 @@ export class DocumentCache {
   }
 
   invalidate(...keys: Array<string | null | undefined>): void {
+    this.generation++
     for (const key of keys) if (key) this.entries.delete(key)
   }
 
   clear(): void {
+    this.generation++
     this.entries.clear()
   }
 }

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { buildApp } from '../app.js'
+import { runServer } from '../server.js'
 import { ConfigError, loadConfig, redact } from '../config.js'
 import { openStore } from '../db/connect.js'
 import { MigrationError, migrateToLatest } from '../db/migrate.js'
@@ -38,19 +38,22 @@ function fail(message: string): never {
 
 async function serve(): Promise<void> {
   const config = loadConfig()
-  const app = await buildApp(config)
+  let server: Awaited<ReturnType<typeof runServer>>
   try {
-    await app.fastify.listen({ host: config.host, port: config.port })
+    server = await runServer(config)
   } catch (err) {
-    await app.fastify.close().catch(() => {})
     const e = err as NodeJS.ErrnoException
     if (e.code === 'EADDRINUSE') fail(`port ${config.port} on ${config.host} is already in use (set PORT to another one)`)
     if (e.code === 'EACCES') fail(`no permission to listen on ${config.host}:${config.port}`)
     if (e.code === 'EADDRNOTAVAIL') fail(`cannot listen on ${config.host}: address not available (check HOST)`)
+    // The worker has said why, in one line of its own.
+    if (e.code === 'WORKER_START_FAILED') process.exit(1)
     throw err
   }
+  // A cluster worker stops when its primary disconnects it.
+  if (!server) return
   const close = async () => {
-    await app.fastify.close()
+    await server.close()
     process.exit(0)
   }
   process.once('SIGINT', close)
