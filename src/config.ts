@@ -31,6 +31,8 @@ export interface AppConfig {
    * single writer gains nothing from more.
    */
   workers: number
+  /** package_search of the visible datasets from an in-memory facet index (SEARCH_MEMORY_INDEX=0: through SQL only). */
+  searchMemoryIndex: boolean
 }
 
 /** A configuration problem, reported as one line at start-up. */
@@ -113,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     writeRateLimitPerMinute: intFromEnv(env, 'WRITE_RATE_LIMIT', 300, 1, 10_000_000),
     readCacheTtlMs: intFromEnv(env, 'READ_CACHE_TTL_MS', 5000, 0, 3_600_000),
     dcatPageSize: intFromEnv(env, 'DCAT_PAGE_SIZE', 100, 1, 1000),
+    searchMemoryIndex: env.SEARCH_MEMORY_INDEX !== '0',
     workers: intFromEnv(env, 'WORKERS', database.kind === 'mysql' ? availableParallelism() : 1, 1, 64),
     ...overrides,
   }

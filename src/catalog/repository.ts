@@ -1,6 +1,7 @@
 import { CompiledQuery, type Compilable, type Kysely, type Transaction } from 'kysely'
 import { format as formatMysql } from 'mysql2'
 import { isMysql } from '../db/dialect.js'
+import { postings } from '../search/text.js'
 import type { Database } from '../db/types.js'
 import { tagId, type PackageRecord } from './package.js'
 
@@ -97,7 +98,7 @@ export async function replacePackageRecord(db: Db, record: PackageRecord, hooks:
 }
 
 function addDeleteChildren(db: Db, batch: StatementBatch, ids: string[]): void {
-  for (const table of ['package_text', 'package_theme', 'package_tag', 'resource', 'package_extra'] as const) {
+  for (const table of ['search_term', 'package_text', 'package_theme', 'package_tag', 'resource', 'package_extra'] as const) {
     batch.add(db.deleteFrom(table).where('package_id', 'in', ids))
   }
 }
@@ -128,6 +129,8 @@ async function addChildren(db: Db, batch: StatementBatch, records: PackageRecord
   for (const part of chunks(themes)) batch.add(db.insertInto('package_theme').values(part))
   const texts = records.map((r) => ({ package_id: r.row.id, ...r.text }))
   for (const part of chunks(texts, 100)) batch.add(db.insertInto('package_text').values(part))
+  const terms = records.flatMap((r) => postings(r.text).map((p) => ({ term: p.term, package_id: r.row.id, weight: p.weight })))
+  for (const part of chunks(terms, 1000)) batch.add(db.insertInto('search_term').values(part))
   if (batch.large) await batch.flush()
 }
 

@@ -141,6 +141,13 @@ export interface PackageTextTable {
   body: string
 }
 
+/** The inverted index: one row per (term, dataset), weight = bits of the fields the term is in (title 4, tags 2, body 1). */
+export interface SearchTermTable {
+  term: string
+  package_id: string
+  weight: number
+}
+
 export interface UserTable {
   id: string
   name: string
@@ -192,6 +199,7 @@ export interface Database {
   package_tag: PackageTagTable
   package_theme: PackageThemeTable
   package_text: PackageTextTable
+  search_term: SearchTermTable
   package_document: PackageDocumentTable
   app_user: UserTable
   api_token: ApiTokenTable

@@ -1,5 +1,6 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely'
 import type { DialectName } from '../db/connect.js'
+import { FIELD_BITS, indexTerm } from './text.js'
 
 /** One full-text leaf after folding: words that must appear (as a phrase when several), last one maybe a prefix. */
 export interface TextMatch {
@@ -8,11 +9,7 @@ export interface TextMatch {
   prefix: boolean
 }
 
-/**
- * Full text behind one interface: SQLite FTS5 or InnoDB FULLTEXT over the same `package_text` rows.
- * Words are folded [letters/digits] runs, so the engines' own query syntax never sees user punctuation;
- * the match string is still sent as a bound parameter.
- */
+/** Full text behind one interface; words are folded [letters/digits] runs, always bound parameters. */
 export interface FullTextAdapter {
   /** Condition on `p.id`: the dataset's text matches. */
   matches(match: TextMatch): RawBuilder<SqlBool>
@@ -27,6 +24,7 @@ function fts5Expression(match: TextMatch): string {
   return `${FTS5_COLUMNS[match.column]}${phrase}${match.prefix ? ' *' : ''}`
 }
 
+/** SQLite: FTS5 over `package_text` (migration 0002), ranked by bm25 with the same column weights. */
 class Fts5Adapter implements FullTextAdapter {
   matches(match: TextMatch): RawBuilder<SqlBool> {
     return sql<SqlBool>`p.id in (select t.package_id from package_fts f join package_text t on t.text_id = f.rowid where package_fts match ${fts5Expression(match)})`
@@ -39,37 +37,48 @@ class Fts5Adapter implements FullTextAdapter {
   }
 }
 
-/** InnoDB ignores words shorter than innodb_ft_min_token_size (3 by default): those fall back to LIKE. */
-const MYSQL_MIN_TOKEN = 3
+/** Above every character a folded term can hold: `term < prefix + TOP` bounds a prefix's range. */
+const TOP = String.fromCodePoint(0x10ffff)
 
-const MYSQL_COLUMNS: Record<TextMatch['column'], RawBuilder<unknown>> = {
-  all: sql`title, tags, body`,
-  title: sql`title`,
-  tags: sql`tags`,
-  body: sql`title, tags, body`,
+function termCondition(word: string, prefix: boolean): RawBuilder<SqlBool> {
+  const term = indexTerm(word)
+  return prefix ? sql<SqlBool>`(t.term >= ${term} and t.term < ${term + TOP})` : sql<SqlBool>`t.term = ${term}`
 }
 
-function mysqlBoolean(match: TextMatch): string {
-  if (match.words.length === 1) return `+${match.words[0]}${match.prefix ? '*' : ''}`
-  return `+"${match.words.join(' ')}"`
+const PHRASE_COLUMNS: Record<TextMatch['column'], Array<'title' | 'tags' | 'body'>> = {
+  all: ['title', 'tags', 'body'],
+  title: ['title'],
+  tags: ['tags'],
+  body: ['body'],
 }
 
-class InnoDbAdapter implements FullTextAdapter {
+/**
+ * MySQL: full text over our inverted index, `search_term` (migration 0007), designed for InnoDB:
+ * each word is a lookup (a prefix a range) of the term key; a phrase is its words, all present, and
+ * then found in that order in the stored text (its tokens joined by single spaces).
+ */
+class TermIndexAdapter implements FullTextAdapter {
   matches(match: TextMatch): RawBuilder<SqlBool> {
-    if (match.words.some((w) => w.length < MYSQL_MIN_TOKEN)) {
-      const text = match.column === 'title' || match.column === 'tags' ? sql.ref(match.column) : sql`concat_ws(' ', title, tags, body)`
+    const bit = match.column === 'all' ? null : FIELD_BITS[match.column]
+    const conditions = match.words.map((word, i) => {
+      const inField = bit === null ? sql`` : sql` and (t.weight & ${bit}) <> 0`
+      return sql<SqlBool>`p.id in (select t.package_id from search_term t where ${termCondition(word, match.prefix && i === match.words.length - 1)}${inField})`
+    })
+    if (match.words.length > 1) {
       const pattern = `% ${match.words.join(' ')}${match.prefix ? '%' : ' %'}`
-      return sql<SqlBool>`p.id in (select package_id from package_text where concat(' ', ${text}, ' ') like ${pattern})`
+      const inText = PHRASE_COLUMNS[match.column].map((column) => sql<SqlBool>`concat(' ', ${sql.ref(`x.${column}`)}, ' ') like ${pattern}`)
+      conditions.push(sql<SqlBool>`exists (select 1 from package_text x where x.package_id = p.id and (${sql.join(inText, sql` or `)}))`)
     }
-    return sql<SqlBool>`p.id in (select package_id from package_text where match(${MYSQL_COLUMNS[match.column]}) against (${mysqlBoolean(match)} in boolean mode))`
+    return sql<SqlBool>`(${sql.join(conditions, sql` and `)})`
   }
 
   scores(words: TextMatch[]): RawBuilder<unknown> {
-    const text = words.map((w) => w.words.join(' ')).join(' ')
-    return sql`(select package_id, match(title) against (${text}) * 4 + match(tags) against (${text}) * 2 + match(title, tags, body) against (${text}) as score from package_text where match(title, tags, body) against (${text}))`
+    const terms = words.flatMap((m) => m.words.map((word, i) => termCondition(word, m.prefix && i === m.words.length - 1)))
+    // The weight is the sum of the field bits: a title match (4) ranks above tags (2) above the description (1).
+    return sql`(select t.package_id as package_id, sum(t.weight) as score from search_term t where ${sql.join(terms, sql` or `)} group by t.package_id)`
   }
 }
 
 export function fullTextAdapter(dialect: DialectName): FullTextAdapter {
-  return dialect === 'mysql' ? new InnoDbAdapter() : new Fts5Adapter()
+  return dialect === 'mysql' ? new TermIndexAdapter() : new Fts5Adapter()
 }

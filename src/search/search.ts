@@ -7,6 +7,8 @@ import { SearchQueryError } from './ast.js'
 import { compileQuery, scoringMatches, usesFullText, type CompileContext } from './compile.js'
 import { fullTextAdapter, type TextMatch } from './fulltext.js'
 import { parseQuery } from './parser.js'
+import { indexTerm } from './text.js'
+import { MEMORY_FACETS, VisibleDatasetIndex, evaluate, type FacetField, type IndexedDataset } from './memory-index.js'
 import { DEFAULT_SORT, parseSort, type SortKey } from './sort.js'
 
 export interface SearchParams {
@@ -87,9 +89,19 @@ export class SearchService {
    */
   private readonly facetCache = new Map<string, { rows: Array<{ value: string | null; n: number | string }>; expires: number }>()
 
+  /** Searches answered from the in-memory index (the rest went through SQL): for tests and diagnosis. */
+  answeredFromMemory = 0
+
+  /** The in-memory index of the visible datasets (off with SEARCH_MEMORY_INDEX=0: every search through SQL). */
+  private readonly memory: VisibleDatasetIndex | null
+
   constructor(private readonly catalog: CatalogService) {
     this.fullText = fullTextAdapter(catalog.store.dialect)
-    catalog.onChange(() => this.facetCache.clear())
+    this.memory = catalog.config.searchMemoryIndex ? new VisibleDatasetIndex(catalog.db, catalog.config.readCacheTtlMs) : null
+    catalog.onChange((change) => {
+      this.facetCache.clear()
+      this.memory?.changed(change)
+    })
   }
 
   private async facetRows(db: Kysely<Database>, statement: RawBuilder<{ value: string | null; n: number | string }>, key: string) {
@@ -103,15 +115,23 @@ export class SearchService {
     return rows
   }
 
+  /** Whether the viewer searches exactly the visible datasets (active, public, type dataset): what anonymous callers and harvesters see. */
+  private seesVisibleOnly(viewer: Viewer, params: SearchParams, filters: Query[]): boolean {
+    if (params.includeDrafts && viewer.userId) return false
+    if (params.includeDeleted && viewer.sysadmin) return false
+    if (params.includePrivate && (viewer.sysadmin || readableOrgIds(viewer).length > 0)) return false
+    return !filters.some((f) => /"field":"(dataset_type|type)"/.test(JSON.stringify(f)))
+  }
+
   private visibility(viewer: Viewer, params: SearchParams, filters: Query[], fromMatches = false): RawBuilder<SqlBool> {
+    // The common case is one indexed flag.
+    if (this.seesVisibleOnly(viewer, params, filters)) return fromMatches ? sql<SqlBool>`+p.visible = 1` : sql<SqlBool>`p.visible = 1`
     const states = ['active']
     if (params.includeDrafts && viewer.userId) states.push('draft')
     if (params.includeDeleted && viewer.sysadmin) states.push('deleted')
     const privateOrgs = params.includePrivate && !viewer.sysadmin ? readableOrgIds(viewer) : []
     const allPrivate = params.includePrivate && viewer.sysadmin
     const mentionsType = filters.some((f) => /"field":"(dataset_type|type)"/.test(JSON.stringify(f)))
-    // The common case, what anonymous callers and harvesters see, is one indexed flag.
-    if (states.length === 1 && !allPrivate && privateOrgs.length === 0 && !mentionsType) return fromMatches ? sql<SqlBool>`+p.visible = 1` : sql<SqlBool>`p.visible = 1`
     const parts: RawBuilder<SqlBool>[] = [sql<SqlBool>`p.state in (${sql.join(states)})`]
     if (!allPrivate) parts.push(privateOrgs.length ? sql<SqlBool>`(p.private = 0 or p.owner_org in (${sql.join(privateOrgs)}))` : sql<SqlBool>`p.private = 0`)
     if (!mentionsType) parts.push(sql<SqlBool>`p.type = 'dataset'`)
@@ -158,6 +178,11 @@ export class SearchService {
 
   async search(params: SearchParams, viewer: Viewer): Promise<SearchResult> {
     const sortKeys = parseSort(params.sort)
+    const fromMemory = this.memory ? await this.searchVisibleIndex(this.memory, params, viewer, sortKeys) : null
+    if (fromMemory) {
+      this.answeredFromMemory++
+      return fromMemory
+    }
     const { query, where, hasText } = this.whereFor(params, viewer)
     const scoring = scoringMatches(query)
     // With full text and further statements to come (facets, a page), the matching ids are computed once into
@@ -185,6 +210,80 @@ export class SearchService {
     return this.runSearch(db, params, sortKeys, scoring, { from: sql`package p`, join: sql`join`, where, key: scopeKey }, Number(countRow.rows[0]?.n ?? 0))
   }
 
+  /**
+   * A search of the visible datasets answered from the in-memory facet index and the term index
+   * (memory-index.ts); null when it needs SQL (another viewer, sort key, facet or query form).
+   */
+  private async searchVisibleIndex(index: VisibleDatasetIndex, params: SearchParams, viewer: Viewer, sortKeys: SortKey[]): Promise<SearchResult | null> {
+    if (!params.facetFields.every((f) => MEMORY_FACETS.has(f))) return null
+    if (!sortKeys.every((k) => MEMORY_SORTS.has(k.field))) return null
+    const query = parseMainQuery(params.q)
+    const filters = parseFilters(params)
+    if (!this.seesVisibleOnly(viewer, params, filters)) return null
+    const docs = await index.current()
+    const ctx = { reference: this.catalog.reference, vocab: this.catalog.vocab, now: new Date() }
+    const evaluation = await evaluate([query, ...filters], index, ctx)
+    if (!evaluation) return null
+
+    let hits: IndexedDataset[] = []
+    if (evaluation.everything) hits = index.all()
+    else if (evaluation.candidates) {
+      for (const id of evaluation.candidates.keys()) {
+        const doc = docs.get(id)
+        if (doc && evaluation.matches(doc)) hits.push(doc)
+      }
+    } else {
+      for (const doc of docs.values()) if (evaluation.matches(doc)) hits.push(doc)
+    }
+
+    const scoring = scoringMatches(query)
+    const useScore = scoring.length > 0 && sortKeys.some((k) => k.field === 'score')
+    const score = useScore ? await this.scoresOf(scoring, evaluation.postings) : null
+    let ids: string[] = []
+    if (params.rows > 0 && params.start < hits.length) {
+      // Many hits in a column's order: the database's indexes give the page; hits of words are fewer, and scored.
+      if (!useScore && hits.length > SQL_PAGE_ABOVE) ids = await this.pageBySql(params, viewer, sortKeys)
+      else ids = topHits(hits, memoryOrder(sortKeys, score), params.start, params.rows).map((d) => d.id)
+    }
+
+    const facetRows: Record<string, Array<{ value: string | null; n: number }>> = {}
+    for (const field of params.facetFields) {
+      const counts = index.countFacet(hits, field as FacetField)
+      const limit = params.facetLimit < 0 ? 100000 : params.facetLimit
+      const minCount = Math.max(params.facetMinCount, 1)
+      facetRows[field] = counts
+        .filter(([, n]) => n >= minCount)
+        .map(([value, n]) => ({ value, n }))
+        // As SQL orders them: count descending, then the value (NULL first).
+        .sort((a, b) => b.n - a.n || (a.value === b.value ? 0 : a.value === null ? -1 : b.value === null ? 1 : a.value < b.value ? -1 : 1))
+        .slice(0, limit)
+    }
+    return this.present(this.catalog.db, params, hits.length, ids, facetRows)
+  }
+
+  private async pageBySql(params: SearchParams, viewer: Viewer, sortKeys: SortKey[]): Promise<string[]> {
+    const { where } = this.whereFor(params, viewer)
+    const order = sql.join(orderBy(sortKeys, false), sql`, `)
+    const page = await sql<{ id: string }>`select p.id from package p where ${where} order by ${order} limit ${params.rows} offset ${params.start}`.execute(this.catalog.db)
+    return page.rows.map((r) => r.id)
+  }
+
+  /**
+   * Relevance as the SQL path computes it (fulltext.ts scores). On MySQL that is the sum of the field bits
+   * of the matching term rows: exact words, each once, add up from the postings already read; prefixes
+   * (whose ranges may overlap) are summed by the database. On SQLite it is FTS5's bm25.
+   */
+  private async scoresOf(scoring: TextMatch[], fetched: ReadonlyMap<string, Map<string, number>>): Promise<Map<string, number>> {
+    const words = new Set(scoring.flatMap((m) => m.words.map((w) => indexTerm(w))))
+    if (this.catalog.store.dialect === 'mysql' && !scoring.some((m) => m.prefix) && [...words].every((w) => fetched.has(`t:${w}`))) {
+      const out = new Map<string, number>()
+      for (const word of words) for (const [id, weight] of fetched.get(`t:${word}`)!) out.set(id, (out.get(id) ?? 0) + weight)
+      return out
+    }
+    const rows = await sql<{ package_id: string; score: number | string }>`select s.package_id, s.score from ${this.fullText.scores(scoring)} s`.execute(this.catalog.db)
+    return new Map(rows.rows.map((r) => [r.package_id, Number(r.score)]))
+  }
+
   private async runSearch(
     db: Kysely<Database>,
     params: SearchParams,
@@ -201,6 +300,24 @@ export class SearchService {
       const page = await sql<{ id: string }>`select p.id from ${scope.from} ${scoreJoin} where ${scope.where} order by ${order} limit ${params.rows} offset ${params.start}`.execute(db)
       ids = page.rows.map((r) => r.id)
     }
+    const facetRows: Record<string, Array<{ value: string | null; n: number | string }>> = {}
+    for (const field of params.facetFields) {
+      const source = this.facetSource(field)
+      const limit = params.facetLimit < 0 ? 100000 : params.facetLimit
+      const minCount = Math.max(params.facetMinCount, 1)
+      facetRows[field] = await this.facetRows(db, source.count(scope, limit, minCount), `${scope.key}\u0000${field}\u0000${limit}\u0000${minCount}`)
+    }
+    return this.present(db, params, count, ids, facetRows)
+  }
+
+  /** The answer from a page of ids and the facet rows (value, count; in order), however they were found. */
+  private async present(
+    db: Kysely<Database>,
+    params: SearchParams,
+    count: number,
+    ids: string[],
+    facetRows: Record<string, Array<{ value: string | null; n: number | string }>>,
+  ): Promise<SearchResult> {
     let results: unknown[]
     if (params.fields?.length) {
       const fields = params.fields
@@ -209,15 +326,11 @@ export class SearchService {
       // The same connection: SQLite has only one, held by this search.
       results = await this.catalog.packageJsons(ids, db)
     }
-
     const facets: SearchResult['facets'] = {}
     const searchFacets: SearchResult['search_facets'] = {}
     for (const field of params.facetFields) {
       const source = this.facetSource(field)
-      const limit = params.facetLimit < 0 ? 100000 : params.facetLimit
-      const minCount = Math.max(params.facetMinCount, 1)
-      const rows = await this.facetRows(db, source.count(scope, limit, minCount), `${scope.key}\u0000${field}\u0000${limit}\u0000${minCount}`)
-      const items = rows
+      const items = facetRows[field]!
         .filter((r) => r.value !== null && r.value !== '')
         .map((r) => ({ key: source.key(String(r.value)), display: source.display(String(r.value)), count: Number(r.n) }))
       facets[field] = Object.fromEntries(items.map((i) => [i.key, i.count]))
@@ -313,4 +426,55 @@ function orderBy(keys: SortKey[], useScore: boolean): RawBuilder<unknown>[] {
   const last = keys.filter((k) => k.field !== 'score' || useScore).at(-1)
   if (!keys.some((k) => k.field === 'id')) parts.push(last?.direction === 'desc' ? sql`p.id desc` : sql`p.id asc`)
   return parts
+}
+
+/** Above this many hits without relevance, the page comes from SQL (an index walk) rather than a selection here. */
+const SQL_PAGE_ABOVE = 20_000
+
+/** Sort keys the in-memory index can order by (title needs the titles, which it does not hold). */
+const MEMORY_SORTS = new Set(['score', 'id', 'name', 'metadata_modified', 'metadata_created'])
+
+type Compare = (a: IndexedDataset, b: IndexedDataset) => number
+
+/** The order of orderBy() below, over index entries. */
+function memoryOrder(keys: SortKey[], score: Map<string, number> | null): Compare {
+  const parts: Compare[] = []
+  const text = (get: (d: IndexedDataset) => string, desc: boolean): Compare => (a, b) => {
+    const x = get(a)
+    const y = get(b)
+    return x === y ? 0 : (x < y ? -1 : 1) * (desc ? -1 : 1)
+  }
+  for (const key of keys) {
+    const desc = key.direction === 'desc'
+    if (key.field === 'score') {
+      if (score) parts.push((a, b) => ((score.get(a.id) ?? 0) - (score.get(b.id) ?? 0)) * (desc ? -1 : 1))
+      continue
+    }
+    const get: Record<string, (d: IndexedDataset) => string> = { id: (d) => d.id, name: (d) => d.name, metadata_modified: (d) => d.modified, metadata_created: (d) => d.created }
+    parts.push(text(get[key.field]!, desc))
+  }
+  const last = keys.filter((k) => k.field !== 'score' || score).at(-1)
+  if (!keys.some((k) => k.field === 'id')) parts.push(text((d) => d.id, last?.direction === 'desc'))
+  return (a, b) => {
+    for (const part of parts) {
+      const c = part(a, b)
+      if (c !== 0) return c
+    }
+    return 0
+  }
+}
+
+/** Rows start..start+rows of the hits in that order: a bounded selection for the first pages, a sort for deep ones. */
+function topHits(hits: IndexedDataset[], compare: Compare, start: number, rows: number): IndexedDataset[] {
+  const k = start + rows
+  if (k > 2000 || k * 8 > hits.length) return [...hits].sort(compare).slice(start, k)
+  const best: IndexedDataset[] = []
+  for (const doc of hits) {
+    if (best.length === k && compare(doc, best[k - 1]!) >= 0) continue
+    let i = best.length < k ? best.length : k - 1
+    while (i > 0 && compare(doc, best[i - 1]!) < 0) i--
+    best.splice(i, 0, doc)
+    if (best.length > k) best.pop()
+  }
+  return best.slice(start, k)
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import type { Database } from '../../src/db/types.js'
 
-const TABLES = ['organization', 'theme', 'license', 'package', 'package_extra', 'resource', 'tag', 'package_tag', 'package_theme', 'package_text', 'package_document', 'app_user', 'api_token', 'member', 'activity'] as const
+const TABLES = ['organization', 'theme', 'license', 'package', 'package_extra', 'resource', 'tag', 'package_tag', 'package_theme', 'package_text', 'search_term', 'package_document', 'app_user', 'api_token', 'member', 'activity'] as const
 
 /** Every row of every table, in a stable order, hashed: equal hashes mean byte-for-byte equal contents. */
 export async function dumpDatabase(db: Kysely<Database>): Promise<{ hash: string; rows: number }> {

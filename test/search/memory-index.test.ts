@@ -1,0 +1,129 @@
+/**
+ * The in-memory index of the visible datasets (src/search/memory-index.ts) answers package_search
+ * exactly as SQL does: a corpus runs through an app with it and one without, over the same store, and
+ * the answers must be byte-identical (results in order, counts, facets). Then it must stay so after
+ * writes through the service, and catch up with writes of another process within READ_CACHE_TTL_MS.
+ */
+import t from 'tap'
+import { forEachBackend } from '../helpers/backends.js'
+import { api, insertDatasets, startApp } from '../helpers/app.js'
+import { SAMPLE_DATASETS } from '../helpers/datasets.js'
+import { seedDatasets } from '../../src/catalog/seed.js'
+import { vocabularies } from '../../src/catalog/vocabularies.js'
+
+const FACETS = JSON.stringify(['organization', 'groups', 'res_format', 'license_id', 'tags'])
+
+/** Searches the index answers itself (and the SQL path must agree with). */
+const IN_MEMORY: Array<Record<string, string>> = [
+  {},
+  { q: '*:*' },
+  { q: 'verkehr' },
+  { q: 'VERKEHR' },
+  { q: 'gießen' },
+  { q: 'wasser*' },
+  { q: 'park*' },
+  { q: 'verkehr innenstadt' },
+  { q: 'verkehr -parken' },
+  { q: 'verkehr OR wahlen' },
+  { q: 'statistik', sort: 'metadata_modified asc' },
+  { q: 'statistik', sort: 'name asc', rows: '5', start: '3' },
+  { q: 'daten', rows: '50', start: '20' },
+  { q: 'tags:verkehr AND organization:fulda' },
+  { q: 'tags:verkehr -organization:fulda' },
+  { q: '(tags:verkehr OR tags:wahlen) AND -groups:gove' },
+  { q: 'groups:tran' },
+  { q: 'res_format:CSV' },
+  { q: 'res_format:csv' },
+  { q: 'license_id:dl-by-de/2.0' },
+  { q: 'capacity:public' },
+  { q: 'organization:nirgendwo' },
+  { fq: 'organization:kassel' },
+  { fq: 'tags:verkehr organization:giessen' },
+  { fq: '-organization:kassel -organization:marburg' },
+  { fq: 'metadata_modified:[NOW-1DAY TO NOW]' },
+  { fq: 'metadata_created:[* TO NOW-1YEAR]' },
+  { fq: 'metadata_modified:[2020-01-01T00:00:00Z TO *]', sort: 'id asc', rows: '100' },
+  { q: 'haltestellen', fq: 'groups:tran', sort: 'score desc, metadata_modified desc' },
+  { q: '*:*', sort: 'metadata_created desc', rows: '25', start: '40' },
+  { q: '*:*', sort: 'id asc', rows: '1000' },
+  { q: '*:*', 'facet.limit': '3', 'facet.mincount': '2' },
+  { q: '*:*', 'facet.limit': '-1' },
+]
+
+/** Searches that need SQL (phrases, other fields, sorts, facets, viewers): answered the same either way. */
+const THROUGH_SQL: Array<Record<string, string>> = [
+  { q: 'title:"Parkhausbelegung Gießen"' },
+  { q: 'name:haltestellen-fulda' },
+  { q: 'author:"Fachdienst Stadtgrün"' },
+  { q: 'verkehr', sort: 'title_string asc' },
+  { q: 'num_resources:[2 TO *]' },
+  { fq: 'license_id:*' },
+  { q: 'verkehr', 'facet.field': JSON.stringify(['maintainer']) },
+]
+
+function answer(body: any): string {
+  const r = body.result
+  return JSON.stringify({ count: r.count, sort: r.sort, names: r.results.map((d: any) => d.name), facets: r.facets, search_facets: r.search_facets })
+}
+
+await forEachBackend(t, async (t, backend) => {
+  const withIndex = await startApp(t, backend)
+  // No caches on the SQL side: the writes below go through the other app's service, whose change events this one does not hear.
+  const sqlOnly = await startApp(t, { ...backend, config: { ...backend.config, searchMemoryIndex: false, readCacheTtlMs: 0 } })
+  await insertDatasets(withIndex, SAMPLE_DATASETS)
+  await seedDatasets(backend.store, vocabularies(), { count: 400, seed: 11 })
+
+  const compare = async (t: any, params: Record<string, string>, expectMemory: boolean) => {
+    const query = { 'facet.field': FACETS, ...params }
+    const before = withIndex.search.answeredFromMemory
+    const a = await api(withIndex, 'package_search', query)
+    const b = await api(sqlOnly, 'package_search', query)
+    t.equal(a.status, 200, JSON.stringify(params))
+    t.equal(answer(a.body), answer(b.body), `same answer: ${JSON.stringify(params)}`)
+    t.equal(withIndex.search.answeredFromMemory - before, expectMemory ? 1 : 0, `${expectMemory ? 'from memory' : 'through SQL'}: ${JSON.stringify(params)}`)
+    return a.body.result
+  }
+
+  await t.test('the corpus: the same answers with and without the index', async (t) => {
+    let hits = 0
+    for (const params of IN_MEMORY) hits += (await compare(t, params, true)).count
+    for (const params of THROUGH_SQL) await compare(t, params, false)
+    t.ok(hits > 1000, `the corpus finds datasets (${hits} hits in all)`)
+  })
+
+  await t.test('writes through the service show at once', async (t) => {
+    const ids = await api(withIndex, 'package_search', { q: 'verkehr', rows: '3' })
+    const [first, second] = ids.body.result.results as any[]
+    const kassel = withIndex.service.reference.organization('kassel')!.id
+    const dict = (await withIndex.service.showPackage(first.id, { userId: null, userName: null, sysadmin: true, orgRoles: new Map() })).dict
+    // Another Kommune, other tags; the second dataset becomes private; a new one appears.
+    const { packageFromDict } = await import('../../src/catalog/package-input.js')
+    const moved = packageFromDict({ ...dict, owner_org: 'kassel', tags: [{ name: 'umgezogen' }] }, { reference: withIndex.service.reference, vocab: withIndex.service.vocab })
+    t.same(moved.errors, {})
+    await withIndex.service.updatePackage(first.id, moved.input)
+    const hidden = (await withIndex.service.showPackage(second.id, { userId: null, userName: null, sysadmin: true, orgRoles: new Map() })).dict
+    const privateInput = packageFromDict({ ...hidden, private: true }, { reference: withIndex.service.reference, vocab: withIndex.service.vocab })
+    await withIndex.service.updatePackage(second.id, privateInput.input)
+    const fresh = packageFromDict({ name: 'neu-verkehrszaehlung', title: 'Verkehrszählung Neu', notes: 'verkehr', owner_org: 'kassel', tags: [{ name: 'umgezogen' }] }, { reference: withIndex.service.reference, vocab: withIndex.service.vocab })
+    await withIndex.service.createPackage(fresh.input)
+
+    for (const params of [{ q: "verkehr" }, { q: "tags:umgezogen" }, { fq: "organization:kassel" }, { q: "*:*" }] as Array<Record<string, string>>) await compare(t, params, true)
+    const moved2 = await api(withIndex, 'package_search', { q: 'tags:umgezogen', 'facet.field': FACETS })
+    t.equal(moved2.body.result.count, 2, 'the moved and the new dataset')
+    t.equal(moved2.body.result.facets.organization.kassel, 2)
+    t.notOk(JSON.stringify((await api(withIndex, 'package_search', { q: 'verkehr', rows: '1000' })).body.result.results.map((d: any) => d.id)).includes(second.id), 'the private one is gone')
+    t.ok(kassel)
+  })
+
+  await t.test('writes of another process show within READ_CACHE_TTL_MS', async (t) => {
+    const quick = await startApp(t, { ...backend, config: { ...backend.config, readCacheTtlMs: 200 } })
+    const before = (await api(quick, 'package_search', { q: 'fremdprozess' })).body.result.count
+    t.equal(before, 0)
+    // Written past the service (as the seeding command does): no change event reaches the app.
+    await insertDatasets(quick, [{ ...SAMPLE_DATASETS[0]!, name: 'aus-fremdem-prozess', title: 'Fremdprozess Daten', tags: [{ name: 'fremdprozess' }] } as any])
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    const after = await api(quick, 'package_search', { q: 'fremdprozess', 'facet.field': FACETS })
+    t.equal(after.body.result.count, 1, 'found after the TTL')
+    t.equal(answer(after.body), answer((await api(sqlOnly, 'package_search', { q: 'fremdprozess', 'facet.field': FACETS })).body))
+  })
+})
