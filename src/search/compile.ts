@@ -20,11 +20,19 @@ export interface CompileContext {
   now: Date
 }
 
+/**
+ * A table looked up by field names from the query: without a prototype, so that `toString`,
+ * `constructor` or `__proto__` name no entry (with one, `valueOf:[1 TO 2]` reached a function).
+ */
+export function fieldTable<T>(entries: Record<string, T>): Readonly<Record<string, T>> {
+  return Object.freeze(Object.assign(Object.create(null) as Record<string, T>, entries))
+}
+
 const TRUE = sql<SqlBool>`1 = 1`
 const FALSE = sql<SqlBool>`1 = 0`
 
 /** Solr string fields that live in a column of `package`. */
-const PACKAGE_COLUMNS: Record<string, string> = {
+const PACKAGE_COLUMNS = fieldTable<string>({
   id: 'id',
   name: 'name',
   author: 'author',
@@ -38,12 +46,12 @@ const PACKAGE_COLUMNS: Record<string, string> = {
   type: 'type',
   dataset_type: 'type',
   creator_user_id: 'creator_user_id',
-}
+})
 
 const DATE_FIELDS = new Set(['metadata_modified', 'metadata_created'])
 const NUMBER_FIELDS = new Set(['num_resources', 'num_tags'])
-const TEXT_FIELDS: Record<string, TextMatch['column']> = { text: 'all', title: 'title', notes: 'body', tags_text: 'tags' }
-const RESOURCE_COLUMNS: Record<string, string> = { res_format: 'format', res_name: 'name', res_description: 'description', res_url: 'url' }
+export const TEXT_FIELDS = fieldTable<TextMatch['column']>({ text: 'all', title: 'title', notes: 'body', tags_text: 'tags' })
+const RESOURCE_COLUMNS = fieldTable<string>({ res_format: 'format', res_name: 'name', res_description: 'description', res_url: 'url' })
 /** Fields Solr has but that carry no meaning here: they match everything. */
 const IGNORED_FIELDS = new Set(['site_id', 'entity_type'])
 

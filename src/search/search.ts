@@ -4,7 +4,7 @@ import type { CatalogService } from '../catalog/service.js'
 import { readableOrgIds, type Viewer } from '../auth/viewer.js'
 import type { Query } from './ast.js'
 import { SearchQueryError } from './ast.js'
-import { compileQuery, scoringMatches, usesFullText, type CompileContext } from './compile.js'
+import { compileQuery, fieldTable, scoringMatches, usesFullText, type CompileContext } from './compile.js'
 import { fullTextAdapter, type TextMatch } from './fulltext.js'
 import { parseQuery } from './parser.js'
 import { indexTerm } from './text.js'
@@ -37,7 +37,7 @@ export interface SearchResult {
 }
 
 /** Orders the database can sort by; ties are broken by id so that pages never overlap. */
-const SORT_COLUMNS: Record<string, string> = {
+const SORT_COLUMNS = fieldTable<string>({
   id: 'p.id',
   name: 'p.name',
   title_string: 'p.title',
@@ -46,7 +46,7 @@ const SORT_COLUMNS: Record<string, string> = {
   metadata_created: 'p.metadata_created',
   num_resources: 'p.num_resources',
   num_tags: 'p.num_tags',
-}
+})
 
 function parseFilters(params: SearchParams): Query[] {
   const filters = [params.fq, ...(params.fq_list ?? [])].filter((f): f is string => typeof f === 'string' && f.trim() !== '')
@@ -399,7 +399,7 @@ export class SearchService {
   }
 }
 
-const SIMPLE_FACET_COLUMNS: Record<string, string> = {
+const SIMPLE_FACET_COLUMNS = fieldTable<string>({
   name: 'p.name',
   author: 'p.author',
   maintainer: 'p.maintainer',
@@ -410,7 +410,7 @@ const SIMPLE_FACET_COLUMNS: Record<string, string> = {
   owner_org: 'p.owner_org',
   num_resources: 'p.num_resources',
   num_tags: 'p.num_tags',
-}
+})
 
 function orderBy(keys: SortKey[], useScore: boolean): RawBuilder<unknown>[] {
   const parts: RawBuilder<unknown>[] = []

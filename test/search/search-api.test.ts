@@ -157,6 +157,8 @@ await forEachBackend(t, async (t, backend) => {
     const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
     const pieces = ['"', "'", '\\', '(', ')', '[', ']', '{', '}', ':', '*', '?', 'AND', 'OR', 'NOT', '-', '+', 'TO', ' ', 'ä', 'ß', '😀', '\u0000', '%', '_', ';', '--', 'DROP TABLE package', "' OR '1'='1", 'title:', 'metadata_modified:[', 'NOW-', '/*', '*/', 'sqlite_master', 'union select']
     const inputs: string[] = ['x'.repeat(10_000), 'a'.repeat(10_001), '('.repeat(1000) + 'x' + ')'.repeat(1000), '"'.repeat(99), '\\'.repeat(77), 'title:"' + 'x'.repeat(5000)]
+    // Field names that are also names of Object.prototype's members.
+    inputs.push('toString:abc', 'valueOf:[1 TO 2]', 'toString:*', 'constructor:x*', '__proto__:"a b"', 'hasOwnProperty:[* TO *]')
     for (let i = 0; i < 300; i++) {
       const len = 1 + Math.floor(rand() * 12)
       inputs.push(Array.from({ length: len }, () => pieces[Math.floor(rand() * pieces.length)]).join(rand() < 0.5 ? '' : ' '))
@@ -174,6 +176,10 @@ await forEachBackend(t, async (t, backend) => {
       }
     }
     t.equal(ok, inputs.length * 3, `${ok} hostile requests answered in the envelope`)
+    for (const field of ['toString', 'constructor', '__proto__', 'valueOf']) {
+      const response = await app.fastify.inject({ url: `/api/3/action/package_search?${new URLSearchParams({ 'facet.field': JSON.stringify([field]) })}` })
+      t.equal(response.statusCode, 200, `facet.field=["${field}"]: ${response.body.slice(0, 200)}`)
+    }
     const tables = await api(app, 'package_list')
     t.equal(tables.body.result.length, 4, 'and the data is still there')
   })
