@@ -19,8 +19,6 @@ import { CatalogService } from './catalog/service.js'
 import { vocabularies } from './catalog/vocabularies.js'
 
 export interface ServerOptions {
-  /** Told the address once the service accepts connections (all workers, in a cluster). */
-  onListening?: (address: AddressInfo) => void
   /** Fastify's logger option for the app (default: pino at config.logLevel). */
   logger?: false
 }
@@ -260,7 +258,6 @@ async function runPrimary(config: AppConfig, options: ServerOptions): Promise<Ru
 
   const bound = await listening
   log.info({ workers: config.workers, address: `http://${bound.address}:${bound.port}` }, 'server listening (cluster)')
-  options.onListening?.(bound)
   return {
     address: bound,
     close: async () => {

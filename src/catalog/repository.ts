@@ -73,7 +73,7 @@ export async function insertPackageRecords(db: Db, records: PackageRecord[], hoo
   if (records.length === 0) return
   const batch = callerBatch ?? new StatementBatch(db)
   const tagNames = [...new Set(records.flatMap((r) => r.tagNames))]
-  for (const part of chunks(tagNames)) batch.add(db.insertInto('tag').values(part.map((name) => ({ id: tagId(name), name }))).orIgnore())
+  addTags(db, batch, tagNames)
   for (const part of chunks(records, 100)) {
     batch.add(db.insertInto('package').values(part.map((r) => r.row)))
     batch.add(db.insertInto('package_document').values(part.map((r) => r.document)))
@@ -88,13 +88,17 @@ export async function replacePackageRecord(db: Db, record: PackageRecord, hooks:
   const batch = callerBatch ?? new StatementBatch(db)
   const id = record.row.id
   addDeleteChildren(db, batch, [id])
-  const tagNames = record.tagNames
-  if (tagNames.length) batch.add(db.insertInto('tag').values(tagNames.map((name) => ({ id: tagId(name), name }))).orIgnore())
+  addTags(db, batch, record.tagNames)
   const { id: _id, ...changes } = record.row
   batch.add(db.updateTable('package').set(changes).where('id', '=', id))
   batch.add(db.updateTable('package_document').set({ theme_ids: record.document.theme_ids, document: record.document.document }).where('package_id', '=', id))
   await addChildren(db, batch, [record], hooks)
   if (!callerBatch) await batch.flush()
+}
+
+/** The tags by name, added unless they exist (tags are shared between datasets). */
+function addTags(db: Db, batch: StatementBatch, names: string[]): void {
+  for (const part of chunks(names)) batch.add(db.insertInto('tag').values(part.map((name) => ({ id: tagId(name), name }))).orIgnore())
 }
 
 function addDeleteChildren(db: Db, batch: StatementBatch, ids: string[]): void {

@@ -37,6 +37,9 @@ export interface GroupListOptions extends ListOptions {
   includeTags: boolean
 }
 
+/** CKAN's message for a dataset name that another dataset has. */
+const NAME_TAKEN = 'That URL is already in use.'
+
 /** What a write changed, for caches: some datasets (by id and name), the organizations and groups, or anything. */
 export type CatalogChange = { kind: 'datasets'; keys: string[] } | { kind: 'reference' } | { kind: 'all' }
 
@@ -338,7 +341,7 @@ export class CatalogService {
       // One statement for both clashes: the id taken, or the name.
       const clashes = await trx.selectFrom('package').select(['id', 'name']).where((eb) => eb.or([eb('id', '=', record.row.id), eb('name', '=', record.row.name)])).execute()
       if (clashes.some((c) => c.id === record.row.id)) throw validationError({ id: ['Dataset id already exists'] })
-      if (clashes.length) throw validationError({ name: ['That URL is already in use.'] })
+      if (clashes.length) throw validationError({ name: [NAME_TAKEN] })
       const batch = new StatementBatch(trx)
       await insertPackageRecords(trx, [record], this.writeHooks, batch)
       batch.add(this.activityInsert(trx, actor, record, 'new package', null))
@@ -418,7 +421,7 @@ export class CatalogService {
 
   private async assertNameFree(trx: Transaction<Database>, name: string, id: string): Promise<void> {
     const clash = await trx.selectFrom('package').select('id').where('name', '=', name).executeTakeFirst()
-    if (clash && clash.id !== id) throw validationError({ name: ['That URL is already in use.'] })
+    if (clash && clash.id !== id) throw validationError({ name: [NAME_TAKEN] })
   }
 
   private activityInsert(trx: Transaction<Database>, actor: Viewer, record: PackageRecord, activityType: string, previous: Record<string, unknown> | null) {

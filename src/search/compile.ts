@@ -133,13 +133,23 @@ function likePattern(q: WildcardQuery): string {
     .join('')
 }
 
+/** The literal text of a wildcard value, its pieces joined by spaces: what a text field matches of it. */
+export function wildcardLiterals(q: WildcardQuery): string {
+  return q.parts.flatMap((p) => (p.kind === 'literal' ? [p.text] : [])).join(' ')
+}
+
+/** Whether a text field matches a wildcard value as a prefix (`wasser*`; `*x*` and inner wildcards too). */
+export function wildcardIsPrefix(q: WildcardQuery): boolean {
+  return q.match === 'prefix' || q.match === 'contains' || q.match === 'pattern'
+}
+
 function compileWildcard(q: WildcardQuery, ctx: CompileContext): RawBuilder<SqlBool> {
   const field = q.field
   const textColumn = field === null ? 'all' : TEXT_FIELDS[field]
   if (textColumn) {
     // Full-text engines support prefixes; `*x*` and inner wildcards read as the literal words, prefix-matched.
-    const literal = q.parts.filter((p) => p.kind === 'literal').map((p) => (p as { text: string }).text).join(' ')
-    return textLeaf(textColumn, literal, q.match === 'prefix' || q.match === 'contains' || q.match === 'pattern', ctx)
+    const literal = wildcardLiterals(q)
+    return textLeaf(textColumn, literal, wildcardIsPrefix(q), ctx)
   }
   if (field === null) return TRUE
   const pattern = likePattern(q)
@@ -215,7 +225,7 @@ export function scoringMatches(query: Query): TextMatch[] {
     }
     case 'wildcard': {
       if (query.field !== null && !(query.field in TEXT_FIELDS)) return []
-      const words = tokens(query.parts.filter((p) => p.kind === 'literal').map((p) => (p as { text: string }).text).join(' '))
+      const words = tokens(wildcardLiterals(query))
       return words.length ? [{ column: 'all', words, prefix: true }] : []
     }
     default:

@@ -40,7 +40,8 @@ class Fts5Adapter implements FullTextAdapter {
 /** Above every character a folded term can hold: `term < prefix + TOP` bounds a prefix's range. */
 const TOP = String.fromCodePoint(0x10ffff)
 
-function termCondition(word: string, prefix: boolean): RawBuilder<SqlBool> {
+/** The rows of `search_term t` for a word, or for the words beginning so (a range of the key). */
+export function termCondition(word: string, prefix: boolean): RawBuilder<SqlBool> {
   const term = indexTerm(word)
   return prefix ? sql<SqlBool>`(t.term >= ${term} and t.term < ${term + TOP})` : sql<SqlBool>`t.term = ${term}`
 }

@@ -5,6 +5,8 @@ import type { ReferenceCache } from '../catalog/reference.js'
 import type { Vocabularies } from '../catalog/vocabularies.js'
 import type { Query } from './ast.js'
 import { parseSolrDate } from './datemath.js'
+import { TEXT_FIELDS, wildcardIsPrefix, wildcardLiterals } from './compile.js'
+import { termCondition } from './fulltext.js'
 import { indexTerm, tokens } from './text.js'
 
 /**
@@ -59,8 +61,8 @@ class FacetCodes {
 }
 
 /** Facet fields counted here; others go through SQL. */
-export const MEMORY_FACETS = new Set<string>(['organization', 'groups', 'res_format', 'license_id', 'tags'])
 const FACET_FIELDS: FacetField[] = ['organization', 'groups', 'res_format', 'license_id', 'tags']
+export const MEMORY_FACETS: ReadonlySet<string> = new Set(FACET_FIELDS)
 const NO_CODES = new Int32Array(0)
 
 export interface EvaluationContext {
@@ -82,7 +84,6 @@ export interface Evaluation {
 
 type Leaf = { kind: 'text'; word: string; prefix: boolean }
 
-const TEXT_FIELDS = new Set(['text', 'title', 'notes', 'tags_text'])
 
 export class VisibleDatasetIndex {
   private docs = new Map<string, IndexedDataset>()
@@ -213,10 +214,7 @@ export class VisibleDatasetIndex {
 
   /** The datasets (ids) with a word, or with a word beginning so, and each one's field bits. */
   async postings(word: string, prefix: boolean): Promise<Map<string, number>> {
-    const term = indexTerm(word)
-    const rows = prefix
-      ? await sql<{ package_id: string; weight: number }>`select package_id, weight from search_term where term >= ${term} and term < ${term + String.fromCodePoint(0x10ffff)}`.execute(this.db)
-      : await sql<{ package_id: string; weight: number }>`select package_id, weight from search_term where term = ${term}`.execute(this.db)
+    const rows = await sql<{ package_id: string; weight: number }>`select t.package_id, t.weight from search_term t where ${termCondition(word, prefix)}`.execute(this.db)
     const out = new Map<string, number>()
     for (const r of rows.rows) out.set(r.package_id, (out.get(r.package_id) ?? 0) + Number(r.weight))
     return out
@@ -230,16 +228,9 @@ export class VisibleDatasetIndex {
 export async function evaluate(queries: Query[], index: VisibleDatasetIndex, ctx: EvaluationContext): Promise<Evaluation | null> {
   const leaves: Leaf[] = []
   for (const q of queries) if (!collectText(q, leaves)) return null
+  const distinct = new Map(leaves.map((leaf) => [leafKey(leaf), leaf]))
   const postings = new Map<string, Map<string, number>>()
-  await Promise.all(
-    leaves.map(async (leaf) => {
-      const key = `${leaf.prefix ? 'p' : 't'}:${leaf.word}`
-      if (!postings.has(key)) {
-        postings.set(key, new Map())
-        postings.set(key, await index.postings(leaf.word, leaf.prefix))
-      }
-    }),
-  )
+  await Promise.all([...distinct].map(async ([key, leaf]) => postings.set(key, await index.postings(leaf.word, leaf.prefix))))
   const predicates: Array<(doc: IndexedDataset) => boolean> = []
   for (const q of queries) {
     const predicate = compile(q, ctx, postings)
@@ -251,7 +242,7 @@ export async function evaluate(queries: Query[], index: VisibleDatasetIndex, ctx
   for (const q of queries) {
     const required = requiredText(q)
     if (!required) continue
-    const ids = postings.get(`${required.prefix ? 'p' : 't'}:${required.word}`)!
+    const ids = postings.get(leafKey(required))!
     if (!candidates || ids.size < candidates.size) candidates = ids
   }
   const conditions = predicates.filter((p) => p !== ALL)
@@ -259,31 +250,21 @@ export async function evaluate(queries: Query[], index: VisibleDatasetIndex, ctx
   return { candidates, matches, everything: conditions.length === 0, postings }
 }
 
-/** The relevance of each dataset for the positive words of `q` (as the SQL path's sum of field bits). */
-export async function scores(words: Array<{ words: string[]; prefix: boolean }>, index: VisibleDatasetIndex): Promise<Map<string, number>> {
-  const out = new Map<string, number>()
-  for (const m of words) {
-    for (let i = 0; i < m.words.length; i++) {
-      for (const [id, weight] of await index.postings(m.words[i]!, m.prefix && i === m.words.length - 1)) out.set(id, (out.get(id) ?? 0) + weight)
-    }
-  }
-  return out
+/** Postings are keyed so: `t:<term>` for a word, `p:<term>` for a prefix. */
+export function leafKey(leaf: { word: string; prefix: boolean }): string {
+  return `${leaf.prefix ? 'p' : 't'}:${leaf.word}`
 }
 
-/** The single word of a text leaf, or null when it is a phrase (several words) or unsupported. */
+/**
+ * The word of a text leaf (as compile.ts reads it); 'none' when it has no word (it matches everything),
+ * null when the index cannot answer it: a phrase (several words) or one text field alone.
+ */
 function textWord(q: Query): Leaf | 'none' | null {
-  if (q.kind === 'term' && (q.field === null || TEXT_FIELDS.has(q.field))) {
-    const words = tokens(q.value)
-    if (words.length === 0) return 'none'
-    return words.length === 1 && (q.field === null || q.field === 'text') ? { kind: 'text', word: indexTerm(words[0]!), prefix: false } : null
-  }
-  if (q.kind === 'wildcard' && (q.field === null || TEXT_FIELDS.has(q.field))) {
-    const words = tokens(q.parts.filter((p) => p.kind === 'literal').map((p) => (p as { text: string }).text).join(' '))
-    if (words.length === 0) return 'none'
-    const prefix = q.match === 'prefix' || q.match === 'contains' || q.match === 'pattern'
-    return words.length === 1 && (q.field === null || q.field === 'text') ? { kind: 'text', word: indexTerm(words[0]!), prefix } : null
-  }
-  return null
+  if ((q.kind !== 'term' && q.kind !== 'wildcard') || (q.field !== null && !(q.field in TEXT_FIELDS))) return null
+  const words = tokens(q.kind === 'term' ? q.value : wildcardLiterals(q))
+  if (words.length === 0) return 'none'
+  if (words.length > 1 || (q.field !== null && q.field !== 'text')) return null
+  return { kind: 'text', word: indexTerm(words[0]!), prefix: q.kind === 'wildcard' && wildcardIsPrefix(q) }
 }
 
 /** Collects the text words of a tree; false when the tree has a text leaf the index cannot answer. */
@@ -296,7 +277,7 @@ function collectText(q: Query, out: Leaf[]): boolean {
       return collectText(q.clause, out)
     case 'term':
     case 'wildcard': {
-      if (q.field !== null && !TEXT_FIELDS.has(q.field)) return true
+      if (q.field !== null && !(q.field in TEXT_FIELDS)) return true
       const leaf = textWord(q)
       if (leaf === null) return false
       if (leaf !== 'none') out.push(leaf)
@@ -345,11 +326,11 @@ function compile(q: Query, ctx: EvaluationContext, postings: Map<string, Map<str
     }
     case 'term':
     case 'wildcard': {
-      if (q.field === null || TEXT_FIELDS.has(q.field)) {
+      if (q.field === null || q.field in TEXT_FIELDS) {
         const leaf = textWord(q)
         if (leaf === null) return null
         if (leaf === 'none') return ALL
-        const ids = postings.get(`${leaf.prefix ? 'p' : 't'}:${leaf.word}`)!
+        const ids = postings.get(leafKey(leaf))!
         return (doc) => ids.has(doc.id)
       }
       return q.kind === 'term' ? compileField(q.field, q.value, q.phrase, ctx) : null

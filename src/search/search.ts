@@ -8,7 +8,7 @@ import { compileQuery, fieldTable, scoringMatches, usesFullText, type CompileCon
 import { fullTextAdapter, type TextMatch } from './fulltext.js'
 import { parseQuery } from './parser.js'
 import { indexTerm } from './text.js'
-import { MEMORY_FACETS, VisibleDatasetIndex, evaluate, type FacetField, type IndexedDataset } from './memory-index.js'
+import { MEMORY_FACETS, VisibleDatasetIndex, evaluate, leafKey, type FacetField, type IndexedDataset } from './memory-index.js'
 import { DEFAULT_SORT, parseSort, type SortKey } from './sort.js'
 
 export interface SearchParams {
@@ -120,7 +120,7 @@ export class SearchService {
     if (params.includeDrafts && viewer.userId) return false
     if (params.includeDeleted && viewer.sysadmin) return false
     if (params.includePrivate && (viewer.sysadmin || readableOrgIds(viewer).length > 0)) return false
-    return !filters.some((f) => /"field":"(dataset_type|type)"/.test(JSON.stringify(f)))
+    return !mentionsType(filters)
   }
 
   private visibility(viewer: Viewer, params: SearchParams, filters: Query[], fromMatches = false): RawBuilder<SqlBool> {
@@ -131,10 +131,9 @@ export class SearchService {
     if (params.includeDeleted && viewer.sysadmin) states.push('deleted')
     const privateOrgs = params.includePrivate && !viewer.sysadmin ? readableOrgIds(viewer) : []
     const allPrivate = params.includePrivate && viewer.sysadmin
-    const mentionsType = filters.some((f) => /"field":"(dataset_type|type)"/.test(JSON.stringify(f)))
     const parts: RawBuilder<SqlBool>[] = [sql<SqlBool>`p.state in (${sql.join(states)})`]
     if (!allPrivate) parts.push(privateOrgs.length ? sql<SqlBool>`(p.private = 0 or p.owner_org in (${sql.join(privateOrgs)}))` : sql<SqlBool>`p.private = 0`)
-    if (!mentionsType) parts.push(sql<SqlBool>`p.type = 'dataset'`)
+    if (!mentionsType(filters)) parts.push(sql<SqlBool>`p.type = 'dataset'`)
     return sql<SqlBool>`${sql.join(parts, sql` and `)}`
   }
 
@@ -249,8 +248,7 @@ export class SearchService {
     const facetRows: Record<string, Array<{ value: string | null; n: number }>> = {}
     for (const field of params.facetFields) {
       const counts = index.countFacet(hits, field as FacetField)
-      const limit = params.facetLimit < 0 ? 100000 : params.facetLimit
-      const minCount = Math.max(params.facetMinCount, 1)
+      const { limit, minCount } = facetBounds(params)
       facetRows[field] = counts
         .filter(([, n]) => n >= minCount)
         .map(([value, n]) => ({ value, n }))
@@ -275,9 +273,10 @@ export class SearchService {
    */
   private async scoresOf(scoring: TextMatch[], fetched: ReadonlyMap<string, Map<string, number>>): Promise<Map<string, number>> {
     const words = new Set(scoring.flatMap((m) => m.words.map((w) => indexTerm(w))))
-    if (this.catalog.store.dialect === 'mysql' && !scoring.some((m) => m.prefix) && [...words].every((w) => fetched.has(`t:${w}`))) {
+    const keys = [...words].map((word) => leafKey({ word, prefix: false }))
+    if (this.catalog.store.dialect === 'mysql' && !scoring.some((m) => m.prefix) && keys.every((k) => fetched.has(k))) {
       const out = new Map<string, number>()
-      for (const word of words) for (const [id, weight] of fetched.get(`t:${word}`)!) out.set(id, (out.get(id) ?? 0) + weight)
+      for (const key of keys) for (const [id, weight] of fetched.get(key)!) out.set(id, (out.get(id) ?? 0) + weight)
       return out
     }
     const rows = await sql<{ package_id: string; score: number | string }>`select s.package_id, s.score from ${this.fullText.scores(scoring)} s`.execute(this.catalog.db)
@@ -303,8 +302,7 @@ export class SearchService {
     const facetRows: Record<string, Array<{ value: string | null; n: number | string }>> = {}
     for (const field of params.facetFields) {
       const source = this.facetSource(field)
-      const limit = params.facetLimit < 0 ? 100000 : params.facetLimit
-      const minCount = Math.max(params.facetMinCount, 1)
+      const { limit, minCount } = facetBounds(params)
       facetRows[field] = await this.facetRows(db, source.count(scope, limit, minCount), `${scope.key}\u0000${field}\u0000${limit}\u0000${minCount}`)
     }
     return this.present(db, params, count, ids, facetRows)
@@ -431,8 +429,9 @@ function orderBy(keys: SortKey[], useScore: boolean): RawBuilder<unknown>[] {
 /** Above this many hits without relevance, the page comes from SQL (an index walk) rather than a selection here. */
 const SQL_PAGE_ABOVE = 20_000
 
-/** Sort keys the in-memory index can order by (title needs the titles, which it does not hold). */
-const MEMORY_SORTS = new Set(['score', 'id', 'name', 'metadata_modified', 'metadata_created'])
+/** The sort keys the in-memory index can order by besides score (title needs the titles, which it does not hold). */
+const MEMORY_SORT_VALUES = fieldTable<(d: IndexedDataset) => string>({ id: (d) => d.id, name: (d) => d.name, metadata_modified: (d) => d.modified, metadata_created: (d) => d.created })
+const MEMORY_SORTS = new Set(['score', ...Object.keys(MEMORY_SORT_VALUES)])
 
 type Compare = (a: IndexedDataset, b: IndexedDataset) => number
 
@@ -450,8 +449,7 @@ function memoryOrder(keys: SortKey[], score: Map<string, number> | null): Compar
       if (score) parts.push((a, b) => ((score.get(a.id) ?? 0) - (score.get(b.id) ?? 0)) * (desc ? -1 : 1))
       continue
     }
-    const get: Record<string, (d: IndexedDataset) => string> = { id: (d) => d.id, name: (d) => d.name, metadata_modified: (d) => d.modified, metadata_created: (d) => d.created }
-    parts.push(text(get[key.field]!, desc))
+    parts.push(text(MEMORY_SORT_VALUES[key.field]!, desc))
   }
   const last = keys.filter((k) => k.field !== 'score' || score).at(-1)
   if (!keys.some((k) => k.field === 'id')) parts.push(text((d) => d.id, last?.direction === 'desc'))
@@ -477,4 +475,13 @@ function topHits(hits: IndexedDataset[], compare: Compare, start: number, rows: 
     if (best.length > k) best.pop()
   }
   return best.slice(start, k)
+}
+
+function mentionsType(filters: Query[]): boolean {
+  return filters.some((f) => /"field":"(dataset_type|type)"/.test(JSON.stringify(f)))
+}
+
+/** facet.limit (-1: all) and facet.mincount (at least 1) as both ways of counting apply them. */
+function facetBounds(params: SearchParams): { limit: number; minCount: number } {
+  return { limit: params.facetLimit < 0 ? 100000 : params.facetLimit, minCount: Math.max(params.facetMinCount, 1) }
 }

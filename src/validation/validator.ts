@@ -161,8 +161,10 @@ class CompiledShapes {
     }
     quads.push(...vocab.classAxioms)
     this.store = new Store(quads)
+    const roots = new Map<string, Term>()
     for (const p of TARGET_PREDICATES) {
       for (const q of this.store.getQuads(null, namedNode(p), null, null)) {
+        roots.set(key(q.subject), q.subject)
         this.targeted.add(key(q.subject))
         for (const child of this.store.getObjects(q.subject, namedNode(`${NS.sh}property`), null)) {
           this.targeted.add(key(child))
@@ -170,14 +172,10 @@ class CompiledShapes {
       }
     }
     this.engine = new EngineValidator(fastDataset(this.store), { factory })
-    const roots = new Map<string, Term>()
-    for (const p of TARGET_PREDICATES) {
-      for (const q of this.store.getQuads(null, namedNode(p), null, null)) roots.set(key(q.subject), q.subject)
-    }
-    for (const cls of [`${NS.rdfs}Class`, `${NS.owl}Class`]) {
-      for (const shape of this.store.getSubjects(namedNode(`${NS.rdf}type`), namedNode(`${NS.sh}NodeShape`), null)) {
-        if (this.store.has(DataFactory.quad(shape as never, namedNode(`${NS.rdf}type`), namedNode(cls)))) roots.set(key(shape), shape)
-      }
+    const rdfType = namedNode(`${NS.rdf}type`)
+    for (const shape of this.store.getSubjects(rdfType, namedNode(`${NS.sh}NodeShape`), null)) {
+      const isClass = [`${NS.rdfs}Class`, `${NS.owl}Class`].some((cls) => this.store.has(DataFactory.quad(shape as never, rdfType, namedNode(cls))))
+      if (isClass) roots.set(key(shape), shape)
     }
     this.targetShapes = [...roots.values()].map((term) => ({ terms: [term] }))
   }
