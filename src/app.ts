@@ -1,3 +1,4 @@
+import type { ServerOptions as HttpServerOptions } from 'node:http'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
@@ -15,6 +16,7 @@ import { registerActionRoutes } from './ckan/routes.js'
 import { allActions } from './ckan/registry.js'
 import { sendBadRequest, sendError, sendInternalError, helpUrl } from './ckan/envelope.js'
 import { CatalogError } from './errors.js'
+import { JsonLimitError, parseJsonBounded, serializeJson, setOwn } from './json.js'
 import { SearchService } from './search/search.js'
 import { UserService } from './auth/users.js'
 import { registerDcatRoutes } from './dcat/endpoints.js'
@@ -56,6 +58,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     logger: options.logger ?? { level: config.logLevel },
     bodyLimit: config.bodyLimitBytes,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    ...serverTimeouts(config),
   })
   // Query strings carry only text: their values are coerced to the schema's types. JSON bodies are not:
   // a number where a string belongs is a client error, not something to guess at.
@@ -65,7 +68,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   // Responses are CKAN dicts with open-ended keys: serialize them as they are, schemas document them.
   fastify.setSerializerCompiler(() => (data) => JSON.stringify(data))
 
-  registerBodyParsers(fastify)
+  registerBodyParsers(fastify, config)
   registerErrorHandler(fastify, config)
 
   await fastify.register(swagger, {
@@ -102,7 +105,36 @@ function createAjv(coerceTypes: 'array' | false): Ajv {
   return ajv
 }
 
-function registerBodyParsers(fastify: FastifyInstance): void {
+/**
+ * How long a client may take (Node's http server and Fastify options): the headers and the body of a
+ * request must arrive within requestTimeoutMs however slowly they trickle (Node answers 408 and closes),
+ * and a connection on which nothing moves for idleTimeoutMs is closed. Node checks the request deadline
+ * every connectionsCheckingInterval: a quarter of it, at most every 30 s (Node's default).
+ */
+function serverTimeouts(config: AppConfig): { requestTimeout: number; connectionTimeout: number; http: HttpServerOptions } {
+  const checkEvery = Math.max(25, Math.min(30_000, Math.floor(config.requestTimeoutMs / 4)))
+  return {
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.idleTimeoutMs,
+    http: { requestTimeout: config.requestTimeoutMs, headersTimeout: config.requestTimeoutMs, connectionsCheckingInterval: checkEvery },
+  }
+}
+
+/**
+ * Request bodies, parsed in time linear in their size and within the configured limits, before any
+ * validator, copy or handler walks them: forms by their number of fields, JSON by its depth and the keys
+ * of each object (json.ts checkJsonLimits, one pass, no recursion).
+ */
+function registerBodyParsers(fastify: FastifyInstance, config: AppConfig): void {
+  const jsonLimits = { maxDepth: config.jsonMaxDepth, maxKeys: config.jsonMaxKeys }
+  const parseJson = (text: string): unknown => {
+    try {
+      return parseJsonBounded(text, jsonLimits)
+    } catch (err) {
+      if (err instanceof JsonLimitError && err.kind === 'keys') throw new TooManyFieldsError(err.message)
+      throw new BadJsonError((err as Error).message)
+    }
+  }
   fastify.removeContentTypeParser('application/json')
   // CKAN treats an empty POST body as {} and wants a JSON object.
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
@@ -110,9 +142,9 @@ function registerBodyParsers(fastify: FastifyInstance): void {
     if (!text) return done(null, {})
     let parsed: unknown
     try {
-      parsed = JSON.parse(text)
+      parsed = parseJson(text)
     } catch (err) {
-      return done(new BadJsonError((err as Error).message), undefined)
+      return done(err as Error, undefined)
     }
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
       return done(new BadJsonError(`Request data JSON decoded to ${JSON.stringify(parsed)?.slice(0, 100)} but it needs to be a dictionary.`), undefined)
@@ -120,29 +152,61 @@ function registerBodyParsers(fastify: FastifyInstance): void {
     done(null, parsed)
   })
   fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
-    const params = new URLSearchParams(body as string)
-    const data: Record<string, unknown> = {}
-    for (const key of new Set(params.keys())) {
-      const values = params.getAll(key)
-      data[key] = values.length === 1 ? values[0] : values
+    let data: Record<string, unknown>
+    try {
+      data = parseForm(body as string, config.formMaxKeys)
+    } catch (err) {
+      return done(err as Error, undefined)
     }
     // CKAN: a form whose single key holds '' or '1' is a JSON document sent as a form.
     const keys = Object.keys(data)
-    if (keys.length === 1 && (data[keys[0]!] === '' || data[keys[0]!] === '1')) {
+    if (keys.length === 1 && (data[keys[0]!] === '' || data[keys[0]!] === '1') && /^\s*\{/.test(keys[0]!)) {
+      let parsed: unknown
       try {
-        const parsed = JSON.parse(keys[0]!)
-        if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return done(null, parsed)
-      } catch {
-        /* an ordinary form */
+        parsed = parseJson(keys[0]!)
+      } catch (err) {
+        if (err instanceof TooManyFieldsError || (err instanceof BadJsonError && /nested too deeply/.test(err.message))) return done(err, undefined)
+        parsed = undefined // an ordinary form
       }
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return done(null, parsed)
     }
     done(null, data)
   })
 }
 
+/**
+ * A form body as CKAN reads it (a repeated key gives a list), in one pass: the fields are counted before
+ * anything is decoded, so a body of more than maxFields fields costs no more than finding its separators.
+ */
+export function parseForm(body: string, maxFields: number): Record<string, unknown> {
+  let fields = 0
+  for (let from = 0; from <= body.length; ) {
+    let to = body.indexOf('&', from)
+    if (to < 0) to = body.length
+    if (to > from && ++fields > maxFields) throw new TooManyFieldsError(`Too many form fields: more than ${maxFields}`)
+    from = to + 1
+  }
+  const data: Record<string, unknown> = {}
+  for (const [key, value] of new URLSearchParams(body)) {
+    if (!Object.hasOwn(data, key)) setOwn(data, key, value)
+    else {
+      const existing = data[key]
+      if (Array.isArray(existing)) existing.push(value)
+      else setOwn(data, key, [existing, value])
+    }
+  }
+  return data
+}
+
 class BadJsonError extends Error {
   readonly statusCode = 400
   readonly code = 'GODONU_BAD_JSON'
+}
+
+/** A body with more fields (form) or keys (one JSON object) than configured: 413, as Werkzeug's max_form_parts. */
+class TooManyFieldsError extends Error {
+  readonly statusCode = 413
+  readonly code = 'GODONU_TOO_MANY_FIELDS'
 }
 
 function registerErrorHandler(fastify: FastifyInstance, config: AppConfig): void {
@@ -151,6 +215,9 @@ function registerErrorHandler(fastify: FastifyInstance, config: AppConfig): void
     const help = helpUrl(config.baseUrl, action ?? 'help_show')
     if (error instanceof BadJsonError || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
       return sendBadRequest(reply, `JSON Error: ${error.message}`)
+    }
+    if (error instanceof TooManyFieldsError) {
+      return reply.code(413).type('application/json; charset=utf-8').send(serializeJson({ help, success: false, error: { __type: 'Request Entity Too Large', message: error.message } }))
     }
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return reply.code(413).send({ help, success: false, error: { __type: 'Request Entity Too Large', message: `Request body is larger than ${config.bodyLimitBytes} bytes` } })

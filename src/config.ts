@@ -33,6 +33,36 @@ export interface AppConfig {
   workers: number
   /** package_search of the visible datasets from an in-memory facet index (SEARCH_MEMORY_INDEX=0: through SQL only). */
   searchMemoryIndex: boolean
+  /**
+   * `DATASET_MAX_BYTES` (default 1048576 = 1 MiB, 1024 to 64 MiB): the largest stored document of one
+   * dataset (its package dict as JSON, in bytes); larger writes are refused. Bounds every answer that
+   * carries datasets.
+   */
+  datasetMaxBytes: number
+  /**
+   * `FORM_MAX_KEYS` (default 1000, 1 to 1,000,000): the most fields a form-encoded body may have (each
+   * `key=value` pair counts, repeated keys included); more are refused with 413 before they are parsed,
+   * as Werkzeug's max_form_parts does for CKAN.
+   */
+  formMaxKeys: number
+  /**
+   * `JSON_MAX_DEPTH` (default 64, 2 to 1000): how deeply arrays and objects may nest in a JSON body (also
+   * a JSON document sent as a form); deeper is a 400 `JSON Error`, found in one pass before parsing.
+   */
+  jsonMaxDepth: number
+  /** `JSON_MAX_KEYS` (default 1000, 1 to 1,000,000): the most keys of one object in a JSON body; more is a 413. */
+  jsonMaxKeys: number
+  /**
+   * `REQUEST_TIMEOUT_MS` (default 30000, 100 to 3,600,000): a request's headers and body must have
+   * arrived within this time, however slowly they trickle; then the server answers 408 and closes the
+   * connection (Node's requestTimeout and headersTimeout, checked every quarter of it, at most every 30 s).
+   */
+  requestTimeoutMs: number
+  /**
+   * `IDLE_TIMEOUT_MS` (default 60000, 1000 to 3,600,000): a connection on which nothing moves either way
+   * for this long is closed, e.g. a client that stops reading a streamed answer (Fastify's connectionTimeout).
+   */
+  idleTimeoutMs: number
 }
 
 /** A configuration problem, reported as one line at start-up. */
@@ -116,6 +146,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     readCacheTtlMs: intFromEnv(env, 'READ_CACHE_TTL_MS', 5000, 0, 3_600_000),
     dcatPageSize: intFromEnv(env, 'DCAT_PAGE_SIZE', 100, 1, 1000),
     searchMemoryIndex: env.SEARCH_MEMORY_INDEX !== '0',
+    datasetMaxBytes: intFromEnv(env, 'DATASET_MAX_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    formMaxKeys: intFromEnv(env, 'FORM_MAX_KEYS', 1000, 1, 1_000_000),
+    jsonMaxDepth: intFromEnv(env, 'JSON_MAX_DEPTH', 64, 2, 1000),
+    jsonMaxKeys: intFromEnv(env, 'JSON_MAX_KEYS', 1000, 1, 1_000_000),
+    requestTimeoutMs: intFromEnv(env, 'REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    idleTimeoutMs: intFromEnv(env, 'IDLE_TIMEOUT_MS', 60_000, 1000, 3_600_000),
     workers: intFromEnv(env, 'WORKERS', database.kind === 'mysql' ? availableParallelism() : 1, 1, 64),
     ...overrides,
   }

@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify'
 import { CatalogError, type ErrorCode } from '../errors.js'
-import { serializeJson } from '../json.js'
+import { jsonBody, serializeJson } from '../json.js'
 
 /** CKAN's HTTP status and `__type` for each error code (ckan/views/api.py). */
 const ERROR_KINDS: Record<ErrorCode, { status: number; type: string }> = {
@@ -17,8 +17,19 @@ export function helpUrl(baseUrl: string, action: string): string {
   return `${baseUrl}/api/3/action/help_show?name=${encodeURIComponent(action)}`
 }
 
+/**
+ * CKAN's success envelope, `{"help":...,"success":true,"result":...}`, built from values (json.ts): any
+ * array in `result` may be an AsyncIterable of values or RawJson loaded in batches. A short answer goes
+ * out as one string; a long one (or one with AsyncIterables) is streamed as the client reads it, so no
+ * answer is ever held whole in memory.
+ *
+ * Errors while streaming: an error before the first chunk is written (headers are not sent yet) reaches
+ * the error handler and becomes an error envelope. An error after it destroys the connection (Fastify's
+ * stream handling) without the final chunk of the chunked encoding, so the client sees a truncated
+ * transfer and incomplete JSON, never a 200 whose JSON looks complete.
+ */
 export function sendSuccess(reply: FastifyReply, help: string, result: unknown): FastifyReply {
-  return reply.code(200).type('application/json; charset=utf-8').send(serializeJson({ help, success: true, result }))
+  return reply.code(200).type('application/json; charset=utf-8').send(jsonBody({ help, success: true, result }))
 }
 
 export function errorBody(error: CatalogError): { status: number; error: Record<string, unknown> } {
@@ -30,7 +41,7 @@ export function errorBody(error: CatalogError): { status: number; error: Record<
 
 export function sendError(reply: FastifyReply, help: string, error: CatalogError): FastifyReply {
   const { status, error: body } = errorBody(error)
-  return reply.code(status).type('application/json; charset=utf-8').send({ help, success: false, error: body })
+  return reply.code(status).type('application/json; charset=utf-8').send(serializeJson({ help, success: false, error: body }))
 }
 
 export function sendInternalError(reply: FastifyReply, help: string): FastifyReply {

@@ -2,8 +2,18 @@ import { Type, type TSchema } from '@sinclair/typebox'
 
 /** Building blocks of action input schemas, with CKAN's accepted spellings. */
 
+/**
+ * The largest count, offset or page any action accepts: every database takes it as LIMIT/OFFSET, and a
+ * JavaScript number holds it exactly (`offset=1e22` is an integer to JSON Schema, and a 500 to SQL).
+ */
+export const MAX_INTEGER_PARAM = 2_147_483_647
+
 export const Natural = (description: string, extra: { maximum?: number; default?: number } = {}) =>
-  Type.Integer({ minimum: 0, description, ...extra })
+  Type.Integer({ minimum: 0, maximum: MAX_INTEGER_PARAM, description, ...extra })
+
+/** A whole number within the bounds any action accepts (see MAX_INTEGER_PARAM). */
+export const BoundedInteger = (description: string, extra: { minimum?: number; maximum?: number } = {}) =>
+  Type.Integer({ minimum: -MAX_INTEGER_PARAM, maximum: MAX_INTEGER_PARAM, description, ...extra })
 
 export const Bool = (description: string, defaultValue?: boolean) =>
   Type.Boolean(defaultValue === undefined ? { description } : { description, default: defaultValue })

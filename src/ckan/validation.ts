@@ -1,4 +1,5 @@
 import type { FastifySchemaValidationError } from 'fastify/types/schema.js'
+import { setOwn } from '../json.js'
 
 /** Turns JSON-schema errors into CKAN's field map: `{limit: ["Invalid integer"]}`. */
 export function ajvErrorsToFields(errors: FastifySchemaValidationError[]): Record<string, string[]> {
@@ -10,7 +11,9 @@ export function ajvErrorsToFields(errors: FastifySchemaValidationError[]): Recor
     if (err.keyword === 'additionalProperties') field = String(params.additionalProperty)
     if (!field) field = '__body'
     const message = messageFor(err)
-    const list = (fields[field] ??= [])
+    // Field names come from the client (`__proto__`, `constructor`): only own properties count.
+    const list = Object.hasOwn(fields, field) ? fields[field]! : []
+    if (!Object.hasOwn(fields, field)) setOwn(fields, field, list)
     if (!list.includes(message)) list.push(message)
   }
   return fields

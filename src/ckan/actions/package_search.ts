@@ -1,8 +1,9 @@
 import { Type } from '@sinclair/typebox'
 import { validationError } from '../../errors.js'
 import type { SearchParams } from '../../search/search.js'
+import { parseJsonBounded, JsonLimitError } from '../../json.js'
 import { defineAction, type ActionContext } from '../action.js'
-import { Bool, Natural, PackageDict } from '../schemas.js'
+import { Bool, BoundedInteger, MAX_INTEGER_PARAM, Natural, PackageDict } from '../schemas.js'
 
 const FacetResult = Type.Record(Type.String(), Type.Record(Type.String(), Type.Integer()))
 const SearchFacets = Type.Record(
@@ -15,18 +16,22 @@ const SearchFacets = Type.Record(
 
 const StringOrList = (description: string) => Type.Union([Type.String(), Type.Array(Type.String())], { description })
 
-/** A list parameter may come as a JSON list in a string (GET), a real list (POST) or a comma-separated string. */
-function stringList(raw: unknown, field: string): string[] {
+/**
+ * A list parameter may come as a JSON list in a string (GET or a form), a real list (POST) or a
+ * comma-separated string. The JSON is a flat list of scalars, parsed within the body limits.
+ */
+function stringList(ctx: ActionContext, raw: unknown, field: string): string[] {
   if (raw === undefined || raw === null || raw === '') return []
   if (Array.isArray(raw)) return raw.map(String)
   const text = String(raw).trim()
   if (text.startsWith('[')) {
+    let parsed: unknown
     try {
-      const parsed = JSON.parse(text)
-      if (Array.isArray(parsed)) return parsed.map(String)
-    } catch {
-      throw validationError({ [field]: ['Not a valid JSON list'] })
+      parsed = parseJsonBounded(text, { maxDepth: 1, maxKeys: ctx.config.jsonMaxKeys })
+    } catch (err) {
+      throw validationError({ [field]: [err instanceof JsonLimitError ? 'Must be a flat JSON list of strings' : 'Not a valid JSON list'] })
     }
+    if (Array.isArray(parsed)) return parsed.map(String)
   }
   return text.split(',').map((s) => s.trim()).filter(Boolean)
 }
@@ -35,15 +40,15 @@ function stringList(raw: unknown, field: string): string[] {
 export function searchParams(ctx: ActionContext, input: Record<string, unknown>): SearchParams {
   const rowsMax = ctx.config.searchRowsMax
   const facetEnabled = input.facet === undefined || input.facet === true
-  const fl = stringList(input.fl, 'fl').flatMap((f) => f.split(/\s+/)).filter(Boolean)
+  const fl = stringList(ctx, input.fl, 'fl').flatMap((f) => f.split(/\s+/)).filter(Boolean)
   return {
     q: input.q as string | undefined,
     fq: input.fq as string | undefined,
-    fq_list: stringList(input.fq_list, 'fq_list'),
+    fq_list: stringList(ctx, input.fq_list, 'fq_list'),
     rows: Math.min((input.rows as number | undefined) ?? 10, rowsMax),
     start: (input.start as number | undefined) ?? 0,
     sort: input.sort as string | undefined,
-    facetFields: facetEnabled ? stringList(input['facet.field'], 'facet.field') : [],
+    facetFields: facetEnabled ? stringList(ctx, input['facet.field'], 'facet.field') : [],
     facetLimit: (input['facet.limit'] as number | undefined) ?? 50,
     facetMinCount: (input['facet.mincount'] as number | undefined) ?? 1,
     includePrivate: (input.include_private as boolean | undefined) ?? false,
@@ -74,7 +79,7 @@ export const packageSearch = defineAction({
       sort: Type.Optional(Type.String({ maxLength: 1000, description: 'e.g. "score desc, metadata_modified desc" (default), "name asc", "id asc"' })),
       facet: Type.Optional(Bool('Whether to compute facets (default true)')),
       'facet.field': Type.Optional(StringOrList('JSON list of fields, e.g. ["organization","groups","res_format","license_id","tags"]')),
-      'facet.limit': Type.Optional(Type.Integer({ description: 'Values per facet (default 50; -1 = all)' })),
+      'facet.limit': Type.Optional(BoundedInteger('Values per facet (default 50; -1 = all)')),
       'facet.mincount': Type.Optional(Natural('Minimum count of a facet value (default 1)')),
       'facet.sort': Type.Optional(Type.String()),
       include_private: Type.Optional(Bool('Include private datasets the caller may read', false)),
@@ -104,6 +109,31 @@ export const packageSearch = defineAction({
   handler: async (ctx, input) => ctx.search.search(searchParams(ctx, input as Record<string, unknown>), ctx.viewer),
 })
 
+/** Datasets loaded at a time while current_package_list_with_resources streams its answer. */
+export const PACKAGE_LIST_BATCH = 50
+
+/**
+ * The page of current_package_list_with_resources as an AsyncIterable (streamed by the envelope): one
+ * search of PACKAGE_LIST_BATCH datasets at a time, so that at most one batch of documents is in memory,
+ * however large the stored documents and `limit` are. Each batch is a page of the same order (ties broken
+ * by id), so a dataset modified while the answer streams may move between batches: it can then appear
+ * twice or be missed, as across the pages a harvester fetches one by one.
+ */
+async function* packagesInBatches(ctx: ActionContext, offset: number, limit: number): AsyncGenerator<unknown> {
+  for (let done = 0; done < limit; ) {
+    const rows = Math.min(PACKAGE_LIST_BATCH, limit - done)
+    const page = await ctx.search.search(searchParams(ctx, { rows, start: offset + done }), ctx.viewer)
+    let taken = 0
+    // An array, or (search.ts may load its page in batches itself) an AsyncIterable.
+    for await (const item of page.results as Iterable<unknown> | AsyncIterable<unknown>) {
+      taken++
+      yield item
+    }
+    if (taken < rows) return
+    done += taken
+  }
+}
+
 export const currentPackageListWithResources = defineAction({
   name: 'current_package_list_with_resources',
   sideEffectFree: true,
@@ -113,13 +143,13 @@ export const currentPackageListWithResources = defineAction({
   input: Type.Object({
     limit: Type.Optional(Natural('Datasets per page (default 10)')),
     offset: Type.Optional(Natural('Datasets to skip')),
-    page: Type.Optional(Type.Integer({ minimum: 1, description: 'Deprecated: 1-based page of `limit` datasets' })),
+    page: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_INTEGER_PARAM, description: 'Deprecated: 1-based page of `limit` datasets' })),
   }),
   result: Type.Array(PackageDict),
   handler: async (ctx, input) => {
     const limit = Math.min(input.limit ?? 10, ctx.config.searchRowsMax)
-    const offset = input.page !== undefined ? (input.page - 1) * limit : input.offset ?? 0
-    const result = await ctx.search.search(searchParams(ctx, { rows: limit, start: offset }), ctx.viewer)
-    return result.results
+    // Beyond MAX_INTEGER_PARAM every page is empty: no database needs to see such an offset.
+    const offset = Math.min(input.page !== undefined ? (input.page - 1) * limit : input.offset ?? 0, MAX_INTEGER_PARAM)
+    return packagesInBatches(ctx, offset, limit)
   },
 })
