@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely'
 import type { Database, LicenseTable, OrganizationTable, ThemeTable } from '../db/types.js'
 import { ckanNow } from './time.js'
+import { appendChange } from './change-feed.js'
 import { packageGroup, packageOrganization } from './dictize.js'
 import type { Vocabularies } from './vocabularies.js'
 
@@ -68,6 +69,8 @@ export async function syncReferenceData(db: Kysely<Database>, vocab: Vocabularie
       if (existingLicenses.has(l.id)) await trx.updateTable('license').set(values).where('id', '=', l.id).execute()
       else await trx.insertInto('license').values(values).execute()
     }
+    // Servers already running (another server being started beside them) reload what this may have changed.
+    await appendChange(trx, { kind: 'reference' }).execute()
   })
 }
 

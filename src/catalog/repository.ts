@@ -1,4 +1,4 @@
-import { CompiledQuery, type Compilable, type Kysely, type Transaction } from 'kysely'
+import { CompiledQuery, type Compilable, type Expression, type Kysely, type SqlBool, type Transaction } from 'kysely'
 import { format as formatMysql } from 'mysql2'
 import { isMysql } from '../db/dialect.js'
 import { postings } from '../search/text.js'
@@ -161,10 +161,10 @@ function toStored(row: { id: string; name: string; owner_org: string | null; pri
 }
 
 /** Loads rendered documents for the given ids: one query whatever their number. */
-export async function loadDocuments(db: Db, ids: string[]): Promise<Map<string, StoredDocument>> {
+export async function loadDocuments(db: Db, ids: string[], visibility: Expression<SqlBool>): Promise<Map<string, StoredDocument>> {
   const result = new Map<string, StoredDocument>()
   if (ids.length === 0) return result
-  const rows = await documents(db).where('p.id', 'in', ids).execute()
+  const rows = await documents(db).where('p.id', 'in', ids).where(visibility).execute()
   for (const row of rows) result.set(row.id, toStored(row))
   return result
 }

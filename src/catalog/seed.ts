@@ -1,6 +1,7 @@
 import type { Store } from '../db/connect.js'
 import { buildPackageRecord, type PackageInput, type PackageRecord } from './package.js'
 import { insertPackageRecords } from './repository.js'
+import { appendChange } from './change-feed.js'
 import { generateDatasets, type SyntheticOrganization } from './synthetic.js'
 import { ckanNow } from './time.js'
 import type { Vocabularies } from './vocabularies.js'
@@ -122,7 +123,11 @@ const YIELD_EVERY = 50
 async function insertWithRetry(store: Store, records: PackageRecord[]): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await store.db.transaction().execute((trx) => insertPackageRecords(trx, records))
+      await store.db.transaction().execute(async (trx) => {
+        await insertPackageRecords(trx, records)
+        // Every running server applies the new datasets within one poll of the change feed.
+        await appendChange(trx, { kind: 'datasets', keys: records.flatMap((r) => [r.row.id, r.row.name]) }).execute()
+      })
       return
     } catch (err) {
       const code = (err as { code?: string }).code

@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely'
-import { sql } from 'kysely'
+import { sql, type RawBuilder, type SqlBool } from 'kysely'
 import type { AppConfig } from '../config.js'
 import type { Store } from '../db/connect.js'
 import type { Database, OrganizationTable } from '../db/types.js'
-import { canReadPackage, type Viewer } from '../auth/viewer.js'
+import { canReadPackage, PUBLIC_DATASETS, type Viewer } from '../auth/viewer.js'
 import { notAuthorized, notFound } from '../errors.js'
 import { groupDict, organizationDict, type GroupDictOptions } from './dictize.js'
 import { ReferenceCache, syncReferenceData } from './reference.js'
@@ -14,11 +14,13 @@ import { buildPackageRecord, type PackageInput, type PackageRecord } from './pac
 import { ckanNow } from './time.js'
 import { DocumentCache } from './document-cache.js'
 import { randomUUID } from 'node:crypto'
-import type { Transaction } from 'kysely'
 import { ANONYMOUS } from '../auth/viewer.js'
-import { validationError } from '../errors.js'
+import { CatalogError, validationError } from '../errors.js'
 import { deletePackage, type WriteHooks } from './repository.js'
 import type { Vocabularies } from './vocabularies.js'
+import { appendChange, ChangeFeedTailer, mergeChanges, pruneChangeFeed, type CatalogChange } from './change-feed.js'
+import { writeTransaction, type DuplicateField } from '../db/write.js'
+import { uriHash } from './uris.js'
 
 export interface ListOptions {
   limit?: number
@@ -40,8 +42,28 @@ export interface GroupListOptions extends ListOptions {
 /** CKAN's message for a dataset name that another dataset has. */
 const NAME_TAKEN = 'That URL is already in use.'
 
-/** What a write changed, for caches: some datasets (by id and name), the organizations and groups, or anything. */
-export type CatalogChange = { kind: 'datasets'; keys: string[] } | { kind: 'reference' } | { kind: 'all' }
+export type { CatalogChange } from './change-feed.js'
+
+/** A UUID, the form of every dataset id: a name of this form could be mistaken for another dataset's id. */
+const UUID_FORM = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** The dataset a write starts from: read from the database inside the write's own transaction. */
+export interface CurrentPackage {
+  id: string
+  name: string
+  owner_org: string | null
+  revision: number
+  /** The full package dict (package_show's answer). */
+  dict: Record<string, unknown>
+}
+
+/** What a read-modify-write makes of the current dataset. */
+export interface PackageChangePlan {
+  input: PackageInput
+  /** If-Match: the write happens only when the stored revision still is this one (else a 409 Conflict). */
+  expectedRevision?: number
+  activity?: string
+}
 
 /** The catalog domain: the only place that reads and writes datasets, organizations and themes. */
 export class CatalogService {
@@ -79,17 +101,21 @@ export class CatalogService {
     return JSON.parse(this.packageJson(doc)) as Record<string, unknown>
   }
 
-  /** Package dicts (as raw JSON) for ids in the given order (ids not found are left out). */
-  async packageJsons(ids: string[], db: Kysely<Database> = this.db): Promise<RawJson[]> {
-    const docs = await loadDocuments(db, ids)
+  /**
+   * Package dicts (as raw JSON) for ids in the given order, as far as `visibility` (the caller's, from
+   * visibilityCondition) lets them be seen: ids not found or not visible are left out. Whatever list of ids
+   * a caller holds (an index, a cache, a page), what it may see is decided here, in SQL, on the current rows.
+   */
+  async packageJsons(ids: string[], visibility: RawBuilder<SqlBool>, db: Kysely<Database> = this.db): Promise<RawJson[]> {
+    const docs = await loadDocuments(db, ids, visibility)
     return ids.flatMap((id) => {
       const doc = docs.get(id)
       return doc ? [new RawJson(this.packageJson(doc))] : []
     })
   }
 
-  async packageDicts(ids: string[], db: Kysely<Database> = this.db): Promise<Array<Record<string, unknown>>> {
-    return (await this.packageJsons(ids, db)).map((raw) => JSON.parse(raw.json) as Record<string, unknown>)
+  async packageDicts(ids: string[], visibility: RawBuilder<SqlBool>, db: Kysely<Database> = this.db): Promise<Array<Record<string, unknown>>> {
+    return (await this.packageJsons(ids, visibility, db)).map((raw) => JSON.parse(raw.json) as Record<string, unknown>)
   }
 
   /** package_show's answer, readable by the viewer, as raw JSON. */
@@ -268,7 +294,7 @@ export class CatalogService {
       .orderBy('metadata_modified', 'desc')
       .limit(1000)
       .execute()
-    return this.packageDicts(rows.map((r) => r.id))
+    return this.packageDicts(rows.map((r) => r.id), PUBLIC_DATASETS)
   }
 
   async listTags(query: string | undefined, allFields: boolean): Promise<unknown[]> {
@@ -304,7 +330,8 @@ export class CatalogService {
   }
 
   /**
-   * Told after every dataset or reference write (caches derived from the catalog listen). A write of this
+   * Told after every dataset or reference write (caches derived from the catalog listen), of this process
+   * ('local', at once) or of any other process or server ('remote', from the change feed). A write of this
    * process answers its caller only once its listeners are done: the cluster relay resolves when every
    * other worker has dropped what it cached, so a client reads its own write whichever worker answers.
    */
@@ -319,16 +346,87 @@ export class CatalogService {
   }
 
   /**
-   * A write of another server process on the same database (relayed by the cluster primary): drop
-   * what this process cached of it, as a local write would.
+   * A write of another process (a worker of this server, another server, a command) on the same database:
+   * drop what this process cached of it, as a local write would. Idempotent: a change applied twice (relayed
+   * and then read from the feed) costs a reload, nothing more.
    */
   async applyRemoteChange(change: CatalogChange): Promise<void> {
     if (change.kind === 'datasets') this.documents.invalidate(...change.keys)
     else if (change.kind === 'reference') {
       await this.reference.reload()
       this.documents.clear()
-    } else this.documents.clear()
+    } else {
+      await this.reference.reload()
+      this.documents.clear()
+    }
     await Promise.all(this.changeListeners.map((listener) => listener(change, 'remote')))
+  }
+
+  private tailer: ChangeFeedTailer | null = null
+  private pruneCountdown = 0
+
+  /**
+   * Tails the change feed every `pollMs`: the coherence rule of every cache and index of this process is
+   * that it applies each committed write of any process within one poll (see change-feed.ts).
+   */
+  async startChangeFeed(pollMs: number, onError: (err: unknown) => void): Promise<void> {
+    if (this.tailer) return
+    const tailer = new ChangeFeedTailer(this.db, {
+      pollMs,
+      apply: async (changes) => {
+        for (const change of mergeChanges(changes)) await this.applyRemoteChange(change)
+      },
+      reloadAll: () => this.applyRemoteChange({ kind: 'all' }),
+      onError,
+    })
+    this.tailer = tailer
+    await tailer.start()
+  }
+
+  /** Applies what the feed holds now (tests; and a poll before answering what must be current). */
+  async catchUpChangeFeed(): Promise<void> {
+    await this.tailer?.pollNow()
+  }
+
+  async stopChangeFeed(): Promise<void> {
+    await this.tailer?.stop()
+    this.tailer = null
+  }
+
+  /**
+   * Runs a write in one transaction that also appends its change to the feed; then applies the change to
+   * this process's caches before the caller answers (read-your-writes). Now and then it prunes the feed.
+   */
+  private async write<T>(change: (result: T) => CatalogChange, body: (trx: Kysely<Database>, batch: StatementBatch) => Promise<T>, duplicateField?: DuplicateField): Promise<T> {
+    let result!: T
+    let committed: CatalogChange | undefined
+    try {
+      result = await writeTransaction(
+        this.store,
+        async (trx) => {
+          const batch = new StatementBatch(trx)
+          const value = await body(trx, batch)
+          committed = change(value)
+          batch.add(appendChange(trx, committed))
+          await batch.flush()
+          return value
+        },
+        duplicateField,
+      )
+    } finally {
+      // Also after a failure: a write that failed after its commit (it cannot, but a driver may report so) must not leave stale copies.
+      if (committed) {
+        if (committed.kind === 'datasets') this.documents.invalidate(...committed.keys)
+        else this.documents.clear()
+        if (committed.kind !== 'datasets') await this.reference.reload()
+      }
+    }
+    if (--this.pruneCountdown <= 0) {
+      this.pruneCountdown = 1000
+      await pruneChangeFeed(this.db).catch(() => {})
+    }
+    await this.changed(committed!)
+    return result
   }
 
   /** Test seam: lets a test fail a write midway to prove the transaction leaves nothing behind. */
@@ -337,63 +435,81 @@ export class CatalogService {
   /** Stores a new dataset with its activity in one transaction; returns its id. */
   async createPackage(input: PackageInput, actor: Viewer = ANONYMOUS): Promise<string> {
     const record = this.recordFor(input)
-    await this.db.transaction().execute(async (trx) => {
-      // One statement for both clashes: the id taken, or the name.
-      const clashes = await trx.selectFrom('package').select(['id', 'name']).where((eb) => eb.or([eb('id', '=', record.row.id), eb('name', '=', record.row.name)])).execute()
-      if (clashes.some((c) => c.id === record.row.id)) throw validationError({ id: ['Dataset id already exists'] })
-      if (clashes.length) throw validationError({ name: [NAME_TAKEN] })
-      const batch = new StatementBatch(trx)
-      await insertPackageRecords(trx, [record], this.writeHooks, batch)
-      batch.add(this.activityInsert(trx, actor, record, 'new package', null))
-      await batch.flush()
-    })
-    this.documents.invalidate(record.row.id, record.row.name)
-    // What was just written is what the caller shows next (package_create answers with the dataset).
-    this.documents.set(this.storedDocument(record))
-    await this.changed({ kind: 'datasets', keys: [record.row.id, record.row.name] })
+    this.assertRecordFits(record)
+    await this.write(
+      () => ({ kind: 'datasets', keys: [record.row.id, record.row.name] }),
+      async (trx, batch) => {
+        await this.assertIdentityFree(trx, record, true)
+        const uris = await this.claimUris(trx, record)
+        await insertPackageRecords(trx, [record], this.writeHooks, batch)
+        for (const insert of uris) batch.add(insert)
+        batch.add(this.activityInsert(trx, actor, record, 'new package', null))
+      },
+      this.duplicateFieldOf(record),
+    )
+    // The written document is not cached here: a later write of another server, applied from the feed before
+    // this line, could not be told from it. The answer reads it back like any other read.
     return record.row.id
   }
 
   /**
-   * Replaces a dataset with its activity in one transaction. With `expectedRevision`, the write only happens
-   * when the stored revision still is that one (optimistic locking); returns false when it was not.
+   * Changes a dataset by reading it, deciding and writing, all in one transaction: the current state comes
+   * from the database (locked on MySQL; SQLite writes one at a time), never from a cache, so no concurrent
+   * write is lost. `plan` authorizes and validates against that state (it must not touch the database
+   * itself: the transaction holds the connection). Returns the new revision.
    */
-  async updatePackage(id: string, input: PackageInput, expectedRevision?: number, actor: Viewer = ANONYMOUS, activityType = 'changed package'): Promise<boolean> {
-    // Invalidate before and after: a reader between the two sees either the old or the new document.
-    const names: string[] = [input.name]
-    this.documents.invalidate(id, input.name)
-    let written: PackageRecord | false = false
-    try {
-      written = await this.writePackageUpdate(id, input, expectedRevision, actor, activityType, names)
-      return written !== false
-    } finally {
-      this.documents.invalidate(id, ...names)
-      if (written) this.documents.set(this.storedDocument(written))
-      await this.changed({ kind: 'datasets', keys: [id, ...names] })
-    }
+  async modifyPackage(idOrName: string, actor: Viewer, plan: (current: CurrentPackage) => Promise<PackageChangePlan>): Promise<{ id: string; revision: number }> {
+    let record: PackageRecord | undefined
+    const keys: string[] = [idOrName]
+    await this.write(
+      () => ({ kind: 'datasets', keys }),
+      async (trx, batch) => {
+        const rows = await trx
+          .selectFrom('package as p')
+          .innerJoin('package_document as d', 'd.package_id', 'p.id')
+          .select(['p.id', 'p.name', 'p.owner_org', 'p.private', 'p.state', 'p.revision', 'p.metadata_created', 'p.creator_user_id', 'd.document', 'd.theme_ids'])
+          .where((eb) => eb.or([eb('p.id', '=', idOrName), eb('p.name', '=', idOrName)]))
+          .$if(this.store.dialect === 'mysql', (q) => q.forUpdate())
+          .execute()
+        const row = rows.find((r) => r.id === idOrName) ?? rows[0]
+        if (!row) throw notFound()
+        keys.push(row.id, row.name)
+        const stored: StoredDocument = { id: row.id, name: row.name, owner_org: row.owner_org, private: row.private, state: row.state, revision: row.revision, document: row.document, themeIds: JSON.parse(row.theme_ids) as string[] }
+        const dict = this.packageDict(stored)
+        const decided = await plan({ id: row.id, name: row.name, owner_org: row.owner_org, revision: row.revision, dict })
+        if (decided.expectedRevision !== undefined && decided.expectedRevision !== row.revision) {
+          throw new CatalogError('conflict', 'The dataset was changed by someone else since you read it (If-Match does not match its revision)')
+        }
+        const next = this.recordFor({ ...decided.input, id: row.id, creator_user_id: row.creator_user_id }, row)
+        this.assertRecordFits(next)
+        keys.push(next.row.name)
+        if (next.row.name !== row.name) await this.assertIdentityFree(trx, next, false)
+        const uris = await this.claimUris(trx, next)
+        const previous = JSON.parse(row.document) as Record<string, unknown>
+        await replacePackageRecord(trx, next, this.writeHooks, batch)
+        batch.add(trx.deleteFrom('package_uri').where('package_id', '=', row.id))
+        for (const insert of uris) batch.add(insert)
+        batch.add(this.activityInsert(trx, actor, next, decided.activity ?? 'changed package', previous))
+        record = next
+      },
+      (value, key) => (record ? this.duplicateFieldOf(record)(value, key) : undefined),
+    )
+    return { id: record!.row.id, revision: record!.row.revision }
   }
 
-  private async writePackageUpdate(id: string, input: PackageInput, expectedRevision: number | undefined, actor: Viewer, activityType: string, names: string[]): Promise<PackageRecord | false> {
-    return this.db.transaction().execute(async (trx) => {
-      const current = await trx
-        .selectFrom('package as p')
-        .innerJoin('package_document as d', 'd.package_id', 'p.id')
-        .select(['p.revision', 'p.metadata_created', 'd.document', 'p.owner_org', 'p.name', 'p.creator_user_id'])
-        .where('p.id', '=', id)
-        .$if(this.store.dialect === 'mysql', (q) => q.forUpdate())
-        .executeTakeFirst()
-      if (!current) throw notFound()
-      names.push(current.name)
-      if (expectedRevision !== undefined && current.revision !== expectedRevision) return false
-      const record = this.recordFor({ ...input, id, creator_user_id: current.creator_user_id }, current)
-      if (record.row.name !== current.name) await this.assertNameFree(trx, record.row.name, id)
-      const previous = JSON.parse(current.document) as Record<string, unknown>
-      const batch = new StatementBatch(trx)
-      await replacePackageRecord(trx, record, this.writeHooks, batch)
-      batch.add(this.activityInsert(trx, actor, record, activityType, previous))
-      await batch.flush()
-      return record
-    })
+  /**
+   * Replaces a dataset with its activity in one transaction (the seeder's and tests' way; the API goes
+   * through modifyPackage). With `expectedRevision`, the write only happens when the stored revision still
+   * is that one; returns false when it was not.
+   */
+  async updatePackage(id: string, input: PackageInput, expectedRevision?: number, actor: Viewer = ANONYMOUS, activityType = 'changed package'): Promise<boolean> {
+    try {
+      await this.modifyPackage(id, actor, async () => ({ input, expectedRevision, activity: activityType }))
+      return true
+    } catch (err) {
+      if (err instanceof CatalogError && err.code === 'conflict' && expectedRevision !== undefined) return false
+      throw err
+    }
   }
 
   /** The stored form of a record, as loadDocument reads it back. */
@@ -412,19 +528,95 @@ export class CatalogService {
 
   /** Removes a dataset and everything of it for good (CKAN dataset_purge). */
   async purgePackage(id: string): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      await deletePackage(trx, id)
-    })
-    this.documents.clear()
-    await this.changed({ kind: 'all' })
+    const keys = [id]
+    await this.write(
+      () => ({ kind: 'datasets', keys }),
+      async (trx) => {
+        const row = await trx.selectFrom('package').select('name').where('id', '=', id).executeTakeFirst()
+        if (row) keys.push(row.name)
+        await trx.deleteFrom('package_uri').where('package_id', '=', id).execute()
+        await deletePackage(trx, id)
+      },
+    )
   }
 
-  private async assertNameFree(trx: Transaction<Database>, name: string, id: string): Promise<void> {
-    const clash = await trx.selectFrom('package').select('id').where('name', '=', name).executeTakeFirst()
-    if (clash && clash.id !== id) throw validationError({ name: [NAME_TAKEN] })
+  /** A dataset's stored document is bounded (DATASET_MAX_BYTES): every answer that carries it stays bounded too. */
+  private assertRecordFits(record: PackageRecord): void {
+    const bytes = Buffer.byteLength(record.document.document)
+    const max = this.config.datasetMaxBytes
+    if (bytes > max) {
+      throw validationError({ __dataset: [`The dataset is ${bytes} bytes as stored; at most ${max} bytes are allowed (DATASET_MAX_BYTES)`] })
+    }
   }
 
-  private activityInsert(trx: Transaction<Database>, actor: Viewer, record: PackageRecord, activityType: string, previous: Record<string, unknown> | null) {
+  /**
+   * Ids and names are one namespace (package_show takes either): a new id or name must be neither an id nor
+   * a name of another dataset, and a name may not have the form of an id unless it is the dataset's own.
+   */
+  private async assertIdentityFree(trx: Kysely<Database>, record: PackageRecord, isNew: boolean): Promise<void> {
+    const { id, name } = record.row
+    if (UUID_FORM.test(name) && name !== id) {
+      throw validationError({ name: ['A name may not have the form of a dataset id (a UUID) other than its own'] })
+    }
+    const handles = [...new Set([id, name])]
+    const others = await trx
+      .selectFrom('package')
+      .select(['id', 'name'])
+      .where((eb) => eb.or([eb('id', 'in', handles), eb('name', 'in', handles)]))
+      .$if(!isNew, (q) => q.where('id', '<>', id))
+      .execute()
+    if (others.some((o) => o.id === id || (o.name === id && id !== name))) throw validationError({ id: ['Dataset id already exists'] })
+    if (others.length) throw validationError({ name: [NAME_TAKEN] })
+  }
+
+  /**
+   * The explicit URIs of a dataset and its resources (the `uri` extra, a resource's `uri`): each must be
+   * unique in the catalog (two datasets sharing an RDF subject would merge in every harvester) and must not
+   * claim a URI of this catalog's own namespace other than the dataset's own. Returns the inserts that claim
+   * them; a unique key on their hash keeps concurrent writers apart.
+   */
+  private async claimUris(trx: Kysely<Database>, record: PackageRecord) {
+    const id = record.row.id
+    const base = this.config.baseUrl
+    const own = `${base}/dataset/${id}`
+    const claims: Array<{ uri: string; field: string; resourceId: string | null; ownDefault: string }> = []
+    const datasetUri = record.row.uri ?? record.extras.find((e) => e.key === 'uri')?.value
+    if (datasetUri) claims.push({ uri: datasetUri, field: 'uri', resourceId: null, ownDefault: own })
+    for (const resource of record.resources) {
+      const uri = (JSON.parse(resource.extras) as { uri?: unknown }).uri
+      if (typeof uri === 'string' && uri) claims.push({ uri, field: 'resources', resourceId: resource.id, ownDefault: `${own}/resource/${resource.id}` })
+    }
+    if (claims.length === 0) return []
+    const errors: Record<string, string[]> = {}
+    const fail = (field: string, message: string) => (errors[field] ??= []).includes(message) || errors[field]!.push(message)
+    const seen = new Set<string>()
+    for (const claim of claims) {
+      if (seen.has(claim.uri)) fail(claim.field, `The URI ${claim.uri.slice(0, 200)} is given more than once in this dataset`)
+      seen.add(claim.uri)
+      if (claim.uri.startsWith(`${base}/`) && claim.uri !== claim.ownDefault) fail(claim.field, `The URI ${claim.uri.slice(0, 200)} belongs to this catalog's own namespace`)
+    }
+    const hashes = claims.map((c) => uriHash(c.uri))
+    const held = await trx.selectFrom('package_uri').select(['uri', 'package_id']).where('uri_hash', 'in', hashes).where('package_id', '<>', id).execute()
+    for (const row of held) {
+      const claim = claims.find((c) => c.uri === row.uri)
+      fail(claim?.field ?? 'uri', `The URI ${row.uri.slice(0, 200)} is already used by another dataset`)
+    }
+    if (Object.keys(errors).length) throw validationError(errors)
+    return claims.map((c, i) => trx.insertInto('package_uri').values({ uri_hash: hashes[i]!, uri: c.uri, package_id: id, resource_id: c.resourceId }))
+  }
+
+  /** Which field a duplicate key of a dataset write belongs to (MySQL names only the key and the value). */
+  private duplicateFieldOf(record: PackageRecord): DuplicateField {
+    return (value, key) => {
+      if (key.includes('uri') || (value && /^[0-9a-f]{64}$/.test(value))) return { field: 'uri', message: 'That URI is already used by another dataset or resource.' }
+      if (value === record.row.name || key === 'name') return { field: 'name', message: NAME_TAKEN }
+      if (value === record.row.id) return { field: 'id', message: 'Dataset id already exists' }
+      if (value && record.resources.some((r) => r.id === value)) return { field: 'resources', message: 'A resource with that id already exists.' }
+      return undefined
+    }
+  }
+
+  private activityInsert(trx: Kysely<Database>, actor: Viewer, record: PackageRecord, activityType: string, previous: Record<string, unknown> | null) {
     const dict = JSON.parse(record.document.document) as Record<string, unknown>
     return trx.insertInto('activity').values({
       id: randomUUID(),
@@ -481,7 +673,7 @@ export class CatalogService {
 
   async createOrganization(fields: Partial<OrganizationTable> & { name: string }): Promise<string> {
     const id = fields.id && /^[0-9a-f-]{36}$/.test(fields.id) ? fields.id : randomUUID()
-    await this.db
+    await this.referenceWrite((trx) => trx
       .insertInto('organization')
       .values({
         id,
@@ -500,37 +692,41 @@ export class CatalogService {
         contributor_id: fields.contributor_id ?? null,
         extras: '{}',
       })
-      .execute()
-    await this.reloadReference()
+      .execute())
     return id
   }
 
   async updateOrganization(id: string, fields: Partial<OrganizationTable>): Promise<void> {
     const allowed: Array<keyof OrganizationTable> = ['name', 'title', 'description', 'image_url', 'state', 'homepage', 'email', 'regional_key', 'political_geocoding_uri', 'political_geocoding_level_uri', 'contributor_id']
     const changes = Object.fromEntries(allowed.filter((k) => fields[k] !== undefined).map((k) => [k, fields[k]]))
-    await this.db.updateTable('organization').set(changes).where('id', '=', id).execute()
-    await this.reloadReference()
+    await this.referenceWrite((trx) => trx.updateTable('organization').set(changes).where('id', '=', id).execute())
   }
 
   async saveTheme(id: string | undefined, fields: { name: string; title: string; description: string; uri: string }): Promise<string> {
-    if (id) {
-      await this.db.updateTable('theme').set({ title: fields.title, description: fields.description, uri: fields.uri }).where('id', '=', id).execute()
-    } else {
-      id = randomUUID()
-      await this.db
-        .insertInto('theme')
-        .values({ id, name: fields.name, code: fields.name.toUpperCase(), uri: fields.uri, title: fields.title, title_en: fields.title, description: fields.description, image_url: '', state: 'active', created: ckanNow() })
-        .execute()
-    }
-    await this.reloadReference()
-    return id
+    const themeId = id ?? randomUUID()
+    await this.referenceWrite((trx) =>
+      id
+        ? trx.updateTable('theme').set({ title: fields.title, description: fields.description, uri: fields.uri }).where('id', '=', id).execute()
+        : trx
+            .insertInto('theme')
+            .values({ id: themeId, name: fields.name, code: fields.name.toUpperCase(), uri: fields.uri, title: fields.title, title_en: fields.title, description: fields.description, image_url: '', state: 'active', created: ckanNow() })
+            .execute(),
+    )
+    return themeId
   }
 
-  /** Organizations and groups are part of every cached package dict. */
-  private async reloadReference(): Promise<void> {
-    await this.reference.reload()
-    this.documents.clear()
-    await this.changed({ kind: 'reference' })
+  /**
+   * A write of organizations or groups: part of every package dict, so every process reloads them and drops
+   * its cached documents (change kind 'reference'). A name taken by another is CKAN's 409 on `name`.
+   */
+  private async referenceWrite(body: (trx: Kysely<Database>) => Promise<unknown>): Promise<void> {
+    await this.write(
+      () => ({ kind: 'reference' }),
+      async (trx) => {
+        await body(trx)
+      },
+      () => ({ field: 'name', message: 'Group name already exists in database' }),
+    )
   }
 
   listLicenses(): unknown[] {

@@ -188,6 +188,29 @@ export interface ActivityTable {
   data: string
 }
 
+/** One committed write, numbered by the database (catalog/change-feed.ts). */
+export interface ChangeFeedTable {
+  seq: Generated<number>
+  /** 'datasets' | 'reference' | 'all' */
+  kind: string
+  /** JSON list of the changed datasets' ids and names. */
+  keys: string
+}
+
+/** Feed rows below `below` were removed (retention): a tailer that had not read them reloads. */
+export interface ChangeFeedPrunedTable {
+  id: number
+  below: number
+}
+
+/** An explicit dataset or resource URI, unique across the catalog (by its hash: URIs outgrow index keys). */
+export interface PackageUriTable {
+  uri_hash: string
+  uri: string
+  package_id: string
+  resource_id: string | null
+}
+
 export interface Database {
   organization: OrganizationTable
   theme: ThemeTable
@@ -205,6 +228,9 @@ export interface Database {
   api_token: ApiTokenTable
   member: MemberTable
   activity: ActivityTable
+  change_feed: ChangeFeedTable
+  change_feed_pruned: ChangeFeedPrunedTable
+  package_uri: PackageUriTable
 }
 
 export type { Generated }

@@ -10,7 +10,7 @@ import { tokenFromHeaders } from '../auth/tokens.js'
 import { CatalogError } from '../errors.js'
 import { errorBody } from '../ckan/envelope.js'
 import { catalogMappingContext } from './context.js'
-import type { Viewer } from '../auth/viewer.js'
+import { PUBLIC_DATASETS, type Viewer } from '../auth/viewer.js'
 import { parseSolrDate } from '../search/datemath.js'
 import { catalogQuads, datasetToQuads, datasetUri, hydraQuads, catalogUri, type DcatProfile, type PackageDict } from './mapping.js'
 import { DatasetTextEncoder, RdfStreamClosedError, contentType, createRdfStream, serialize } from './serialize.js'
@@ -170,7 +170,7 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
     reply.header('ETag', etag).header('Vary', 'Accept, Authorization')
     if (lastModified) reply.header('Last-Modified', lastModified)
     if (notModified(request, etag, lastModified)) return reply.code(304).send()
-    const dicts = (await service.packageDicts(result.ids.map((r) => r.id))) as PackageDict[]
+    const dicts = (await service.packageDicts(result.ids.map((r) => r.id), PUBLIC_DATASETS)) as PackageDict[]
     const quads: Quad[] = []
     quads.push(
       ...catalogQuads(
@@ -230,7 +230,7 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
       const last = page.ids.at(-1)
       return { ids: page.ids.map((r) => r.id), after: last && page.ids.length === STREAM_IDS ? { created: last.created, id: last.id } : undefined }
     }
-    const documents = async (ids: string[]): Promise<string[]> => (await service.packageJsons(ids)).map((raw) => raw.json)
+    const documents = async (ids: string[]): Promise<string[]> => (await service.packageJsons(ids, PUBLIC_DATASETS)).map((raw) => raw.json)
     /**
      * The package_show JSON of every dataset, STREAM_DOCS at a time (each parsed only when it is written: parsed
      * dicts, or JSON held longer, would outlive young-generation collections and grow the heap); the next

@@ -15,10 +15,10 @@ import { indexTerm, tokens } from './text.js'
  * from the hits to their rows (a frequent word, 14,000 hits: 200+ ms for four facets, ~2 ms here).
  *
  * It holds no documents: ids, owner, licence, themes, formats, tags and the two timestamps of the
- * visible datasets (~20 MB at 100,000). It is loaded on first use, then kept current: each write of
- * this process or of another worker (relayed) marks its datasets, which are re-read before the next
- * search; writes by other processes (a seeding or harvesting command) are noticed by a cheap check of
- * the visible count and newest change, at most READ_CACHE_TTL_MS old, which then reloads it.
+ * visible datasets (~20 MB at 100,000). It is loaded on first use, then kept current by one rule: every
+ * change this process applies marks its datasets, which are re-read (with the visibility flag, in SQL)
+ * before the next search. Changes are this process's own writes (at once) and every other process's,
+ * on any server, from the change feed (within one poll; catalog/change-feed.ts). No clock is compared.
  *
  * Full-text words come from `search_term` (one key range each), so a search of visible datasets with
  * words, facets and the common filters needs no join at all. Anything it cannot evaluate (phrases,
@@ -90,7 +90,6 @@ export class VisibleDatasetIndex {
   private loading: Promise<void> | null = null
   private stale = true
   private dirty = new Set<string>()
-  private checkedAt = 0
   private readonly codes: Record<FacetField, FacetCodes> = {
     organization: new FacetCodes(),
     groups: new FacetCodes(),
@@ -99,15 +98,13 @@ export class VisibleDatasetIndex {
     tags: new FacetCodes(),
   }
 
-  constructor(
-    private readonly db: Kysely<Database>,
-    private readonly ttlMs: number,
-  ) {}
+  constructor(private readonly db: Kysely<Database>) {}
 
   /** A write (here or relayed): its datasets are re-read before the next search. */
   changed(change: CatalogChange): void {
     if (change.kind === 'datasets') for (const key of change.keys) this.dirty.add(key)
     else if (change.kind === 'all') this.stale = true
+    this.everyDoc = null
   }
 
   private everyDoc: IndexedDataset[] | null = null
@@ -121,7 +118,7 @@ export class VisibleDatasetIndex {
   /** The index, current as of now (see the class comment). */
   async current(): Promise<Map<string, IndexedDataset>> {
     while (this.loading) await this.loading
-    if (this.stale || this.dirty.size > 0 || Date.now() - this.checkedAt >= this.ttlMs) {
+    if (this.stale || this.dirty.size > 0) {
       this.loading = this.refresh().finally(() => (this.loading = null))
       await this.loading
     }
@@ -136,23 +133,12 @@ export class VisibleDatasetIndex {
       if (keys.length > 2000) this.stale = true
       else await this.reload(keys)
     }
-    if (!this.stale && Date.now() - this.checkedAt >= this.ttlMs) {
-      // Writes of other processes: the visible count or the newest change differs from what is held.
-      const row = await sql<{ n: number | string; modified: string | null }>`select count(*) as n, max(metadata_modified) as modified from package where visible = 1`.execute(this.db)
-      const n = Number(row.rows[0]?.n ?? 0)
-      const modified = row.rows[0]?.modified ?? null
-      let newest: string | null = null
-      for (const doc of this.docs.values()) if (newest === null || doc.modified > newest) newest = doc.modified
-      if (n !== this.docs.size || modified !== newest) this.stale = true
-      this.checkedAt = Date.now()
-    }
     if (this.stale) {
       this.dirty.clear()
       this.stale = false
       const docs = new Map<string, IndexedDataset>()
       await this.load(docs, null)
       this.docs = docs
-      this.checkedAt = Date.now()
     }
   }
 

@@ -1,7 +1,7 @@
 import { sql, type Kysely, type RawBuilder, type SqlBool } from 'kysely'
 import type { Database } from '../db/types.js'
 import type { CatalogService } from '../catalog/service.js'
-import { readableOrgIds, type Viewer } from '../auth/viewer.js'
+import { PUBLIC_DATASETS, seesPublicOnly, visibilityCondition, type Viewer } from '../auth/viewer.js'
 import type { Query } from './ast.js'
 import { SearchQueryError } from './ast.js'
 import { compileQuery, fieldTable, scoringMatches, usesFullText, type CompileContext } from './compile.js'
@@ -84,10 +84,12 @@ export class SearchService {
 
   /**
    * Facet counts by statement: computing them walks every matching dataset, and the same searches (the
-   * catalog front page, a Kommune's page) repeat. Cleared by every write of this process; the TTL bounds
-   * staleness when another process writes the same database.
+   * catalog front page, a Kommune's page) repeat. Coherence rule: cleared by every change this process
+   * applies (its own writes at once, every other process's from the change feed within one poll); a count
+   * computed while a change was applied is not kept (the generation moved on).
    */
-  private readonly facetCache = new Map<string, { rows: Array<{ value: string | null; n: number | string }>; expires: number }>()
+  private readonly facetCache = new Map<string, Array<{ value: string | null; n: number | string }>>()
+  private facetGeneration = 0
 
   /** Searches answered from the in-memory index (the rest went through SQL): for tests and diagnosis. */
   answeredFromMemory = 0
@@ -97,44 +99,37 @@ export class SearchService {
 
   constructor(private readonly catalog: CatalogService) {
     this.fullText = fullTextAdapter(catalog.store.dialect)
-    this.memory = catalog.config.searchMemoryIndex ? new VisibleDatasetIndex(catalog.db, catalog.config.readCacheTtlMs) : null
+    this.memory = catalog.config.searchMemoryIndex ? new VisibleDatasetIndex(catalog.db) : null
     catalog.onChange((change) => {
+      this.facetGeneration++
       this.facetCache.clear()
       this.memory?.changed(change)
     })
   }
 
   private async facetRows(db: Kysely<Database>, statement: RawBuilder<{ value: string | null; n: number | string }>, key: string) {
-    const ttl = this.catalog.config.readCacheTtlMs
-    if (ttl <= 0) return (await statement.execute(db)).rows
+    if (this.catalog.config.readCacheTtlMs <= 0) return (await statement.execute(db)).rows
     const hit = this.facetCache.get(key)
-    if (hit && hit.expires > Date.now()) return hit.rows
+    if (hit) return hit
+    const generation = this.facetGeneration
     const rows = (await statement.execute(db)).rows
+    if (generation !== this.facetGeneration) return rows
     if (this.facetCache.size >= 1000) this.facetCache.clear()
-    this.facetCache.set(key, { rows, expires: Date.now() + ttl })
+    this.facetCache.set(key, rows)
     return rows
   }
 
   /** Whether the viewer searches exactly the visible datasets (active, public, type dataset): what anonymous callers and harvesters see. */
   private seesVisibleOnly(viewer: Viewer, params: SearchParams, filters: Query[]): boolean {
-    if (params.includeDrafts && viewer.userId) return false
-    if (params.includeDeleted && viewer.sysadmin) return false
-    if (params.includePrivate && (viewer.sysadmin || readableOrgIds(viewer).length > 0)) return false
-    return !mentionsType(filters)
+    return seesPublicOnly(viewer, visibilityOptions(params)) && !mentionsType(filters)
   }
 
+  /** Which datasets the viewer may find: the visibility rule of auth/viewer.ts, plus CKAN's type=dataset default. */
   private visibility(viewer: Viewer, params: SearchParams, filters: Query[], fromMatches = false): RawBuilder<SqlBool> {
     // The common case is one indexed flag.
-    if (this.seesVisibleOnly(viewer, params, filters)) return fromMatches ? sql<SqlBool>`+p.visible = 1` : sql<SqlBool>`p.visible = 1`
-    const states = ['active']
-    if (params.includeDrafts && viewer.userId) states.push('draft')
-    if (params.includeDeleted && viewer.sysadmin) states.push('deleted')
-    const privateOrgs = params.includePrivate && !viewer.sysadmin ? readableOrgIds(viewer) : []
-    const allPrivate = params.includePrivate && viewer.sysadmin
-    const parts: RawBuilder<SqlBool>[] = [sql<SqlBool>`p.state in (${sql.join(states)})`]
-    if (!allPrivate) parts.push(privateOrgs.length ? sql<SqlBool>`(p.private = 0 or p.owner_org in (${sql.join(privateOrgs)}))` : sql<SqlBool>`p.private = 0`)
-    if (!mentionsType(filters)) parts.push(sql<SqlBool>`p.type = 'dataset'`)
-    return sql<SqlBool>`${sql.join(parts, sql` and `)}`
+    if (this.seesVisibleOnly(viewer, params, filters)) return fromMatches ? sql<SqlBool>`+p.visible = 1` : PUBLIC_DATASETS
+    const seen = visibilityCondition(viewer, visibilityOptions(params))
+    return mentionsType(filters) ? seen : sql<SqlBool>`${seen} and p.type = 'dataset'`
   }
 
   /** The SQL condition of a q/fq search as the viewer may see it. */
@@ -147,7 +142,7 @@ export class SearchService {
     const fromMatches = this.catalog.store.dialect === 'sqlite' && scoringMatches(query).length > 0
     const conditions = [this.visibility(viewer, params as SearchParams, filters, fromMatches), compileQuery(query, ctx), ...filters.map((f) => compileQuery(f, ctx))]
     const hasText = [query, ...filters].some(usesFullText)
-    return { query, where: sql<SqlBool>`${sql.join(conditions, sql` and `)}`, hasText }
+    return { query, where: sql<SqlBool>`${sql.join(conditions, sql` and `)}`, hasText, visibility: this.visibility(viewer, params as SearchParams, filters) }
   }
 
   /**
@@ -182,7 +177,7 @@ export class SearchService {
       this.answeredFromMemory++
       return fromMemory
     }
-    const { query, where, hasText } = this.whereFor(params, viewer)
+    const { query, where, hasText, visibility } = this.whereFor(params, viewer)
     const scoring = scoringMatches(query)
     // With full text and further statements to come (facets, a page), the matching ids are computed once into
     // a temporary table that the other statements join, instead of running the text match in each of them.
@@ -198,7 +193,7 @@ export class SearchService {
           // Drive every statement from the (few) hits: CROSS JOIN (SQLite) and STRAIGHT_JOIN (MySQL) keep the order.
           const drive = this.catalog.store.dialect === 'mysql' ? sql`straight_join` : sql`cross join`
           const scope = { from: sql`${table} h ${drive} package p on p.id = h.id`, join: this.catalog.store.dialect === 'mysql' ? sql`straight_join` : sql`join`, where: sql<SqlBool>`1 = 1`, key: scopeKey }
-          return await this.runSearch(conn, params, sortKeys, scoring, scope, count)
+          return await this.runSearch(conn, params, sortKeys, scoring, scope, count, visibility)
         } finally {
           await sql`drop temporary table ${table}`.execute(conn).catch(() => {})
         }
@@ -206,7 +201,7 @@ export class SearchService {
     }
     const db = this.catalog.db
     const countRow = await sql<{ n: number | string }>`select count(*) as n from package p where ${where}`.execute(db)
-    return this.runSearch(db, params, sortKeys, scoring, { from: sql`package p`, join: sql`join`, where, key: scopeKey }, Number(countRow.rows[0]?.n ?? 0))
+    return this.runSearch(db, params, sortKeys, scoring, { from: sql`package p`, join: sql`join`, where, key: scopeKey }, Number(countRow.rows[0]?.n ?? 0), visibility)
   }
 
   /**
@@ -256,7 +251,7 @@ export class SearchService {
         .sort((a, b) => b.n - a.n || (a.value === b.value ? 0 : a.value === null ? -1 : b.value === null ? 1 : a.value < b.value ? -1 : 1))
         .slice(0, limit)
     }
-    return this.present(this.catalog.db, params, hits.length, ids, facetRows)
+    return this.present(this.catalog.db, params, hits.length, ids, facetRows, PUBLIC_DATASETS)
   }
 
   private async pageBySql(params: SearchParams, viewer: Viewer, sortKeys: SortKey[]): Promise<string[]> {
@@ -290,6 +285,7 @@ export class SearchService {
     scoring: TextMatch[],
     scope: SearchScope,
     count: number,
+    visibility: RawBuilder<SqlBool>,
   ): Promise<SearchResult> {
     let ids: string[] = []
     if (params.rows > 0 && params.start < count) {
@@ -305,7 +301,7 @@ export class SearchService {
       const { limit, minCount } = facetBounds(params)
       facetRows[field] = await this.facetRows(db, source.count(scope, limit, minCount), `${scope.key}\u0000${field}\u0000${limit}\u0000${minCount}`)
     }
-    return this.present(db, params, count, ids, facetRows)
+    return this.present(db, params, count, ids, facetRows, visibility)
   }
 
   /** The answer from a page of ids and the facet rows (value, count; in order), however they were found. */
@@ -315,14 +311,17 @@ export class SearchService {
     count: number,
     ids: string[],
     facetRows: Record<string, Array<{ value: string | null; n: number | string }>>,
+    visibility: RawBuilder<SqlBool>,
   ): Promise<SearchResult> {
+    // The documents are loaded with the viewer's visibility applied in SQL: whatever the index or a cache
+    // held, a dataset that became private, draft or deleted meanwhile is not shown.
     let results: unknown[]
     if (params.fields?.length) {
       const fields = params.fields
-      results = (await this.catalog.packageDicts(ids, db)).map((r) => Object.fromEntries(fields.map((f) => [f, r[f]])))
+      results = (await this.catalog.packageDicts(ids, visibility, db)).map((r) => Object.fromEntries(fields.map((f) => [f, r[f]])))
     } else {
       // The same connection: SQLite has only one, held by this search.
-      results = await this.catalog.packageJsons(ids, db)
+      results = await this.catalog.packageJsons(ids, visibility, db)
     }
     const facets: SearchResult['facets'] = {}
     const searchFacets: SearchResult['search_facets'] = {}
@@ -475,6 +474,10 @@ function topHits(hits: IndexedDataset[], compare: Compare, start: number, rows: 
     if (best.length > k) best.pop()
   }
   return best.slice(start, k)
+}
+
+function visibilityOptions(params: Pick<SearchParams, 'includePrivate' | 'includeDrafts' | 'includeDeleted'>) {
+  return { includePrivate: params.includePrivate, includeDrafts: params.includeDrafts, includeDeleted: params.includeDeleted }
 }
 
 function mentionsType(filters: Query[]): boolean {

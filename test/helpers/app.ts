@@ -3,6 +3,7 @@ import { buildApp, type App } from '../../src/app.js'
 import { insertPackageRecords } from '../../src/catalog/repository.js'
 import { buildPackageRecord, type PackageInput } from '../../src/catalog/package.js'
 import { ckanNow } from '../../src/catalog/time.js'
+import { appendChange } from '../../src/catalog/change-feed.js'
 import type { Backend } from './backends.js'
 
 /** A running app (no socket: fastify.inject) over the backend's store. */
@@ -28,7 +29,12 @@ export async function insertDatasets(
     })
     return buildPackageRecord({ ...input, owner_org: org?.id ?? null, themeIds }, { vocab: app.service.vocab, now: ckanNow(), previousRevision: 0 })
   })
-  await app.store.db.transaction().execute((trx) => insertPackageRecords(trx, records))
+  await app.store.db.transaction().execute(async (trx) => {
+    await insertPackageRecords(trx, records)
+    await appendChange(trx, { kind: 'datasets', keys: records.flatMap((r) => [r.row.id, r.row.name]) }).execute()
+  })
+  // As a write through the service would: this app's caches and index know of the datasets at once.
+  await app.service.catchUpChangeFeed()
   return records.map((r) => r.row.id)
 }
 
