@@ -93,7 +93,10 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   registerActionRoutes(fastify, allActions(), { service, search, users, config, datasetRules: (input) => validation.writeFindings(input) })
   registerDcatRoutes(fastify, { service, search, users, config, pageSize: config.dcatPageSize })
   registerValidationRoutes(fastify, { service, users, validation })
+  // Every process keeps its caches and indexes current by tailing the change feed (catalog/change-feed.ts).
+  await service.startChangeFeed(config.changePollMs, (err) => fastify.log.error({ err }, 'reading the change feed failed'))
   fastify.addHook('onClose', async () => {
+    await service.stopChangeFeed()
     if (!options.store) await store.close()
   })
   return { fastify, service, search, users, store }

@@ -34,6 +34,11 @@ export interface AppConfig {
   /** package_search of the visible datasets from an in-memory facet index (SEARCH_MEMORY_INDEX=0: through SQL only). */
   searchMemoryIndex: boolean
   /**
+   * How often each process reads the change feed (ms): the most that a write of another process or server
+   * may take to reach this process's caches and search index (plus the read itself).
+   */
+  changePollMs: number
+  /**
    * `DATASET_MAX_BYTES` (default 1048576 = 1 MiB, 1024 to 64 MiB): the largest stored document of one
    * dataset (its package dict as JSON, in bytes); larger writes are refused. Bounds every answer that
    * carries datasets.
@@ -146,6 +151,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     readCacheTtlMs: intFromEnv(env, 'READ_CACHE_TTL_MS', 5000, 0, 3_600_000),
     dcatPageSize: intFromEnv(env, 'DCAT_PAGE_SIZE', 100, 1, 1000),
     searchMemoryIndex: env.SEARCH_MEMORY_INDEX !== '0',
+    changePollMs: intFromEnv(env, 'CHANGE_POLL_MS', 200, 10, 60_000),
     datasetMaxBytes: intFromEnv(env, 'DATASET_MAX_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     formMaxKeys: intFromEnv(env, 'FORM_MAX_KEYS', 1000, 1, 1_000_000),
     jsonMaxDepth: intFromEnv(env, 'JSON_MAX_DEPTH', 64, 2, 1000),
