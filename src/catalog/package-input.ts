@@ -16,6 +16,33 @@ function add(errors: FieldErrors, field: string, message: string): void {
   if (!list.includes(message)) list.push(message)
 }
 
+/** Canonical UUIDs (lowercase, as randomUUID writes them): the only ids a caller may give. */
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
+export function isUuid(value: string): boolean {
+  return UUID_RE.test(value)
+}
+
+/**
+ * What RFC 3987 keeps out of every IRI (and Turtle's IRIREF out of `<...>`): C0 and C1 controls, space,
+ * `<>"{}|^\`` and the backslash; with the `u` flag, \p{Cs} is a surrogate that is not half of a pair.
+ */
+const NOT_IN_IRI = /[\u0000-\u0020\u007f-\u009f<>"{}|^`\\]|\p{Cs}/u
+export const NOT_AN_IRI = 'Must be an absolute http(s) IRI without spaces, control characters or any of <>"{}|^`\\'
+
+/**
+ * An absolute http(s) IRI that every RDF format can carry as it is: the IRIs of a dataset and its
+ * distributions (the `uri` extra, a resource's uri, access_url and download_url) are written into RDF.
+ */
+export function isAbsoluteHttpIri(value: string): boolean {
+  if (value.length > LIMITS.url || NOT_IN_IRI.test(value) || !/^https?:\/\//i.test(value)) return false
+  try {
+    return new URL(value).hostname.length > 0
+  } catch {
+    return false
+  }
+}
+
 export function isHttpUrl(value: string): boolean {
   try {
     const url = new URL(value)
@@ -50,6 +77,50 @@ function isResourceUrl(value: string): boolean {
 export interface DictContext {
   reference: ReferenceCache
   vocab: Vocabularies
+  /**
+   * Set for package_create. Only sysadmins may choose the id of a new dataset: CKAN's package schema has
+   * `empty_if_not_sysadmin` on `id`, so an id from anyone else is refused ("The input field id was not
+   * expected."), not ignored. Unset, `id` is that of the dataset being written, set by the action.
+   */
+  newDataset?: { mayChooseId: boolean }
+  /** The ids of the dataset's stored resources: kept as they are, whatever their form (older data). */
+  existingResourceIds?: ReadonlySet<string>
+  /** The catalog's public base URL: URIs under `{base}/dataset/` are the catalog's to give, not a caller's. */
+  baseUrl?: string
+}
+
+/** Options of resourceFromDict: which ids are already this dataset's, and whose URIs the catalog gives. */
+export interface ResourceContext {
+  existingResourceIds?: ReadonlySet<string>
+  baseUrl?: string
+  /** The id of the dataset the resource belongs to, when it is known (not before a create). */
+  packageId?: string
+}
+
+/** The catalog's own namespace of dataset and distribution URIs (mapping.ts: `{base}/dataset/{id}[/resource/{id}]`). */
+function catalogDatasetPrefix(baseUrl: string): string {
+  return `${baseUrl.replace(/\/+$/, '')}/dataset/`
+}
+
+/**
+ * A dataset or distribution URI given by a caller: an absolute http(s) IRI, and none of the catalog's own
+ * URIs but the one this very dataset or distribution would get anyway (another one is another dataset's).
+ */
+function checkUri(errors: FieldErrors, field: string, value: unknown, ownDefault: string | undefined, baseUrl: string | undefined): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined
+  if (typeof value !== 'string') {
+    add(errors, field, 'Must be a string')
+    return undefined
+  }
+  if (!isAbsoluteHttpIri(value)) {
+    add(errors, field, NOT_AN_IRI)
+    return undefined
+  }
+  if (baseUrl && value.startsWith(catalogDatasetPrefix(baseUrl)) && value !== ownDefault) {
+    add(errors, field, `URIs under ${catalogDatasetPrefix(baseUrl)} are given by the catalog`)
+    return undefined
+  }
+  return value
 }
 
 /**
@@ -58,6 +129,7 @@ export interface DictContext {
  */
 export function packageFromDict(dict: Record<string, unknown>, ctx: DictContext): { input: PackageInput; errors: FieldErrors } {
   const errors: FieldErrors = {}
+  const id = datasetId(errors, dict.id, ctx)
   const name = dict.name
   if (name === undefined || name === null || name === '') add(errors, 'name', 'Missing value')
   else if (typeof name !== 'string') add(errors, 'name', 'Must be a string')
@@ -156,6 +228,7 @@ export function packageFromDict(dict: Record<string, unknown>, ctx: DictContext)
         }
         const value = e.value === undefined || e.value === null ? '' : String(e.value)
         if (value.length > LIMITS.text) add(errors, 'extras', `The value of "${e.key}" is too long`)
+        else if (e.key === 'uri' && value && !checkUri(errors, 'uri', value, id && ctx.baseUrl ? `${catalogDatasetPrefix(ctx.baseUrl)}${id}` : undefined, ctx.baseUrl)) continue
         extras.push({ key: e.key, value })
       }
     }
@@ -166,8 +239,14 @@ export function packageFromDict(dict: Record<string, unknown>, ctx: DictContext)
     if (!Array.isArray(dict.resources)) add(errors, 'resources', 'Not a list')
     else {
       if (dict.resources.length > LIMITS.resources) add(errors, 'resources', `At most ${LIMITS.resources} resources`)
+      const resourceContext: ResourceContext = { existingResourceIds: ctx.existingResourceIds, baseUrl: ctx.baseUrl, packageId: id }
+      const seenIds = new Set<string>()
       dict.resources.slice(0, LIMITS.resources).forEach((raw, index) => {
-        const { resource, errors: resourceErrors } = resourceFromDict(raw)
+        const { resource, errors: resourceErrors } = resourceFromDict(raw, resourceContext)
+        if (resource.id !== undefined) {
+          if (seenIds.has(resource.id)) add(resourceErrors, 'id', 'Duplicate resource id')
+          seenIds.add(resource.id)
+        }
         if (Object.keys(resourceErrors).length) {
           const list = (errors.resources ??= []) as unknown[]
           list[index] = resourceErrors
@@ -179,7 +258,7 @@ export function packageFromDict(dict: Record<string, unknown>, ctx: DictContext)
   }
 
   const input: PackageInput = {
-    id: typeof dict.id === 'string' && dict.id ? dict.id : undefined,
+    id,
     name: typeof name === 'string' ? name : '',
     title: title ?? (typeof name === 'string' ? name : ''),
     notes,
@@ -202,9 +281,22 @@ export function packageFromDict(dict: Record<string, unknown>, ctx: DictContext)
   return { input, errors }
 }
 
+/** `id` of the dict: checked on create (who may choose it, and its form), taken as it is otherwise. */
+function datasetId(errors: FieldErrors, value: unknown, ctx: DictContext): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined
+  if (!ctx.newDataset) return typeof value === 'string' ? value : undefined
+  if (!ctx.newDataset.mayChooseId) add(errors, 'id', 'The input field id was not expected.')
+  else if (typeof value !== 'string' || !isUuid(value)) add(errors, 'id', 'Must be a UUID (8-4-4-4-12 lowercase hexadecimal digits)')
+  else return value
+  return undefined
+}
+
+/** IRIs of a distribution that RDF carries as they are (mapping.ts: the subject, dcat:accessURL, dcat:downloadURL). */
+const RESOURCE_IRI_FIELDS = ['access_url', 'download_url'] as const
+
 const RESOURCE_STRING_FIELDS = ['name', 'description', 'format', 'mimetype', 'hash', 'created', 'last_modified'] as const
 
-export function resourceFromDict(raw: unknown): { resource: ResourceInput; errors: FieldErrors } {
+export function resourceFromDict(raw: unknown, ctx: ResourceContext = {}): { resource: ResourceInput; errors: FieldErrors } {
   const errors: FieldErrors = {}
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return { resource: {}, errors: { __resource: ['Not a dict'] } }
   const dict = raw as Record<string, unknown>
@@ -224,9 +316,25 @@ export function resourceFromDict(raw: unknown): { resource: ResourceInput; error
     if (!Number.isInteger(size) || size < 0) add(errors, 'size', 'Invalid integer')
     else resource.size = size
   }
-  if (typeof dict.id === 'string' && dict.id) resource.id = dict.id
+  const id = dict.id
+  if (id !== undefined && id !== null && id !== '') {
+    // A new resource's id from a caller must be a UUID; the stored resources keep theirs.
+    if (typeof id !== 'string') add(errors, 'id', 'Must be a string')
+    else if (!isUuid(id) && !ctx.existingResourceIds?.has(id)) add(errors, 'id', 'Must be a UUID (8-4-4-4-12 lowercase hexadecimal digits)')
+    else resource.id = id
+  }
+  const ownUri = ctx.baseUrl && ctx.packageId && resource.id ? `${catalogDatasetPrefix(ctx.baseUrl)}${ctx.packageId}/resource/${resource.id}` : undefined
+  const uri = checkUri(errors, 'uri', dict.uri, ownUri, ctx.baseUrl)
+  if (uri !== undefined) resource.uri = uri
+  for (const field of RESOURCE_IRI_FIELDS) {
+    const value = dict[field]
+    if (value === undefined || value === null || value === '') continue
+    if (typeof value !== 'string') add(errors, field, 'Must be a string')
+    else if (!isAbsoluteHttpIri(value)) add(errors, field, NOT_AN_IRI)
+    else resource[field] = value
+  }
   for (const [key, value] of Object.entries(dict)) {
-    if (key in resource || key === 'url' || key === 'size' || key === 'id' || value === undefined) continue
+    if (key in resource || key === 'url' || key === 'size' || key === 'id' || key === 'uri' || (RESOURCE_IRI_FIELDS as readonly string[]).includes(key) || value === undefined) continue
     if (['package_id', 'position', 'state', 'metadata_modified', 'url_type', 'revision_id', 'cache_url', 'cache_last_updated', 'mimetype_inner', 'resource_type', 'datastore_active'].includes(key)) continue
     if (key.length > 100) {
       add(errors, key.slice(0, 100), 'Key too long')

@@ -4,6 +4,7 @@ import { ROLES, type Role } from '../../auth/users.js'
 import { notFound, validationError } from '../../errors.js'
 import { defineAction, type ActionContext } from '../action.js'
 import { ckanTimestampIn } from '../../catalog/time.js'
+import { isAbsoluteHttpIri, NOT_AN_IRI } from '../../catalog/package-input.js'
 import { GroupDictSchema } from '../schemas.js'
 
 const NAME_RE = /^[a-z0-9_-]{2,100}$/
@@ -31,6 +32,18 @@ function checkName(name: unknown): string {
   return name
 }
 
+/** The fields of a Kommune that its RDF carries as IRIs (foaf:homepage, dcatde:politicalGeocodingURI...). */
+const ORGANIZATION_IRI_FIELDS = ['homepage', 'political_geocoding_uri', 'political_geocoding_level_uri'] as const
+
+function checkOrganizationIris(fields: Record<string, unknown>): void {
+  const errors: Record<string, string[]> = {}
+  for (const field of ORGANIZATION_IRI_FIELDS) {
+    const value = fields[field]
+    if (typeof value === 'string' && value && !isAbsoluteHttpIri(value)) errors[field] = [NOT_AN_IRI]
+  }
+  if (Object.keys(errors).length) throw validationError(errors)
+}
+
 function organization(ctx: ActionContext, idOrName: unknown) {
   if (typeof idOrName !== 'string' || !idOrName) throw validationError({ id: ['Missing value'] })
   const org = ctx.service.reference.organization(idOrName)
@@ -50,27 +63,43 @@ export const organizationCreate = defineAction({
     requireSysadmin(ctx.viewer, 'organization_create')
     const name = checkName(body.name)
     if (ctx.service.reference.organization(name)) throw validationError({ name: ['Group name already exists in database'] })
+    checkOrganizationIris(body)
     const id = await ctx.service.createOrganization({ ...body, name })
     return ctx.service.showOrganization(id, { includeDatasets: false, includeDatasetCount: true, includeExtras: true, includeUsers: false }, ctx.viewer)
   },
 })
+
+/**
+ * What organization_update and organization_patch write. Not `state`: CKAN's group schema passes it through
+ * `ignore_not_group_admin`, which drops it for everyone but sysadmins; here only organization_delete changes
+ * it (to CKAN's `deleted`), so a `state` key is ignored for everyone, and no other value can ever be stored.
+ */
+const ORGANIZATION_FIELDS = ['name', 'title', 'description', 'image_url', 'homepage', 'email', 'regional_key', 'political_geocoding_uri', 'political_geocoding_level_uri', 'contributor_id'] as const
+/** organization_update replaces these with empty text when they are not given (CKAN: a full dict). */
+const CLEARED_ON_UPDATE = ['title', 'description', 'image_url', 'homepage', 'email'] as const
 
 function organizationWrite(name: 'organization_update' | 'organization_patch') {
   return defineAction({
     name,
     sideEffectFree: false,
     summary: name === 'organization_update' ? 'Replace a Kommune’s details (its admins)' : 'Change some details of a Kommune (its admins)',
-    description: `As CKAN ${name}.`,
+    description: `As CKAN ${name}. A \`state\` key is ignored (as CKAN's group schema does for non-sysadmins): only organization_delete deletes.`,
     tags: ['organizations (write)'],
     input: OrganizationBody,
     result: GroupDictSchema,
     handler: async (ctx, body) => {
       const org = organization(ctx, body.id ?? body.name)
       requireOrganizationAdmin(ctx.viewer, org.id, name)
-      const base = name === 'organization_patch' ? org : { ...org, title: '', description: '', image_url: '', homepage: '', email: '' }
-      const { id: _id, ...changes } = body
-      if (changes.name !== undefined) checkName(changes.name)
-      await ctx.service.updateOrganization(org.id, { ...base, ...changes })
+      const fields: Record<string, string> = {}
+      if (name === 'organization_update') for (const field of CLEARED_ON_UPDATE) fields[field] = ''
+      for (const field of ORGANIZATION_FIELDS) if (typeof body[field] === 'string') fields[field] = body[field]
+      if (fields.name !== undefined) {
+        checkName(fields.name)
+        const holder = ctx.service.reference.organization(fields.name)
+        if (holder && holder.id !== org.id) throw validationError({ name: ['Group name already exists in database'] })
+      }
+      checkOrganizationIris(fields)
+      if (Object.keys(fields).length) await ctx.service.updateOrganization(org.id, fields)
       return ctx.service.showOrganization(org.id, { includeDatasets: false, includeDatasetCount: true, includeExtras: true, includeUsers: false }, ctx.viewer)
     },
   })
@@ -92,7 +121,8 @@ export const organizationDelete = defineAction({
     const org = organization(ctx, body.id)
     const count = (await ctx.service.organizationPackageCounts()).get(org.id) ?? 0
     if (count > 0) throw validationError({ id: [`Organization still has ${count} datasets`] })
-    await ctx.service.updateOrganization(org.id, { ...org, state: 'deleted' })
+    // Only the state: the other fields as cached here may be older than the database's.
+    await ctx.service.updateOrganization(org.id, { state: 'deleted' })
     return null
   },
 })
