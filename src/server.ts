@@ -137,7 +137,9 @@ class PrimaryRateLimitStore {
     }
   }
 
-  child(params: { routeInfo?: { method?: string | string[]; url?: string } }): PrimaryRateLimitStore {
+  /** Counters of their own per route, or per group of routes that share one limit (groupId: all write actions). */
+  child(params: { groupId?: string; routeInfo?: { method?: string | string[]; url?: string } }): PrimaryRateLimitStore {
+    if (params.groupId) return new PrimaryRateLimitStore(`group ${params.groupId}`)
     return new PrimaryRateLimitStore(`${String(params.routeInfo?.method ?? '')} ${params.routeInfo?.url ?? ''}`)
   }
 }

@@ -4,6 +4,7 @@ import type { CatalogService } from '../catalog/service.js'
 import type { AppConfig } from '../config.js'
 import type { SearchService } from '../search/search.js'
 import type { UserService } from '../auth/users.js'
+import type { Viewer } from '../auth/viewer.js'
 import type { PackageInput } from '../catalog/package.js'
 import { tokenFromHeaders } from '../auth/tokens.js'
 import { CatalogError, searchQueryError, validationError } from '../errors.js'
@@ -42,6 +43,35 @@ function inputError(action: ActionDefinition, request: FastifyRequest): CatalogE
   return validationError(fields)
 }
 
+/** Rate-limit counters of every write action, under both prefixes: one limit, not one per route. */
+const WRITE_LIMIT_GROUP = 'write-actions'
+
+/** The caller of a request, resolved once: the write rate limit keys on it before the handler runs. */
+const viewers = new WeakMap<FastifyRequest, Promise<Viewer>>()
+function viewerOf(users: UserService, request: FastifyRequest): Promise<Viewer> {
+  let viewer = viewers.get(request)
+  if (!viewer) {
+    viewer = users.viewerForToken(tokenFromHeaders(request.headers))
+    viewers.set(request, viewer)
+  }
+  return viewer
+}
+
+/**
+ * Whose write budget a request spends: a valid token's user (all their tokens share it, so minting tokens
+ * buys no writes), else the client address: anonymous callers and tokens that are not valid (made up,
+ * revoked, expired), so that made-up tokens never get a fresh budget.
+ */
+async function writeLimitKey(users: UserService, request: FastifyRequest): Promise<string> {
+  try {
+    const viewer = await viewerOf(users, request)
+    if (viewer.userId) return `user:${viewer.userId}`
+  } catch {
+    // Refused by the handler with the same error; counted against the address meanwhile.
+  }
+  return `ip:${request.ip}`
+}
+
 export interface ActionDeps {
   service: CatalogService
   search: SearchService
@@ -51,13 +81,23 @@ export interface ActionDeps {
 }
 
 export function registerActionRoutes(app: FastifyInstance, actions: ActionDefinition<any>[], deps: ActionDeps): void {
+  // One limiter (one store, one counter per key) in front of every write route: @fastify/rate-limit's
+  // per-route config would give each route, and each prefix, counters of its own.
+  const writeLimit = app.rateLimit({
+    max: deps.config.writeRateLimitPerMinute,
+    timeWindow: 60_000,
+    groupId: WRITE_LIMIT_GROUP,
+    keyGenerator: (request: FastifyRequest) => writeLimitKey(deps.users, request),
+    errorResponseBuilder: (_request: FastifyRequest, context: { after: string; statusCode: number }) =>
+      Object.assign(new Error(`Too many requests: retry in ${context.after}`), { statusCode: context.statusCode }),
+  })
   for (const action of actions) {
     const help = helpUrl(deps.config.baseUrl, action.name)
     const handler = async (request: FastifyRequest, reply: FastifyReply) => {
       if (request.validationError) return sendError(reply, help, inputError(action, request))
       const input = (request.method === 'GET' ? request.query : request.body ?? {}) as Record<string, unknown>
       try {
-        const viewer = await deps.users.viewerForToken(tokenFromHeaders(request.headers))
+        const viewer = await viewerOf(deps.users, request)
         const ctx: ActionContext = { ...deps, viewer, request, reply }
         await action.authorize?.(ctx, input)
         const result = await action.handler(ctx, input)
@@ -75,19 +115,6 @@ export function registerActionRoutes(app: FastifyInstance, actions: ActionDefini
       }
       normaliseBooleans(action.input, data)
     }
-    // Writes (and token creation) are limited per API token and per client address.
-    const rateLimit = action.sideEffectFree
-      ? undefined
-      : {
-          max: deps.config.writeRateLimitPerMinute,
-          timeWindow: 60_000,
-          keyGenerator: (request: FastifyRequest) => {
-            const token = tokenFromHeaders(request.headers)
-            return token ? `token:${token.split('.')[0]}` : `ip:${request.ip}`
-          },
-          errorResponseBuilder: (_request: FastifyRequest, context: { after: string; statusCode: number }) =>
-            Object.assign(new Error(`Too many requests: retry in ${context.after}`), { statusCode: context.statusCode }),
-        }
     for (const prefix of ACTION_PREFIXES) {
       const url = `${prefix}/${action.name}`
       const documented = {
@@ -104,7 +131,8 @@ export function registerActionRoutes(app: FastifyInstance, actions: ActionDefini
           sendBadRequest(reply, 'JSON Error: Invalid request. Please use POST method for your request'),
         )
       }
-      app.post(url, { attachValidation: true, preValidation, config: rateLimit ? { rateLimit } : {}, schema: { ...documented, operationId: prefix === ACTION_PREFIXES[0] ? action.name : undefined, body: action.input } }, handler)
+      // Writes (and token creation) spend the caller's write budget (writeLimitKey).
+      app.post(url, { attachValidation: true, ...(action.sideEffectFree ? {} : { onRequest: writeLimit }), preValidation, schema: { ...documented, operationId: prefix === ACTION_PREFIXES[0] ? action.name : undefined, body: action.input } }, handler)
     }
   }
   for (const prefix of ACTION_PREFIXES) {

@@ -14,12 +14,20 @@ export async function userWithToken(app: App, name: string, opts: { sysadmin?: b
   return { label: name, token }
 }
 
-export async function call(app: App, caller: Caller | null, action: string, body: unknown, headers: Record<string, string> = {}) {
+export interface CallOptions {
+  /** The URL prefix (CKAN also answers under /api/action). */
+  prefix?: '/api/3/action' | '/api/action'
+  /** The client address the request comes from. */
+  remoteAddress?: string
+}
+
+export async function call(app: App, caller: Caller | null, action: string, body: unknown, headers: Record<string, string> = {}, options: CallOptions = {}) {
   const response = await app.fastify.inject({
     method: 'POST',
-    url: `/api/3/action/${action}`,
+    url: `${options.prefix ?? '/api/3/action'}/${action}`,
     payload: body as Record<string, unknown>,
     headers: { ...(caller?.token ? { authorization: caller.token } : {}), ...headers },
+    ...(options.remoteAddress ? { remoteAddress: options.remoteAddress } : {}),
   })
   let json: any
   try {
