@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import { requireDatasetEditor, requireLoggedIn, requireSysadmin } from '../../auth/rules.js'
-import { packageFromDict, resourceFromDict, type FieldErrors } from '../../catalog/package-input.js'
+import { packageFromDict, resourceFromDict, type DictContext, type FieldErrors } from '../../catalog/package-input.js'
 import type { PackageInput } from '../../catalog/package.js'
 import { CatalogError, notFound, validationError } from '../../errors.js'
 import { defineAction, type ActionContext } from '../action.js'
@@ -11,14 +11,14 @@ type Dict = Record<string, unknown>
 const PackageBody = (description: string) =>
   Type.Object(
     {
-      id: Type.Optional(Type.String({ maxLength: 100, description: 'The dataset id (update: id or name)' })),
+      id: Type.Optional(Type.String({ maxLength: 100, description: 'The dataset id (update: id or name). On create only sysadmins may give one, a UUID.' })),
       name: Type.Optional(Type.String({ maxLength: 200, description: 'URL name: 2-100 characters of a-z, 0-9, - and _' })),
       title: Type.Optional(Type.String()),
       notes: Type.Optional(Type.Union([Type.String(), Type.Null()])),
       owner_org: Type.Optional(Type.String({ description: 'The Kommune (organization id or name)' })),
       license_id: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'dcat-ap.de licence URI or a known short form (dl-by-de/2.0)' })),
       private: Type.Optional(Type.Union([Type.Boolean(), Type.String()])),
-      state: Type.Optional(Type.String({ description: 'active or draft (drafts skip the DCAT-AP.de completeness rules)' })),
+      state: Type.Optional(Type.String({ description: 'active or draft (drafts skip the DCAT-AP.de completeness rules); only package_delete deletes' })),
       url: Type.Optional(Type.Union([Type.String(), Type.Null()])),
       version: Type.Optional(Type.Union([Type.String(), Type.Null()])),
       author: Type.Optional(Type.Union([Type.String(), Type.Null()])),
@@ -27,12 +27,14 @@ const PackageBody = (description: string) =>
       maintainer_email: Type.Optional(Type.Union([Type.String(), Type.Null()])),
       tags: Type.Optional(Type.Array(Type.Any(), { description: '[{"name": "verkehr"}]' })),
       groups: Type.Optional(Type.Array(Type.Any(), { description: '[{"name": "tran"}] (EU data themes)' })),
-      extras: Type.Optional(Type.Array(Type.Any(), { description: '[{"key": "frequency", "value": "ANNUAL"}]' })),
+      extras: Type.Optional(Type.Array(Type.Any(), { description: '[{"key": "frequency", "value": "ANNUAL"}]; a `uri` extra must be an absolute http(s) IRI' })),
       resources: Type.Optional(Type.Array(Type.Any(), { description: 'Resource dicts; each needs a url' })),
       return_id_only: Type.Optional(Bool('Return only the id')),
     },
     { additionalProperties: true, description },
   )
+
+const CONFLICT = 'The dataset was changed by someone else since you read it (If-Match does not match its revision)'
 
 /** If-Match: `"<id>.<revision>"` as package_show's ETag gave it. */
 function expectedRevision(ctx: ActionContext, id: string): number | undefined {
@@ -44,16 +46,31 @@ function expectedRevision(ctx: ActionContext, id: string): number | undefined {
   return Number(match[2])
 }
 
-async function currentDict(ctx: ActionContext, idOrName: unknown): Promise<Dict> {
+/** The dataset by id or name, for a purge (sysadmins only: no owner to check). */
+async function readDataset(ctx: ActionContext, idOrName: unknown): Promise<Dict> {
   if (typeof idOrName !== 'string' || !idOrName) throw validationError({ id: ['Missing value'] })
   requireLoggedIn(ctx.viewer, 'update')
-  const { dict } = await ctx.service.showPackage(idOrName, { ...ctx.viewer, sysadmin: true })
-  return dict
+  return (await ctx.service.showPackage(idOrName, { ...ctx.viewer, sysadmin: true })).dict
+}
+
+function resources(dict: Dict | undefined): Dict[] {
+  return (dict?.resources as Dict[] | undefined) ?? []
+}
+
+/** How a dict of this write is read: the stored resources keep their ids, the catalog's URIs are its own. */
+function dictContext(ctx: ActionContext, current: Dict | undefined, newDataset?: DictContext['newDataset']): DictContext {
+  return {
+    reference: ctx.service.reference,
+    vocab: ctx.service.vocab,
+    baseUrl: ctx.config.baseUrl,
+    existingResourceIds: new Set(resources(current).map((r) => r.id as string)),
+    newDataset,
+  }
 }
 
 /** CKAN validation and the DCAT-AP.de rules in one pass: one error with every field's messages. */
-async function validatedInput(ctx: ActionContext, dict: Dict): Promise<PackageInput> {
-  const { input, errors } = packageFromDict(dict, { reference: ctx.service.reference, vocab: ctx.service.vocab })
+async function validatedInput(ctx: ActionContext, dict: Dict, current: Dict | undefined, newDataset?: DictContext['newDataset']): Promise<PackageInput> {
+  const { input, errors } = packageFromDict(dict, dictContext(ctx, current, newDataset))
   const allErrors: FieldErrors = { ...errors }
   if (Object.keys(errors).length === 0 && input.state !== 'draft' && ctx.datasetRules) {
     const findings = await ctx.datasetRules(input)
@@ -69,20 +86,41 @@ async function respondWithPackage(ctx: ActionContext, id: string, returnIdOnly?:
   return returnIdOnly ? id : dict
 }
 
-async function update(ctx: ActionContext, current: Dict, next: Dict, activity = 'changed package'): Promise<void> {
-  const id = current.id as string
-  requireDatasetEditor(ctx.viewer, current.owner_org as string, 'update')
-  const input = await validatedInput(ctx, { ...next, id })
-  if (input.owner_org !== current.owner_org) requireDatasetEditor(ctx.viewer, input.owner_org, 'move')
-  const ok = await ctx.service.updatePackage(id, input, expectedRevision(ctx, id), ctx.viewer, activity)
-  if (!ok) throw new CatalogError('conflict', 'The dataset was changed by someone else since you read it (If-Match does not match its revision)')
+/**
+ * Every change of a stored dataset, through the catalog service's modifyPackage: the dataset is read from
+ * the database inside the write's own transaction (never from a cache), and authorization, If-Match and the
+ * new input are all decided on that state. So the owner checked is the owner of what is replaced, and no
+ * write merges onto an older copy. Returns the dataset id.
+ */
+async function writeDataset(
+  ctx: ActionContext,
+  idOrName: unknown,
+  action: 'update' | 'delete',
+  build: (current: Dict) => Promise<PackageInput>,
+  activity = 'changed package',
+): Promise<string> {
+  if (typeof idOrName !== 'string' || !idOrName) throw validationError({ id: ['Missing value'] })
+  requireLoggedIn(ctx.viewer, action)
+  const { id } = await ctx.service.modifyPackage(idOrName, ctx.viewer, async (current) => {
+    requireDatasetEditor(ctx.viewer, current.owner_org, action)
+    const expected = expectedRevision(ctx, current.id)
+    // A stale If-Match is told before the work of building and validating the new dataset.
+    if (expected !== undefined && expected !== current.revision) throw new CatalogError('conflict', CONFLICT)
+    const input = await build(current.dict)
+    if (input.owner_org !== current.owner_org) requireDatasetEditor(ctx.viewer, input.owner_org, 'move')
+    return { input, expectedRevision: expected, activity }
+  })
+  return id
 }
 
 export const packageCreate = defineAction({
   name: 'package_create',
   sideEffectFree: false,
   summary: 'Publish a new dataset of your Kommune',
-  description: 'As CKAN package_create. Editors and admins of the owning organization may call it. Every write is validated (CKAN rules and, unless state is draft, the DCAT-AP.de rules); errors come back as 409 Validation Error with a field map.',
+  description:
+    'As CKAN package_create. Editors and admins of the owning organization may call it. Every write is validated (CKAN rules and, unless state is draft, the DCAT-AP.de rules); errors come back as 409 Validation Error with a field map. ' +
+    'Only sysadmins may choose the `id` (a UUID); as CKAN\'s `empty_if_not_sysadmin`, an `id` from anyone else is refused with "The input field id was not expected.", not ignored. ' +
+    'A `uri` extra and the `uri`, `access_url` and `download_url` of resources must be absolute http(s) IRIs; given resource ids must be UUIDs.',
   tags: ['datasets (write)'],
   input: PackageBody('A CKAN package dict'),
   result: PackageDict,
@@ -91,7 +129,8 @@ export const packageCreate = defineAction({
     const org = typeof body.owner_org === 'string' ? ctx.service.reference.organization(body.owner_org) : undefined
     if (org) requireDatasetEditor(ctx.viewer, org.id, 'create')
     else if (!ctx.viewer.sysadmin && ctx.viewer.orgRoles.size === 0) requireDatasetEditor(ctx.viewer, null, 'create')
-    const input = await validatedInput(ctx, body as Dict)
+    const input = await validatedInput(ctx, body as Dict, undefined, { mayChooseId: ctx.viewer.sysadmin })
+    requireDatasetEditor(ctx.viewer, input.owner_org, 'create')
     const id = await ctx.service.createPackage({ ...input, creator_user_id: ctx.viewer.userId }, ctx.viewer)
     return respondWithPackage(ctx, id, body.return_id_only)
   },
@@ -101,17 +140,18 @@ export const packageUpdate = defineAction({
   name: 'package_update',
   sideEffectFree: false,
   summary: 'Replace a dataset (send If-Match to avoid lost updates)',
-  description: 'As CKAN package_update: top-level fields are replaced; resources, tags, groups and extras are kept when omitted. With `If-Match: <ETag of package_show>` the update fails with 409 Conflict when the dataset changed in between.',
+  description: 'As CKAN package_update: top-level fields are replaced; resources, tags, groups and extras are kept when omitted. With `If-Match: <ETag of package_show>` the update fails with 409 Conflict when the dataset changed in between. `state` may be active or draft; only package_delete deletes.',
   tags: ['datasets (write)'],
   input: PackageBody('A full CKAN package dict'),
   result: PackageDict,
   handler: async (ctx, body) => {
-    const current = await currentDict(ctx, body.id ?? body.name)
-    const next: Dict = { ...body }
-    for (const list of ['resources', 'tags', 'groups', 'extras']) if (!(list in body)) next[list] = current[list]
-    if (!('owner_org' in body)) next.owner_org = current.owner_org
-    await update(ctx, current, next)
-    return respondWithPackage(ctx, current.id as string, body.return_id_only)
+    const id = await writeDataset(ctx, body.id ?? body.name, 'update', (current) => {
+      const next: Dict = { ...body }
+      for (const list of ['resources', 'tags', 'groups', 'extras']) if (!(list in body)) next[list] = current[list]
+      if (!('owner_org' in body)) next.owner_org = current.owner_org
+      return validatedInput(ctx, { ...next, id: current.id }, current)
+    })
+    return respondWithPackage(ctx, id, body.return_id_only)
   },
 })
 
@@ -124,10 +164,9 @@ export const packagePatch = defineAction({
   input: PackageBody('The fields to change, with id'),
   result: PackageDict,
   handler: async (ctx, body) => {
-    const current = await currentDict(ctx, body.id ?? body.name)
     const { id: _id, ...changes } = body as Dict
-    await update(ctx, current, { ...current, ...changes })
-    return respondWithPackage(ctx, current.id as string, body.return_id_only)
+    const id = await writeDataset(ctx, body.id ?? body.name, 'update', (current) => validatedInput(ctx, { ...current, ...changes, id: current.id }, current))
+    return respondWithPackage(ctx, id, body.return_id_only)
   },
 })
 
@@ -135,15 +174,22 @@ export const packageDelete = defineAction({
   name: 'package_delete',
   sideEffectFree: false,
   summary: 'Delete a dataset (it stays for its editors as state=deleted)',
-  description: 'As CKAN package_delete: sets state to deleted; the dataset leaves search, lists and the DCAT catalog.',
+  description: 'As CKAN package_delete: sets state to deleted; the dataset leaves search, lists and the DCAT catalog. The only way to delete. With a stale If-Match: 409 Conflict, nothing deleted.',
   tags: ['datasets (write)'],
   input: Type.Object({ id: Type.Optional(Type.String({ maxLength: 100 })) }),
   result: Type.Null(),
   handler: async (ctx, body) => {
-    const current = await currentDict(ctx, body.id)
-    requireDatasetEditor(ctx.viewer, current.owner_org as string, 'delete')
-    const { input } = packageFromDict(current, { reference: ctx.service.reference, vocab: ctx.service.vocab })
-    await ctx.service.updatePackage(current.id as string, { ...input, state: 'deleted' }, expectedRevision(ctx, current.id as string), ctx.viewer, 'deleted package')
+    await writeDataset(
+      ctx,
+      body.id,
+      'delete',
+      async (current) => {
+        // The stored dataset as it is, but deleted (what no longer passes today's rules is left out).
+        const { input } = packageFromDict(current, dictContext(ctx, current))
+        return { ...input, state: 'deleted' }
+      },
+      'deleted package',
+    )
     return null
   },
 })
@@ -158,39 +204,39 @@ export const datasetPurge = defineAction({
   result: Type.Null(),
   handler: async (ctx, body) => {
     requireSysadmin(ctx.viewer, 'dataset_purge')
-    const current = await currentDict(ctx, body.id)
-    await ctx.service.purgePackage(current.id as string)
+    const dict = await readDataset(ctx, body.id)
+    await ctx.service.purgePackage(dict.id as string)
     return null
   },
 })
 
-function resources(dict: Dict): Dict[] {
-  return (dict.resources as Dict[]) ?? []
-}
-
-async function packageOfResource(ctx: ActionContext, resourceId: unknown): Promise<Dict> {
+/** The id of the dataset a resource belongs to, read from the database. */
+async function packageOfResource(ctx: ActionContext, resourceId: unknown): Promise<string> {
   if (typeof resourceId !== 'string' || !resourceId) throw validationError({ id: ['Missing value'] })
   requireLoggedIn(ctx.viewer, 'update')
   const packageId = await ctx.service.packageIdOfResource(resourceId)
   if (!packageId) throw notFound('Resource was not found.')
-  return currentDict(ctx, packageId)
+  return packageId
 }
 
 const ResourceBody = Type.Object(
   {
-    id: Type.Optional(Type.String({ maxLength: 100 })),
+    id: Type.Optional(Type.String({ maxLength: 100, description: 'resource_create: a UUID, if given' })),
     package_id: Type.Optional(Type.String({ maxLength: 100 })),
     url: Type.Optional(Type.String()),
     name: Type.Optional(Type.String()),
     description: Type.Optional(Type.String()),
     format: Type.Optional(Type.String()),
     mimetype: Type.Optional(Type.String()),
+    uri: Type.Optional(Type.String({ description: 'The distribution URI: an absolute http(s) IRI' })),
   },
   { additionalProperties: true },
 )
 
-function checkResource(dict: Dict): void {
-  const { errors } = resourceFromDict(dict)
+/** The resource's own errors as a flat field map (as CKAN's resource actions answer), before the dataset's. */
+function checkResource(ctx: ActionContext, dict: Dict, current: Dict): void {
+  const existingResourceIds = new Set(resources(current).map((r) => r.id as string))
+  const { errors } = resourceFromDict(dict, { existingResourceIds, baseUrl: ctx.config.baseUrl, packageId: current.id as string })
   if (Object.keys(errors).length) throw validationError(errors)
 }
 
@@ -198,17 +244,18 @@ export const resourceCreate = defineAction({
   name: 'resource_create',
   sideEffectFree: false,
   summary: 'Add a resource (distribution) to a dataset',
-  description: 'As CKAN resource_create: package_id and url are required; returns the new resource.',
+  description: 'As CKAN resource_create: package_id and url are required; returns the new resource. A given id must be a UUID; uri, access_url and download_url must be absolute http(s) IRIs.',
   tags: ['datasets (write)'],
   input: ResourceBody,
   result: ResourceDict,
   handler: async (ctx, body) => {
     if (!body.package_id) throw validationError({ package_id: ['Missing value'] })
-    const current = await currentDict(ctx, body.package_id)
     const { package_id: _p, ...resource } = body as Dict
-    checkResource(resource)
-    await update(ctx, current, { ...current, resources: [...resources(current), resource] })
-    const after = (await respondWithPackage(ctx, current.id as string)) as Dict
+    const id = await writeDataset(ctx, body.package_id, 'update', (current) => {
+      checkResource(ctx, resource, current)
+      return validatedInput(ctx, { ...current, resources: [...resources(current), resource] }, current)
+    })
+    const after = (await respondWithPackage(ctx, id)) as Dict
     return resources(after).at(-1)
   },
 })
@@ -223,14 +270,16 @@ function resourceWriteAction(name: 'resource_update' | 'resource_patch') {
     input: ResourceBody,
     result: ResourceDict,
     handler: async (ctx, body) => {
-      const current = await packageOfResource(ctx, body.id)
-      const list = resources(current)
-      const index = list.findIndex((r) => r.id === body.id)
-      const replacement = name === 'resource_update' ? { ...body, id: body.id } : { ...list[index], ...body }
-      checkResource(replacement as Dict)
-      const next = list.map((r, i) => (i === index ? replacement : r))
-      await update(ctx, current, { ...current, resources: next })
-      const after = (await respondWithPackage(ctx, current.id as string)) as Dict
+      const packageId = await packageOfResource(ctx, body.id)
+      const id = await writeDataset(ctx, packageId, 'update', (current) => {
+        const list = resources(current)
+        const index = list.findIndex((r) => r.id === body.id)
+        if (index < 0) throw notFound('Resource was not found.')
+        const replacement = name === 'resource_update' ? { ...body, id: body.id } : { ...list[index], ...body }
+        checkResource(ctx, replacement as Dict, current)
+        return validatedInput(ctx, { ...current, resources: list.map((r, i) => (i === index ? replacement : r)) }, current)
+      })
+      const after = (await respondWithPackage(ctx, id)) as Dict
       return resources(after).find((r) => r.id === body.id)
     },
   })
@@ -248,8 +297,10 @@ export const resourceDelete = defineAction({
   input: Type.Object({ id: Type.Optional(Type.String({ maxLength: 100 })) }),
   result: Type.Null(),
   handler: async (ctx, body) => {
-    const current = await packageOfResource(ctx, body.id)
-    await update(ctx, current, { ...current, resources: resources(current).filter((r) => r.id !== body.id) })
+    const packageId = await packageOfResource(ctx, body.id)
+    await writeDataset(ctx, packageId, 'update', (current) =>
+      validatedInput(ctx, { ...current, resources: resources(current).filter((r) => r.id !== body.id) }, current),
+    )
     return null
   },
 })
@@ -263,17 +314,20 @@ export const packageResourceReorder = defineAction({
   input: Type.Object({ id: Type.Optional(Type.String({ maxLength: 100 })), order: Type.Optional(Type.Array(Type.String())) }),
   result: Type.Object({ id: Type.String(), order: Type.Array(Type.String()) }),
   handler: async (ctx, body) => {
-    const current = await currentDict(ctx, body.id)
-    if (!body.order) throw validationError({ order: ['Missing value'] })
-    const list = resources(current)
-    const byId = new Map(list.map((r) => [r.id as string, r]))
-    const unknown = body.order.filter((id) => !byId.has(id))
-    if (unknown.length || new Set(body.order).size !== body.order.length) {
-      throw validationError({ order: ['Invalid resource ids or duplicates in order'] })
-    }
-    const reordered = [...body.order.map((id) => byId.get(id)!), ...list.filter((r) => !body.order!.includes(r.id as string))]
-    await update(ctx, current, { ...current, resources: reordered })
-    return { id: current.id as string, order: reordered.map((r) => r.id as string) }
+    const order = body.order
+    let reordered: Dict[] = []
+    const id = await writeDataset(ctx, body.id, 'update', (current) => {
+      if (!order) throw validationError({ order: ['Missing value'] })
+      const list = resources(current)
+      const byId = new Map(list.map((r) => [r.id as string, r]))
+      const unknown = order.filter((id) => !byId.has(id))
+      if (unknown.length || new Set(order).size !== order.length) {
+        throw validationError({ order: ['Invalid resource ids or duplicates in order'] })
+      }
+      reordered = [...order.map((id) => byId.get(id)!), ...list.filter((r) => !order.includes(r.id as string))]
+      return validatedInput(ctx, { ...current, resources: reordered }, current)
+    })
+    return { id, order: reordered.map((r) => r.id as string) }
   },
 })
 
