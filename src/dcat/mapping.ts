@@ -47,6 +47,7 @@ import {
   type Subject,
 } from './terms.js'
 import { geoJsonToWkt, wktToGeoJson } from './geo.js'
+import { isHttpIri, pathSegment, plainText } from './iri.js'
 
 // ---------------------------------------------------------------------------------------------------
 // Types
@@ -193,17 +194,33 @@ export function catalogUri(baseUrl: string): string {
 }
 
 export function organizationUri(org: { id: string }, baseUrl: string): string {
-  return `${trimBase(baseUrl)}/organization/${org.id}`
+  return `${trimBase(baseUrl)}/organization/${pathSegment(org.id)}`
 }
 
-/** ckanext-dcat utils.dataset_uri: the `uri` field, else the `uri` extra, else `{base}/dataset/{id}`. */
+/** The service's own stable URI of a dataset, `{base}/dataset/{id}` (the id percent-encoded: older data may hold any). */
+export function ownDatasetUri(id: string, baseUrl: string): string {
+  return `${trimBase(baseUrl)}/dataset/${pathSegment(id)}`
+}
+
+/**
+ * ckanext-dcat utils.dataset_uri: the `uri` field, else the `uri` extra, else `{base}/dataset/{id}`. A given URI
+ * that is not an absolute http(s) IRI as it stands (isHttpIri: no repair, no relative reference, no `javascript:`)
+ * is not used: it could not be written, or would be another resource than the one named, so the dataset keeps
+ * the service's own stable URI instead.
+ */
 export function datasetUri(pkg: PackageDict, baseUrl: string): string {
-  return stringValue(pkg.uri) ?? extra(pkg, 'uri') ?? `${trimBase(baseUrl)}/dataset/${pkg.id}`
+  const given = stringValue(pkg.uri) ?? extra(pkg, 'uri')
+  return given !== undefined && isHttpIri(given) ? given : ownDatasetUri(String(pkg.id), baseUrl)
 }
 
-/** ckanext-dcat utils.resource_uri: the resource `uri`, else `{base}/dataset/{package_id}/resource/{id}`. */
+/**
+ * ckanext-dcat utils.resource_uri: the resource `uri`, else `{base}/dataset/{package_id}/resource/{id}`; a `uri`
+ * that is not an absolute http(s) IRI is not used, as for datasets.
+ */
 export function resourceUri(res: ResourceDict, pkg: PackageDict, baseUrl: string): string {
-  return stringValue(res.uri) ?? `${trimBase(baseUrl)}/dataset/${res.package_id ?? pkg.id}/resource/${res.id}`
+  const given = stringValue(res.uri)
+  if (given !== undefined && isHttpIri(given)) return given
+  return `${ownDatasetUri(String(res.package_id ?? pkg.id), baseUrl)}/resource/${pathSegment(String(res.id))}`
 }
 
 function extra(pkg: PackageDict, key: string): string | undefined {
@@ -531,6 +548,8 @@ class DatasetExport {
     this.org = ctx.organization ?? pkg.organization ?? null
     this.dsIri = datasetUri(pkg, ctx.baseUrl)
     this.ds = nn(this.dsIri)
+    const given = stringValue(pkg.uri) ?? extra(pkg, 'uri')
+    if (given !== undefined && given !== this.dsIri) this.note('uri', given, 'not an absolute http(s) IRI: the dataset has its own URI')
   }
 
   note(property: string, value: string, reason: string): void {
@@ -795,8 +814,9 @@ class DistributionExport {
   run(): void {
     const { parent, res, b } = this
     const { pkg, ctx, vocab, ds } = parent
-    const iri = cleanIri(resourceUri(res, pkg, ctx.baseUrl))
-    if (!iri) return parent.note(P.distribution, String(res.uri), 'not an IRI')
+    const iri = resourceUri(res, pkg, ctx.baseUrl)
+    const given = stringValue(res.uri)
+    if (given !== undefined && given !== iri) parent.note(P.distribution, given, 'not an absolute http(s) IRI: the distribution has its own URI')
     this.iri = iri
     const dist = (this.dist = nn(iri))
 
@@ -991,7 +1011,12 @@ class Graph {
   readonly store: Store
   constructor(quads: Iterable<Quad>) {
     this.store = new Store()
-    for (const q of quads) this.store.addQuad(q.subject, q.predicate, q.object)
+    // Literal text as the export writes it (plainText: CRLF as LF, no NUL...), so that what is imported round-trips.
+    for (const q of quads) {
+      const o = q.object
+      if (o.termType !== 'Literal' || plainText(o.value) === o.value) this.store.addQuad(q.subject, q.predicate, o)
+      else this.store.addQuad(q.subject, q.predicate, literal(o.value, o.language || o.datatype))
+    }
   }
   objects(s: Node, p: string): Node[] {
     if (s.termType !== 'NamedNode' && s.termType !== 'BlankNode') return []

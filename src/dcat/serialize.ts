@@ -2,26 +2,28 @@
  * RDF/JS quads -> Turtle, N-Triples, RDF/XML or JSON-LD, whole or streamed batch by batch, so that a large
  * catalog is never held in memory as one graph. Text is handed to the readable side in chunks of about
  * CHUNK_CHARS characters, one at a time (the producer waits for the consumer).
- *  - Turtle / N-Triples: n3's Writer with fast paths (FastWriter: the same text, much cheaper). A document is the
- *    prefix lines and then fragments of batches, each closing its last statement (textFragment): a streamed dump
- *    serializes its batches partly in a worker thread (DatasetTextEncoder) and is still the text one writer gives.
+ *  - Turtle / N-Triples: TextWriter over the term encoding of term-encoding.ts (the text n3's Writer gives, without
+ *    relying on its internals). A document is the prefix lines and then fragments of batches, each closing its
+ *    last statement (textFragment): a streamed dump serializes its batches partly in a worker thread
+ *    (DatasetTextEncoder) and is still the text one writer gives.
  *  - RDF/XML: graphy's RDF/XML scriber (@graphy/content.xml.scribe), one rdf:RDF root, fed a few hundred quads
- *    at a time.
- *  - JSON-LD: jsonld.js fromRDF (directly from the quads) + compact with the local context
- *    (catalog/jsonld-context.json) per batch; the compacted nodes of every batch are appended to one
+ *    at a time, each as writableQuad (term-encoding.ts) lets it be written.
+ *  - JSON-LD: jsonld.js fromRDF (directly from the quads, each as writableQuad lets it be written) + compact with
+ *    the local context (catalog/jsonld-context.json) per batch; the compacted nodes of every batch are appended to one
  *    `{"@context": ..., "@graph": [...]}` document.
  */
 import { createRequire } from 'node:module'
 import { availableParallelism } from 'node:os'
 import { Readable, type Transform } from 'node:stream'
 import { Worker, isMainThread, parentPort, threadId } from 'node:worker_threads'
-import { DataFactory, Writer } from 'n3'
+import { DataFactory } from 'n3'
 import jsonld from 'jsonld'
 import type * as RDF from '@rdfjs/types'
 import { vocabularies, type Vocabularies } from '../catalog/vocabularies.js'
 import { datasetToQuads, datasetUri, type DcatProfile, type OrganizationLike, type PackageDict } from './mapping.js'
 import { DEFAULT_PREFIXES, NS } from './namespaces.js'
-import { RDF_TYPE, SharedNamedNode, internIri, labelBlankNodes } from './terms.js'
+import { internIri, labelBlankNodes } from './terms.js'
+import { TextTermEncoder, writableQuad } from './term-encoding.js'
 import { CONTENT_TYPES, localDocumentLoader, localJsonLdContext, type RdfFormat } from './parse.js'
 
 export { CONTENT_TYPES, type RdfFormat }
@@ -100,198 +102,60 @@ class TextReadable extends Readable {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Turtle and N-Triples: n3's Writer, with the encoding of IRIs and plain literals made cheap.
-
-/** The n3 Writer internals that FastWriter builds on (n3 2.x); the output stays byte for byte n3's. */
-interface WriterInternals {
-  _encodeIriOrBlank(entity: RDF.Term | { termType: 'NamedNode'; value: string }): string
-  _encodeLiteral(literal: RDF.Literal): string
-  _encodeSubject(entity: RDF.Term): string
-  _encodePredicate(predicate: RDF.Term): string
-  _encodeObject(object: RDF.Term): string
-  _writeQuad(subject: RDF.Term, predicate: RDF.Term, object: RDF.Term, graph: RDF.Term, done?: (error?: Error) => void): void
-  _writeQuadLine(subject: RDF.Term, predicate: RDF.Term, object: RDF.Term, graph: RDF.Term, done?: (error?: Error) => void): void
-  addPrefixes(prefixes: Record<string, string | RDF.NamedNode>, done?: () => void): void
-  _endStatement(): void
-  _subject: RDF.Term | null
-  _predicate: RDF.Term | null
-  _graph: RDF.Term
-  _lineMode: boolean
-  _hasPrefixes: boolean
-  _baseIri?: unknown
-  _prefixIRIs?: Record<string, string>
-  _escape: RegExp
-  _escapeAll: RegExp
-  _characterReplacer: (character: string) => string
-}
-
-const XSD = 'http://www.w3.org/2001/XMLSchema#'
-/** Datatypes n3 abbreviates in Turtle (`true`, `42`, `1.5`, `1e3`): left to n3's own literal encoding. */
-const ABBREVIATED_TYPES = new Set([`${XSD}string`, `${XSD}boolean`, `${XSD}integer`, `${XSD}decimal`, `${XSD}double`])
-/** n3's PN_LOCAL subset for prefixed names made from an IRI: `^([_a-zA-Z0-9](?:\.?[\-_a-zA-Z0-9])*)$`. */
-const LOCAL_NAME = /^[_a-zA-Z0-9](?:\.?[-_a-zA-Z0-9])*$/
-const IRI_CACHE_MAX = 20_000
-type WriterConstructor = new (output: unknown, options: Record<string, unknown>) => Writer & WriterInternals
+// Turtle and N-Triples: statements of terms encoded by term-encoding.ts (the text n3's Writer gives for them).
 
 /**
- * n3's Writer with a fast path for what the catalog writes (default-graph quads of named nodes, blank nodes and
- * literals): the statement is appended to the sink as one string, encoded IRIs are
- * cached, prefixed names are found by the namespace before the last `/` or `#` instead of n3's prefix RegExp,
- * and plain or datatyped literals are encoded from the n3 term id. Anything else goes to n3's own code, and every
- * fast path gives exactly n3's text.
+ * Writes quads as Turtle (statements grouped by subject and predicate with `;` and `,`) or N-Triples (a line each)
+ * into a StringSink. A quad with a term the encoder refuses is left out (see term-encoding.ts).
  */
-class FastWriter extends (Writer as unknown as WriterConstructor) {
-  /** Encoded named nodes by IRI (`dct:title`, `<http://...>`): predicates, classes and vocabulary IRIs recur. */
-  private iriCache: Map<string, string> | undefined = new Map()
-  /** Prefix (`dct:`) by namespace IRI, when every namespace ends in `/` or `#` (else n3 matches prefixes). */
-  private namespaces: Map<string, string> | null | undefined = undefined
-  /** Prefix names with the colon, for IRIs that already look like a prefixed name (n3 checks those itself). */
-  private prefixNames: string[] = []
-  /** What this writer's encoding of IRIs depends on (format and prefixes): the tag of SharedNamedNode slots. */
-  private encodingKey: object = {}
+class TextWriter {
+  private readonly encoder: TextTermEncoder
+  /** The open statement's subject (as given and encoded) and predicate. */
+  private subjectTerm: RDF.Term | undefined
+  private subject: string | undefined
+  private predicate: string | undefined
 
   constructor(
     private readonly sink: StringSink,
-    options: Record<string, unknown>,
+    format: 'ttl' | 'nt',
+    prefixes: Record<string, string>,
   ) {
-    super(sink, options)
-    this.indexPrefixes()
-    this.encodingKey = encodingKeyFor(this._lineMode, options.prefixes as Record<string, string> | undefined, !!options.baseIRI)
+    this.encoder = TextTermEncoder.for(format, prefixes)
   }
 
-  override addPrefixes(prefixes: Record<string, string | RDF.NamedNode>, done?: () => void): void {
-    // Called from the n3 constructor too, before this class's fields exist.
-    super.addPrefixes(prefixes, done)
-    if (this.iriCache) {
-      this.iriCache.clear()
-      this.indexPrefixes()
-      this.encodingKey = {}
-    }
+  /** The prefix lines ('' for N-Triples). */
+  get header(): string {
+    return this.encoder.header
   }
 
-  private indexPrefixes(): void {
-    const iris = this._prefixIRIs ?? {}
-    const namespaces = new Map<string, string>()
-    let usable = !this._baseIri
-    for (const [iri, prefix] of Object.entries(iris)) {
-      if (!/[/#]$/.test(iri)) usable = false
-      namespaces.set(iri, prefix)
-    }
-    this.namespaces = usable ? namespaces : null
-    this.prefixNames = Object.values(iris)
-  }
-
-  /** A named node's Turtle / N-Triples form, as n3 writes it. */
-  private encodeIri(iri: string): string {
-    const cache = this.iriCache!
-    let encoded = cache.get(iri)
-    if (encoded !== undefined) return encoded
-    if (this.namespaces === null || this._escape.test(iri)) {
-      encoded = super._encodeIriOrBlank({ termType: 'NamedNode', value: iri })
-    } else if (!this._hasPrefixes) {
-      encoded = `<${iri}>`
+  add(q: RDF.Quad): void {
+    const encoder = this.encoder
+    const sameSubject = this.subject !== undefined && (q.subject === this.subjectTerm || q.subject.equals(this.subjectTerm!))
+    const s = sameSubject ? this.subject : encoder.subject(q.subject)
+    const p = encoder.predicate(q.predicate)
+    const o = encoder.object(q.object)
+    if (s === undefined || p === undefined || o === undefined) return
+    if (encoder.lineMode) {
+      this.sink.text += `${s} ${p} ${o} .\n`
+    } else if (sameSubject) {
+      this.sink.text += p === this.predicate ? `, ${o}` : `;\n    ${p} ${o}`
+      this.predicate = p
     } else {
-      const cut = Math.max(iri.lastIndexOf('/'), iri.lastIndexOf('#')) + 1
-      const prefix = cut > 0 ? this.namespaces!.get(iri.substring(0, cut)) : undefined
-      const local = iri.substring(cut)
-      if (prefix !== undefined && LOCAL_NAME.test(local)) encoded = prefix + local
-      else if (this.prefixNames.some((name) => iri.startsWith(name))) encoded = super._encodeIriOrBlank({ termType: 'NamedNode', value: iri })
-      else encoded = `<${iri}>`
-    }
-    if (cache.size >= IRI_CACHE_MAX) cache.clear()
-    cache.set(iri, encoded)
-    return encoded
-  }
-
-  /** A named node, from its shared slot when it is a SharedNamedNode encoded by a writer like this one. */
-  private encodeNamed(node: RDF.NamedNode | { termType: 'NamedNode'; value: string }): string {
-    if (node instanceof SharedNamedNode) {
-      if (node.encodedFor === this.encodingKey) return node.encoded
-      const encoded = this.encodeIri(node.value)
-      node.encodedFor = this.encodingKey
-      node.encoded = encoded
-      return encoded
-    }
-    return this.encodeIri(node.value)
-  }
-
-  override _encodeIriOrBlank(entity: RDF.Term | { termType: 'NamedNode'; value: string }): string {
-    if (entity.termType !== 'NamedNode') return super._encodeIriOrBlank(entity)
-    return this.encodeNamed(entity)
-  }
-
-  override _encodeLiteral(literal: RDF.Literal): string {
-    // n3 literals hold `"value"`, `"value"@lang` or `"value"^^datatype` as id.
-    const id = (literal as unknown as { id?: unknown }).id
-    if (typeof id !== 'string' || id.charCodeAt(0) !== 34) return super._encodeLiteral(literal)
-    const end = id.lastIndexOf('"')
-    if (end === 0) return super._encodeLiteral(literal)
-    let datatype: string | undefined
-    if (end !== id.length - 1) {
-      if (id.charCodeAt(end + 1) !== 94 /* ^ */ || id.charCodeAt(end + 2) !== 94) return super._encodeLiteral(literal)
-      datatype = id.substring(end + 3)
-      if (ABBREVIATED_TYPES.has(datatype)) return super._encodeLiteral(literal)
-    }
-    let value = id.substring(1, end)
-    if (this._escape.test(value)) value = value.replace(this._escapeAll, this._characterReplacer)
-    return datatype === undefined ? `"${value}"` : `"${value}"^^${this.encodeIri(datatype)}`
-  }
-
-  override _encodeObject(object: RDF.Term): string {
-    switch (object.termType) {
-      case 'NamedNode':
-        return this.encodeNamed(object)
-      case 'Literal':
-        return this._encodeLiteral(object)
-      default:
-        return super._encodeObject(object)
+      this.sink.text += `${this.subject === undefined ? '' : '.\n'}${s} ${p} ${o}`
+      this.subjectTerm = q.subject
+      this.subject = s
+      this.predicate = p
     }
   }
 
-  override _encodePredicate(predicate: RDF.Term): string {
-    if (predicate.termType !== 'NamedNode') return super._encodePredicate(predicate)
-    return predicate === RDF_TYPE || predicate.value === RDF_TYPE_IRI ? 'a' : this.encodeNamed(predicate)
+  /** Closes the open statement, so that text made elsewhere can follow. */
+  endStatement(): void {
+    if (this.subject === undefined) return
+    this.sink.text += '.\n'
+    this.subject = undefined
+    this.subjectTerm = undefined
+    this.predicate = undefined
   }
-
-  override _writeQuad(subject: RDF.Term, predicate: RDF.Term, object: RDF.Term, graph: RDF.Term, done?: (error?: Error) => void): void {
-    if (graph.termType !== 'DefaultGraph' || this._graph.termType !== 'DefaultGraph') return super._writeQuad(subject, predicate, object, graph, done)
-    try {
-      const sink = this.sink
-      const current = this._subject
-      if (subject === current || subject.equals(current)) {
-        if (predicate === this._predicate || predicate.equals(this._predicate)) sink.text += `, ${this._encodeObject(object)}`
-        else sink.text += `;\n    ${this._encodePredicate((this._predicate = predicate))} ${this._encodeObject(object)}`
-      } else {
-        sink.text += `${current === null ? '' : '.\n'}${this._encodeSubject((this._subject = subject))} ${this._encodePredicate((this._predicate = predicate))} ${this._encodeObject(object)}`
-      }
-      done?.()
-    } catch (error) {
-      done?.(error as Error)
-    }
-  }
-
-  override _writeQuadLine(subject: RDF.Term, predicate: RDF.Term, object: RDF.Term, graph: RDF.Term, done?: (error?: Error) => void): void {
-    if (graph.termType !== 'DefaultGraph' || predicate.termType !== 'NamedNode') return super._writeQuadLine(subject, predicate, object, graph, done)
-    this.sink.text += `${this._encodeSubject(subject)} ${this.encodeNamed(predicate)} ${this._encodeObject(object)} .\n`
-    done?.()
-  }
-}
-
-const RDF_TYPE_IRI = 'http://www.w3.org/1999/02/22-rdf-syntax-ns#type'
-
-/** Writers with the same format and prefixes encode IRIs alike, so they share the slots of SharedNamedNodes. */
-const N_TRIPLES_KEY = {}
-const TURTLE_KEYS = new Map<string, object>()
-function encodingKeyFor(lineMode: boolean, prefixes: Record<string, string> | undefined, hasBase: boolean): object {
-  if (lineMode) return N_TRIPLES_KEY
-  if (hasBase || !prefixes) return {}
-  const id = JSON.stringify(Object.entries(prefixes).map(([name, iri]) => [name, typeof iri === 'string' ? iri : (iri as RDF.NamedNode).value]))
-  let key = TURTLE_KEYS.get(id)
-  if (!key) {
-    if (TURTLE_KEYS.size >= 100) TURTLE_KEYS.clear()
-    TURTLE_KEYS.set(id, (key = {}))
-  }
-  return key
 }
 
 /** Collects what a Writer writes (string concatenation: V8 joins the pieces once, when the text is used). */
@@ -311,8 +175,8 @@ class StringSink {
   }
 }
 
-function textWriter(sink: StringSink, format: 'ttl' | 'nt', prefixes: Record<string, string>): FastWriter {
-  return new FastWriter(sink, { format: format === 'ttl' ? 'text/turtle' : 'N-Triples', prefixes: format === 'ttl' ? prefixes : {}, end: false })
+function textWriter(sink: StringSink, format: 'ttl' | 'nt', prefixes: Record<string, string>): TextWriter {
+  return new TextWriter(sink, format, prefixes)
 }
 
 /**
@@ -323,28 +187,13 @@ function textWriter(sink: StringSink, format: 'ttl' | 'nt', prefixes: Record<str
  */
 const CHUNK_CHARS = 1 << 15
 
-/** Calls for the n3 writer: a quad it cannot write fails the batch (n3 reports it to a callback only). */
-class QuadErrors {
-  failure: Error | undefined
-  readonly done = (error?: Error): void => {
-    this.failure ??= error
-  }
-  check(): void {
-    if (this.failure) throw this.failure
-  }
-}
-
-function addAll(writer: FastWriter, quads: Iterable<RDF.Quad>): void {
-  const errors = new QuadErrors()
-  for (const q of quads) (writer.addQuad as (quad: RDF.Quad, done: (error?: Error) => void) => void)(q, errors.done)
-  errors.check()
+function addAll(writer: TextWriter, quads: Iterable<RDF.Quad>): void {
+  for (const q of quads) writer.add(q)
 }
 
 /** The prefix lines a Turtle document starts with ('' for N-Triples). */
 export function textHeader(format: 'ttl' | 'nt', prefixes: Record<string, string> = DEFAULT_PREFIXES): string {
-  const sink = new StringSink()
-  textWriter(sink, format, prefixes)
-  return sink.take()
+  return textWriter(new StringSink(), format, prefixes).header
 }
 
 /**
@@ -355,9 +204,8 @@ export function textHeader(format: 'ttl' | 'nt', prefixes: Record<string, string
 export function textFragment(quads: Iterable<RDF.Quad>, format: 'ttl' | 'nt', prefixes: Record<string, string> = DEFAULT_PREFIXES): string {
   const sink = new StringSink()
   const writer = textWriter(sink, format, prefixes)
-  sink.take()
   addAll(writer, quads)
-  writer.end()
+  writer.endStatement()
   return sink.take()
 }
 
@@ -366,20 +214,15 @@ function createTextStream(format: 'ttl' | 'nt', prefixes: Record<string, string>
   const out = new TextReadable()
   const sink = new StringSink()
   const writer = textWriter(sink, format, prefixes)
-  const addQuad = writer.addQuad.bind(writer) as (quad: RDF.Quad, done: (error?: Error) => void) => void
+  sink.text = writer.header
   return {
     readable: out,
     async write(quads) {
-      const errors = new QuadErrors()
       for (const q of quads) {
-        addQuad(q, errors.done)
-        if (sink.text.length >= CHUNK_CHARS) {
-          errors.check()
-          await out.send(sink.take())
-        }
+        writer.add(q)
+        if (sink.text.length >= CHUNK_CHARS) await out.send(sink.take())
       }
-      errors.check()
-      writer._endStatement()
+      writer.endStatement()
       await out.send(sink.take())
     },
     async writeFragment(text) {
@@ -389,7 +232,7 @@ function createTextStream(format: 'ttl' | 'nt', prefixes: Record<string, string>
       for (const chunk of text) await out.send(chunk)
     },
     async end() {
-      writer.end()
+      writer.endStatement()
       out.finish(sink.take())
     },
   }
@@ -419,7 +262,10 @@ function createXmlStream(prefixes: Record<string, string>): RdfStream {
         batch = []
         await out.send(text)
       }
-      for (const q of quads) if (batch.push(q) >= XML_QUADS_PER_CHUNK) await flush()
+      for (const given of quads) {
+        const q = writableQuad(given)
+        if (q !== undefined && batch.push(q) >= XML_QUADS_PER_CHUNK) await flush()
+      }
       if (batch.length || head) await flush()
     },
     async end() {
@@ -450,7 +296,9 @@ function distinctQuads(quads: Iterable<RDF.Quad>): RDF.Quad[] {
     // Other RDF/JS terms: a key no n3 id can equal.
     return t.termType === 'Literal' ? `\u0002${t.value}\u0002${t.language}\u0002${t.datatype.value}` : `\u0002${t.value}`
   }
-  for (const q of quads) {
+  for (const given of quads) {
+    const q = writableQuad(given)
+    if (q === undefined) continue
     const key = `${q.subject.termType[0]}${idOf(q.subject)}\u0001${idOf(q.predicate)}\u0001${q.object.termType[0]}${idOf(q.object)}\u0001${idOf(q.graph)}`
     if (seen.has(key)) continue
     seen.add(key)
@@ -533,8 +381,9 @@ export async function serialize(quads: Iterable<RDF.Quad>, format: RdfFormat, pr
   if (format === 'ttl' || format === 'nt') {
     const sink = new StringSink()
     const writer = textWriter(sink, format, prefixes)
+    sink.text = writer.header
     addAll(writer, quads)
-    writer.end()
+    writer.endStatement()
     return sink.take()
   }
   let text = ''
@@ -576,9 +425,6 @@ function datasetsFragment(jsons: readonly string[], settings: DatasetTextSetting
   const { baseUrl, contributorId, profile } = settings
   const sink = new StringSink()
   const writer = textWriter(sink, settings.format, DEFAULT_PREFIXES)
-  sink.take()
-  const addQuad = writer.addQuad.bind(writer) as (quad: RDF.Quad, done: (error?: Error) => void) => void
-  const errors = new QuadErrors()
   const catalog = DataFactory.namedNode(settings.catalogUri)
   const hasDataset = internIri(DCAT_DATASET)
   const chunks: string[] = []
@@ -586,12 +432,11 @@ function datasetsFragment(jsons: readonly string[], settings: DatasetTextSetting
     const dict = JSON.parse(json) as PackageDict
     const orgId = dict.organization?.id
     const organization = orgId ? (organizations.get(orgId) ?? null) : null
-    for (const q of datasetToQuads(dict, { baseUrl, contributorId, vocab, profile, organization })) addQuad(q, errors.done)
-    addQuad(DataFactory.quad(catalog, hasDataset, DataFactory.namedNode(datasetUri(dict, baseUrl))), errors.done)
+    for (const q of datasetToQuads(dict, { baseUrl, contributorId, vocab, profile, organization })) writer.add(q)
+    writer.add(DataFactory.quad(catalog, hasDataset, DataFactory.namedNode(datasetUri(dict, baseUrl))))
     if (sink.text.length >= CHUNK_CHARS) chunks.push(sink.take())
   }
-  errors.check()
-  writer.end()
+  writer.endStatement()
   const rest = sink.take()
   if (rest) chunks.push(rest)
   return chunks

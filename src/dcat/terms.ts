@@ -1,8 +1,9 @@
 import { DataFactory, NamedNode as N3NamedNode } from 'n3'
 import type * as RDF from '@rdfjs/types'
 import { NS } from './namespaces.js'
+import { isResourceIri, plainText, repairIri } from './iri.js'
 
-const { namedNode, literal, blankNode, quad } = DataFactory
+const { namedNode, literal: n3Literal, blankNode, quad } = DataFactory
 
 export type Quad = RDF.Quad
 export type Term = RDF.Term
@@ -44,25 +45,28 @@ export const xsd = (local: string): RDF.NamedNode => {
 }
 export const RDF_TYPE: RDF.NamedNode = new SharedNamedNode(NS.rdf + 'type')
 
-/** An absolute IRI that Turtle, N-Triples and RDF/XML can all carry unchanged. */
-const ABSOLUTE_IRI = /^[a-z][a-z0-9+.-]*:[^\s<>"{}|\\^`\u0000-\u001f]*$/i
+/**
+ * An IRI every format carries unchanged and that names a resource (iri.ts isResourceIri: RFC 3987, no dot
+ * segments, no scheme that reads as one of our prefixes, no script scheme): what the mapping writes as an IRI.
+ */
 export function isIri(value: string): boolean {
-  return ABSOLUTE_IRI.test(value) && value.length > value.indexOf(':') + 1
+  return isResourceIri(value)
 }
 
-/** Characters that may not stand in an IRI are percent-encoded (a URL such as `http://x/a b.csv`). */
+/**
+ * A value meant as an IRI, made writable where that is plain (`http://x/a b.csv` percent-encoded, `www.x.de/y`
+ * read as http); undefined when it cannot be one, and the mapping then leaves it out (iri.ts repairIri).
+ */
 export function cleanIri(value: string): string | undefined {
-  const trimmed = value.trim()
-  if (!trimmed) return undefined
-  if (isIri(trimmed)) return trimmed
-  let candidate = trimmed
-  // CKAN shows a URL without a scheme as http://...; do the same for host-like values.
-  if (!/^[a-z][a-z0-9+.-]*:/i.test(candidate)) {
-    if (!/^[\w-]+(\.[\w-]+)+([/?#:].*)?$/.test(candidate)) return undefined
-    candidate = `http://${candidate}`
-  }
-  candidate = candidate.replace(/[\s<>"{}|\\^`\u0000-\u001f]/g, (c) => encodeURIComponent(c))
-  return isIri(candidate) ? candidate : undefined
+  return repairIri(value)
+}
+
+/**
+ * A literal, its text as every format carries it (iri.ts plainText: lone surrogates U+FFFD, NUL and other
+ * characters XML cannot hold dropped, line breaks LF), so that what the mapping makes is what is written.
+ */
+export function literal(value: string | number, languageOrDatatype?: string | RDF.NamedNode): RDF.Literal {
+  return n3Literal(typeof value === 'string' ? plainText(value) : value, languageOrDatatype)
 }
 
 /** rdflib's URIRefOrLiteral: an IRI when the value is one, else a plain literal. */
@@ -192,4 +196,4 @@ export function stringValue(value: unknown): string | undefined {
   return v === '' ? undefined : v
 }
 
-export { namedNode, literal, blankNode, quad }
+export { namedNode, blankNode, quad }
