@@ -21,6 +21,8 @@ interface BadRequest {
   action: string
   payload: string | Record<string, unknown>
   contentType?: string
+  /** Sent as a GET with this query string instead of a POST. */
+  query?: string
 }
 
 function corpus(existingName: string, existingId: string): BadRequest[] {
@@ -96,6 +98,30 @@ function corpus(existingName: string, existingId: string): BadRequest[] {
   requests.push({ label: 'organization_create bad name', action: 'organization_create', payload: { name: 'Bad Name' } })
   requests.push({ label: 'member_create bad role', action: 'organization_member_create', payload: { id: 'marburg', username: 'nobody', role: 'king' } })
   requests.push({ label: 'token for nobody', action: 'api_token_create', payload: { user: 'nobody-here', name: 'x' } })
+  // Keys that name the prototype's members (issue 9: each was a 500).
+  for (const text of ['{"__proto__": {"rows": 5}}', '{"__proto__": 1}', '{"constructor": 1}', '{"constructor": {"a": 1}}', '{"q": "x", "toString": "y", "hasOwnProperty": 1}']) {
+    requests.push({ label: `package_search ${text}`, action: 'package_search', payload: text, contentType: 'application/json' })
+  }
+  requests.push({ label: 'package_search form __proto__', action: 'package_search', payload: '__proto__=1&constructor=2', contentType: 'application/x-www-form-urlencoded' })
+  // Integers beyond any database's LIMIT/OFFSET, in query strings and in JSON bodies.
+  const huge: Array<[string, string]> = [
+    ['package_search', 'start'], ['package_search', 'rows'], ['package_search', 'facet.limit'], ['package_search', 'facet.mincount'],
+    ['package_list', 'offset'], ['package_list', 'limit'],
+    ['current_package_list_with_resources', 'offset'], ['current_package_list_with_resources', 'limit'], ['current_package_list_with_resources', 'page'],
+    ['organization_list', 'offset'], ['organization_list', 'limit'], ['group_list', 'offset'], ['group_list', 'limit'],
+  ]
+  for (const [action, field] of huge) {
+    for (const value of ['1e22', '-1e22', '9007199254740993']) requests.push({ label: `${action} ${field}=${value}`, action, payload: {}, query: `${encodeURIComponent(field)}=${value}` })
+    requests.push({ label: `${action} {${field}: 1e22}`, action, payload: `{"${field}": 1e22}`, contentType: 'application/json' })
+  }
+  // Nesting and width beyond the body limits.
+  const nested = (levels: number) => '['.repeat(levels) + ']'.repeat(levels)
+  requests.push({ label: 'resource JSON nested 3000 levels', action: 'package_create', payload: `{"name": "tief", "owner_org": "marburg", "resources": [{"url": "https://x.org", "extra": ${nested(3000)}}]}`, contentType: 'application/json' })
+  requests.push({ label: 'resource_create nested 3000 levels', action: 'resource_create', payload: `{"package_id": "${existingId}", "url": "https://x.org", "extra": {"a": ${nested(3000)}}}`, contentType: 'application/json' })
+  requests.push({ label: 'JSON as a form nested 3000 levels', action: 'package_create', payload: encodeURIComponent(`{"name": "tief", "resources": ${nested(3000)}}`), contentType: 'application/x-www-form-urlencoded' })
+  requests.push({ label: 'fq_list nested 3000 levels', action: 'package_search', payload: {}, query: `fq_list=${nested(3000)}` })
+  requests.push({ label: 'JSON object of 100,000 keys', action: 'package_create', payload: JSON.stringify(Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`k${i}`, i]))), contentType: 'application/json' })
+  requests.push({ label: 'form of 100,000 fields', action: 'package_create', payload: Array.from({ length: 100_000 }, (_, i) => `k${i}=${i}`).join('&'), contentType: 'application/x-www-form-urlencoded' })
   return requests
 }
 
@@ -108,12 +134,15 @@ await forEachBackend(t, async (t, backend) => {
   const before = await dumpDatabase(backend.store.db)
   const failures: string[] = []
   for (const request of requests) {
-    const response = await app.fastify.inject({
-      method: 'POST',
-      url: `/api/3/action/${request.action}`,
-      payload: request.payload,
-      headers: { authorization: admin.token!, ...(request.contentType ? { 'content-type': request.contentType } : {}) },
-    })
+    const response =
+      request.query !== undefined
+        ? await app.fastify.inject({ method: 'GET', url: `/api/3/action/${request.action}?${request.query}`, headers: { authorization: admin.token! } })
+        : await app.fastify.inject({
+            method: 'POST',
+            url: `/api/3/action/${request.action}`,
+            payload: request.payload,
+            headers: { authorization: admin.token!, ...(request.contentType ? { 'content-type': request.contentType } : {}) },
+          })
     const status = response.statusCode
     let body: unknown
     try {

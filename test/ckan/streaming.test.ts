@@ -78,7 +78,7 @@ await forEachBackend(t, async (t, backend) => {
   })
 
   await t.test('large answers are streamed, over a real socket, and parse', async (t) => {
-    await insertDatasets(app, Array.from({ length: 6 }, (_, i) => ({ name: `gross-${i}`, title: `Groß ${i}`, notes: `${'ä'.repeat(200_000)}\u0000raw${i}`, owner_org: 'giessen', tags: [{ name: 'gross' }] })))
+    await insertDatasets(app, Array.from({ length: 6 }, (_, i) => ({ name: `gross-${i}`, title: `Groß ${i}`, notes: `${'ä'.repeat(30_000)}\u0000raw${i}`, owner_org: 'giessen', tags: [{ name: 'gross' }] })))
     await app.fastify.listen({ port: 0, host: '127.0.0.1' })
     const { port } = app.fastify.server.address() as AddressInfo
     for (const path of ['/api/3/action/package_search?fq=tags:gross&rows=1000', '/api/3/action/current_package_list_with_resources?limit=1000']) {
