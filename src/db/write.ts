@@ -60,10 +60,10 @@ export function catalogErrorFor(err: unknown, duplicateField?: DuplicateField): 
   if (err instanceof CatalogError) return err
   const e = driverError(err)
   if (!e) return undefined
-  const text = `${e.sqlMessage ?? ''} ${e.message ?? ''}`
+  const text = e.sqlMessage ?? e.message ?? ''
   if (e.code === 'ER_DUP_ENTRY' || e.errno === 1062 || e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
     // MySQL: "Duplicate entry 'x' for key 'name'"; SQLite: "UNIQUE constraint failed: package.name".
-    const mysql = /Duplicate entry '([\s\S]*)' for key '([^']+)'/.exec(text)
+    const mysql = /^Duplicate entry '([\s\S]*)' for key '([^']+)'$/.exec(text)
     const sqliteKey = /constraint failed: ([^\s,]+)/.exec(text)?.[1]
     const key = mysql?.[2] ?? sqliteKey ?? ''
     const rule = duplicateField?.(mysql?.[1], key) ?? (sqliteKey ? SQLITE_UNIQUE_COLUMNS[sqliteKey] : undefined)
@@ -104,7 +104,7 @@ export async function writeTransaction<T>(store: Store, body: (trx: Kysely<Datab
         }
       })
     } catch (err) {
-      if (attempt < MAX_ATTEMPTS && isRetryable(err)) {
+        if (attempt < MAX_ATTEMPTS && isRetryable(err)) {
         // A short, growing pause lets the winner finish; jitter keeps retries from colliding again.
         await new Promise((resolve) => setTimeout(resolve, attempt * 10 + Math.random() * 20))
         continue
