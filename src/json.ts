@@ -32,7 +32,37 @@ interface NeedsNext {
   iterator: AsyncIterator<unknown>
 }
 
-type Piece = string | NeedsNext
+/** Tells the driver that the sink holds a chunk's worth of text. */
+const FULL = Symbol('full')
+
+type Signal = typeof FULL | NeedsNext
+
+/** Where jsonPieces writes: the text not yet handed on, and its length. */
+interface JsonSink {
+  parts: string[]
+  size: number
+}
+
+/** How deep isPlain looks, and the longest array it lets JSON.stringify write in one string. */
+const PLAIN_DEPTH = 32
+const PLAIN_ARRAY_MAX = 64
+
+/**
+ * Whether JSON.stringify writes the value exactly as jsonPieces would, in a string of bounded size:
+ * nothing of ours in it (RawJson, AsyncIterable, toJSON), no array longer than PLAIN_ARRAY_MAX, no
+ * deeper than `depth` (which also stops at cycles; jsonPieces then reports them).
+ */
+function isPlain(value: unknown, depth: number): boolean {
+  if (typeof value !== 'object' || value === null) return true
+  if (depth === 0 || value instanceof RawJson || typeof (value as { toJSON?: unknown }).toJSON === 'function' || isAsyncIterable(value)) return false
+  if (Array.isArray(value)) {
+    if (value.length > PLAIN_ARRAY_MAX) return false
+    for (const item of value) if (!isPlain(item, depth - 1)) return false
+    return true
+  }
+  for (const key of Object.keys(value)) if (!isPlain((value as Record<string, unknown>)[key], depth - 1)) return false
+  return true
+}
 
 /**
  * The JSON text of a value, piece by piece, as JSON.stringify writes it (toJSON, undefined and functions
@@ -41,9 +71,13 @@ type Piece = string | NeedsNext
  * Keys and strings are always escaped by JSON.stringify: no output is ever searched or rewritten, so no
  * string can change the structure of the answer. An explicit stack, not recursion: any depth.
  */
-function* jsonPieces(root: unknown): Generator<Piece, void, IteratorResult<unknown> | undefined> {
+function* jsonPieces(root: unknown, sink: JsonSink, chunkSize: number): Generator<Signal, void, IteratorResult<unknown> | undefined> {
   const stack: Frame[] = []
   const open = new Set<object>()
+  const write = (text: string) => {
+    sink.parts.push(text)
+    sink.size += text.length
+  }
 
   /** The text of a scalar or RawJson, or the opening bracket of a container (whose frame it pushes); undefined: nothing to write. */
   const begin = (raw: unknown, key: string): string | undefined => {
@@ -70,6 +104,8 @@ function* jsonPieces(root: unknown): Generator<Piece, void, IteratorResult<unkno
     if (value instanceof RawJson) return value.json
     const container = value as object
     if (open.has(container)) throw new TypeError('Converting circular structure to JSON')
+    // A small object of plain values (a dataset dict, a facet table): JSON.stringify writes it, faster.
+    if (!Array.isArray(container) && isPlain(container, PLAIN_DEPTH)) return JSON.stringify(container)
     open.add(container)
     if (Array.isArray(container)) {
       stack.push({ kind: 'array', holder: container, index: 0 })
@@ -90,34 +126,35 @@ function* jsonPieces(root: unknown): Generator<Piece, void, IteratorResult<unkno
   }
 
   try {
-    yield begin(root, '') ?? 'null'
+    write(begin(root, '') ?? 'null')
     while (stack.length > 0) {
+      if (sink.size >= chunkSize) yield FULL
       const frame = stack[stack.length - 1]!
       if (frame.kind === 'object') {
         if (frame.index >= frame.keys.length) {
-          yield end(frame)
+          write(end(frame))
           continue
         }
         const key = frame.keys[frame.index++]!
         const text = begin((frame.holder as Record<string, unknown>)[key], key)
         if (text === undefined) continue
-        yield `${frame.written++ > 0 ? ',' : ''}${JSON.stringify(key)}:${text}`
+        write(`${frame.written++ > 0 ? ',' : ''}${JSON.stringify(key)}:${text}`)
       } else if (frame.kind === 'array') {
         if (frame.index >= frame.holder.length) {
-          yield end(frame)
+          write(end(frame))
           continue
         }
         const index = frame.index++
-        yield `${index > 0 ? ',' : ''}${begin(frame.holder[index], String(index)) ?? 'null'}`
+        write(`${index > 0 ? ',' : ''}${begin(frame.holder[index], String(index)) ?? 'null'}`)
       } else {
         const next = yield { iterator: frame.iterator }
         if (!next) throw new Error('jsonPieces: the driver did not pass the next item')
         if (next.done) {
-          yield end(frame)
+          write(end(frame))
           continue
         }
         const index = frame.index++
-        yield `${index > 0 ? ',' : ''}${begin(next.value, String(index)) ?? 'null'}`
+        write(`${index > 0 ? ',' : ''}${begin(next.value, String(index)) ?? 'null'}`)
       }
     }
   } finally {
@@ -133,21 +170,19 @@ function* jsonPieces(root: unknown): Generator<Piece, void, IteratorResult<unkno
  * text is one string, so use jsonBody for answers that may be large.
  */
 export function serializeJson(value: unknown): string {
-  const parts: string[] = []
-  for (const piece of jsonPieces(value)) {
-    if (typeof piece !== 'string') throw new TypeError('serializeJson cannot await an AsyncIterable: use jsonBody or jsonChunks')
-    parts.push(piece)
+  const sink: JsonSink = { parts: [], size: 0 }
+  for (const _signal of jsonPieces(value, sink, Infinity)) {
+    throw new TypeError('serializeJson cannot await an AsyncIterable: use jsonBody or jsonChunks')
   }
-  return parts.join('')
+  return sink.parts.join('')
 }
 
 /** Drives jsonPieces, awaiting AsyncIterables, and yields the text in chunks of about chunkSize characters. */
-async function* chunksFrom(pieces: Generator<Piece, void, IteratorResult<unknown> | undefined>, parts: string[], pending: NeedsNext | undefined, chunkSize: number): AsyncGenerator<string> {
-  let size = parts.reduce((n, p) => n + p.length, 0)
+async function* chunksFrom(pieces: Generator<Signal, void, IteratorResult<unknown> | undefined>, sink: JsonSink, pending: NeedsNext | undefined): AsyncGenerator<string> {
   const flush = () => {
-    const text = parts.join('')
-    parts.length = 0
-    size = 0
+    const text = sink.parts.join('')
+    sink.parts.length = 0
+    sink.size = 0
     return text
   }
   try {
@@ -156,16 +191,10 @@ async function* chunksFrom(pieces: Generator<Piece, void, IteratorResult<unknown
       const step = pieces.next(input)
       input = undefined
       if (step.done) break
-      const piece = step.value
-      if (typeof piece === 'string') {
-        parts.push(piece)
-        size += piece.length
-        if (size >= chunkSize) yield flush()
-      } else {
-        input = await piece.iterator.next()
-      }
+      if (step.value === FULL) yield flush()
+      else input = await step.value.iterator.next()
     }
-    if (size > 0) yield flush()
+    if (sink.size > 0) yield flush()
   } finally {
     pieces.return()
   }
@@ -173,7 +202,8 @@ async function* chunksFrom(pieces: Generator<Piece, void, IteratorResult<unknown
 
 /** The JSON text of a value (AsyncIterables read as arrays) in chunks of about chunkSize characters. */
 export function jsonChunks(value: unknown, chunkSize = JSON_CHUNK_SIZE): AsyncGenerator<string> {
-  return chunksFrom(jsonPieces(value), [], undefined, chunkSize)
+  const sink: JsonSink = { parts: [], size: 0 }
+  return chunksFrom(jsonPieces(value, sink, chunkSize), sink, undefined)
 }
 
 /**
@@ -182,18 +212,12 @@ export function jsonChunks(value: unknown, chunkSize = JSON_CHUNK_SIZE): AsyncGe
  * item by item, so that no answer is ever held whole in memory or in one string.
  */
 export function jsonBody(value: unknown, chunkSize = JSON_CHUNK_SIZE): string | Readable {
-  const pieces = jsonPieces(value)
-  const parts: string[] = []
-  let size = 0
-  for (;;) {
-    const step = pieces.next()
-    if (step.done) return parts.join('')
-    const piece = step.value
-    if (typeof piece !== 'string') return Readable.from(chunksFrom(pieces, parts, piece, chunkSize))
-    parts.push(piece)
-    size += piece.length
-    if (size >= chunkSize) return Readable.from(chunksFrom(pieces, parts, undefined, chunkSize))
-  }
+  const sink: JsonSink = { parts: [], size: 0 }
+  const pieces = jsonPieces(value, sink, chunkSize)
+  const step = pieces.next()
+  if (step.done) return sink.parts.join('')
+  // Full: the first chunk is written out by the stream (chunksFrom flushes on the next FULL or at the end).
+  return Readable.from(chunksFrom(pieces, sink, step.value === FULL ? undefined : step.value))
 }
 
 // ---------------------------------------------------------------------------------------------
