@@ -59,7 +59,10 @@ export interface CurrentPackage {
 
 /** What a read-modify-write makes of the current dataset. */
 export interface PackageChangePlan {
-  input: PackageInput
+  /** The dataset's new content; or, with `state` instead, the stored content kept as it is. */
+  input?: PackageInput
+  /** Only the state changes (package_delete): nothing of the stored dataset is rebuilt or dropped. */
+  state?: 'deleted'
   /** If-Match: the write happens only when the stored revision still is this one (else a 409 Conflict). */
   expectedRevision?: number
   activity?: string
@@ -460,6 +463,7 @@ export class CatalogService {
    */
   async modifyPackage(idOrName: string, actor: Viewer, plan: (current: CurrentPackage) => Promise<PackageChangePlan>): Promise<{ id: string; revision: number }> {
     let record: PackageRecord | undefined
+    let revision = 0
     const keys: string[] = [idOrName]
     await this.write(
       () => ({ kind: 'datasets', keys }),
@@ -467,7 +471,7 @@ export class CatalogService {
         const rows = await trx
           .selectFrom('package as p')
           .innerJoin('package_document as d', 'd.package_id', 'p.id')
-          .select(['p.id', 'p.name', 'p.owner_org', 'p.private', 'p.state', 'p.revision', 'p.metadata_created', 'p.creator_user_id', 'd.document', 'd.theme_ids'])
+          .select(['p.id', 'p.name', 'p.owner_org', 'p.private', 'p.state', 'p.type', 'p.revision', 'p.metadata_created', 'p.creator_user_id', 'd.document', 'd.theme_ids'])
           .where((eb) => eb.or([eb('p.id', '=', idOrName), eb('p.name', '=', idOrName)]))
           .$if(this.store.dialect === 'mysql', (q) => q.forUpdate())
           .execute()
@@ -480,6 +484,11 @@ export class CatalogService {
         if (decided.expectedRevision !== undefined && decided.expectedRevision !== row.revision) {
           throw new CatalogError('conflict', 'The dataset was changed by someone else since you read it (If-Match does not match its revision)')
         }
+        if (decided.state) {
+          revision = await this.writeState(trx, batch, actor, row, decided.state, decided.activity ?? 'changed package')
+          return
+        }
+        if (!decided.input) throw new Error('a package change plan needs an input or a state')
         const next = this.recordFor({ ...decided.input, id: row.id, creator_user_id: row.creator_user_id }, row)
         this.assertRecordFits(next)
         keys.push(next.row.name)
@@ -491,10 +500,23 @@ export class CatalogService {
         for (const insert of uris) batch.add(insert)
         batch.add(this.activityInsert(trx, actor, next, decided.activity ?? 'changed package', previous))
         record = next
+        revision = next.row.revision
       },
       (value, key) => (record ? this.duplicateFieldOf(record)(value, key) : undefined),
     )
-    return { id: record!.row.id, revision: record!.row.revision }
+    return { id: keys[1]!, revision }
+  }
+
+  /** A change of state alone: the row and the stored document say so, the rest stays as stored. */
+  private async writeState(trx: Kysely<Database>, batch: StatementBatch, actor: Viewer, row: { id: string; owner_org: string | null; private: number; revision: number; document: string; type: string }, state: string, activity: string): Promise<number> {
+    const now = ckanNow()
+    const previous = JSON.parse(row.document) as Record<string, unknown>
+    const next = { ...previous, state, metadata_modified: now }
+    const visible = state === 'active' && row.private === 0 && row.type === 'dataset' ? 1 : 0
+    batch.add(trx.updateTable('package').set({ state, visible, revision: row.revision + 1, metadata_modified: now }).where('id', '=', row.id))
+    batch.add(trx.updateTable('package_document').set({ document: JSON.stringify(next) }).where('package_id', '=', row.id))
+    batch.add(this.activityInsert(trx, actor, { id: row.id, owner_org: row.owner_org, timestamp: now, dict: next }, activity, previous))
+    return row.revision + 1
   }
 
   /**
@@ -616,16 +638,16 @@ export class CatalogService {
     }
   }
 
-  private activityInsert(trx: Kysely<Database>, actor: Viewer, record: PackageRecord, activityType: string, previous: Record<string, unknown> | null) {
-    const dict = JSON.parse(record.document.document) as Record<string, unknown>
+  private activityInsert(trx: Kysely<Database>, actor: Viewer, after: PackageRecord | { id: string; owner_org: string | null; timestamp: string; dict: Record<string, unknown> }, activityType: string, previous: Record<string, unknown> | null) {
+    const written = 'row' in after ? { id: after.row.id, owner_org: after.row.owner_org, timestamp: after.row.metadata_modified, dict: JSON.parse(after.document.document) as Record<string, unknown> } : after
     return trx.insertInto('activity').values({
       id: randomUUID(),
-      timestamp: record.row.metadata_modified,
+      timestamp: written.timestamp,
       user_id: actor.userId,
-      object_id: record.row.id,
-      organization_id: record.row.owner_org,
+      object_id: written.id,
+      organization_id: written.owner_org,
       activity_type: activityType,
-      data: JSON.stringify({ package: dict, diff: previous ? diffDicts(previous, dict) : [] }),
+      data: JSON.stringify({ package: written.dict, diff: previous ? diffDicts(previous, written.dict) : [] }),
     })
   }
 

@@ -179,17 +179,15 @@ export const packageDelete = defineAction({
   input: Type.Object({ id: Type.Optional(Type.String({ maxLength: 100 })) }),
   result: Type.Null(),
   handler: async (ctx, body) => {
-    await writeDataset(
-      ctx,
-      body.id,
-      'delete',
-      async (current) => {
-        // The stored dataset as it is, but deleted (what no longer passes today's rules is left out).
-        const { input } = packageFromDict(current, dictContext(ctx, current))
-        return { ...input, state: 'deleted' }
-      },
-      'deleted package',
-    )
+    if (typeof body.id !== 'string' || !body.id) throw validationError({ id: ['Missing value'] })
+    requireLoggedIn(ctx.viewer, 'delete')
+    // Only the state changes: the stored dataset is kept as it is, even where older data fails today's rules.
+    await ctx.service.modifyPackage(body.id, ctx.viewer, async (current) => {
+      requireDatasetEditor(ctx.viewer, current.owner_org, 'delete')
+      const expected = expectedRevision(ctx, current.id)
+      if (expected !== undefined && expected !== current.revision) throw new CatalogError('conflict', CONFLICT)
+      return { state: 'deleted', expectedRevision: expected, activity: 'deleted package' }
+    })
     return null
   },
 })
