@@ -7,7 +7,7 @@
  *   BENCH_DATASETS  datasets to seed (default 100000)
  *   BENCH_SECONDS   duration of each measured load run (default 10)
  *   BENCH_SECTIONS  comma-separated section names to run (default all): package_show, lists,
- *                   package_search, harvest, dcat, writes
+ *                   package_search, harvest, dcat, staleness, writes
  *
  * A further benchmark is one more file in bench/sections/ exporting a Section, listed in SECTIONS.
  */
@@ -32,9 +32,11 @@ import { searchSection } from './sections/search.js'
 import { harvestSection } from './sections/harvest.js'
 import { dcatSection } from './sections/dcat.js'
 import { writesSection } from './sections/writes.js'
+import { stalenessSection } from './sections/staleness.js'
 
-// The write section goes last: it adds datasets, which the read sections must not see.
-const SECTIONS: Section[] = [packageShowSection, listsSection, searchSection, harvestSection, dcatSection, writesSection]
+// The write section goes last: it adds datasets, which the read sections must not see. The staleness
+// section patches some seeded datasets (titles, tags), after the read sections have read them.
+const SECTIONS: Section[] = [packageShowSection, listsSection, searchSection, harvestSection, dcatSection, stalenessSection, writesSection]
 
 function selectedSections(): Section[] {
   const raw = process.env.BENCH_SECTIONS?.trim()
