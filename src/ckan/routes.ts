@@ -20,16 +20,52 @@ const TRANSPORT_PARAMS = ['callback', '_']
 
 const TRUE_WORDS = new Set(['true', 'yes', 'on', '1', 't', 'y'])
 const FALSE_WORDS = new Set(['false', 'no', 'off', '0', 'f', 'n', ''])
+/** What Python's int() takes from CKAN's int_validator: optional sign, ASCII digits, surrounding blanks. */
+const INTEGER_TEXT = /^\s*[+-]?\d+\s*$/
+const NUMBER_TEXT = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/
 
-/** CKAN's boolean_validator accepts True/yes/on/1...: normalise those before JSON-schema validation. */
-function normaliseBooleans(schema: TObject, data: unknown): void {
-  if (!data || typeof data !== 'object') return
+/** The JSON types a property's schema admits: its `type`, or those of the members of a union. */
+function schemaTypes(prop: TSchema): string[] {
+  if (typeof prop.type === 'string') return [prop.type]
+  if (Array.isArray(prop.anyOf)) return (prop.anyOf as TSchema[]).flatMap(schemaTypes)
+  return []
+}
+
+/** Marks a property to remove: CKAN's int_validator reads a blank as no value. */
+const NO_VALUE = Symbol('no value')
+
+/** A text value as CKAN's validators read it for a property of these types; undefined leaves it as it is. */
+function scalarFromText(types: string[], text: string): unknown {
+  if (types.includes('integer') || types.includes('number')) {
+    if (!text.trim()) return NO_VALUE
+    if (INTEGER_TEXT.test(text)) return Number(text)
+    if (types.includes('number') && NUMBER_TEXT.test(text)) return Number(text)
+  }
+  if (types.includes('boolean')) {
+    const word = text.trim().toLowerCase()
+    if (TRUE_WORDS.has(word)) return true
+    if (FALSE_WORDS.has(word)) return false
+  }
+  return undefined
+}
+
+/**
+ * CKAN's validators (int_validator, natural_number_validator, boolean_validator) take numbers and booleans
+ * given as text, whether they come in a query string, a form or a JSON body (ckanapi sends `{"rows": "2"}`):
+ * the top-level properties of the action's schema that want a number or a boolean, and admit no string, are
+ * read so before the schema judges them. Text that is not a number is left for the schema's `Invalid integer`.
+ */
+export function normaliseScalars(schema: TObject, data: unknown): void {
+  if (!data || typeof data !== 'object' || Array.isArray(data)) return
   const record = data as Record<string, unknown>
   for (const [key, prop] of Object.entries(schema.properties as Record<string, TSchema>)) {
-    if (prop.type !== 'boolean' || typeof record[key] !== 'string') continue
-    const word = (record[key] as string).toLowerCase()
-    if (TRUE_WORDS.has(word)) record[key] = true
-    else if (FALSE_WORDS.has(word)) record[key] = false
+    const value = Object.hasOwn(record, key) ? record[key] : undefined
+    if (typeof value !== 'string') continue
+    const types = schemaTypes(prop)
+    if (types.includes('string')) continue
+    const read = scalarFromText(types, value)
+    if (read === NO_VALUE) delete record[key]
+    else if (read !== undefined) record[key] = read
   }
 }
 
@@ -113,7 +149,7 @@ export function registerActionRoutes(app: FastifyInstance, actions: ActionDefini
       if (data && typeof data === 'object') {
         for (const key of TRANSPORT_PARAMS) delete (data as Record<string, unknown>)[key]
       }
-      normaliseBooleans(action.input, data)
+      normaliseScalars(action.input, data)
     }
     for (const prefix of ACTION_PREFIXES) {
       const url = `${prefix}/${action.name}`

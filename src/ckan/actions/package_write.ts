@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import { requireDatasetEditor, requireLoggedIn, requireSysadmin } from '../../auth/rules.js'
-import { packageFromDict, resourceFromDict, type DictContext, type FieldErrors } from '../../catalog/package-input.js'
+import { addTextProblem, checkText, packageFromDict, resourceFromDict, type DictContext, type FieldErrors } from '../../catalog/package-input.js'
 import type { PackageInput } from '../../catalog/package.js'
 import { CatalogError, notFound, validationError } from '../../errors.js'
 import { defineAction, type ActionContext } from '../action.js'
@@ -68,11 +68,15 @@ function dictContext(ctx: ActionContext, current: Dict | undefined, newDataset?:
   }
 }
 
-/** CKAN validation and the DCAT-AP.de rules in one pass: one error with every field's messages. */
+/**
+ * CKAN validation and the DCAT-AP.de rules in one pass: one error with every field's messages. The rules
+ * judge whatever could be read of the dict even when CKAN's rules found errors (packageFromDict leaves out
+ * only the values it refused), so a client sees every problem at once; drafts skip them.
+ */
 async function validatedInput(ctx: ActionContext, dict: Dict, current: Dict | undefined, newDataset?: DictContext['newDataset']): Promise<PackageInput> {
   const { input, errors } = packageFromDict(dict, dictContext(ctx, current, newDataset))
   const allErrors: FieldErrors = { ...errors }
-  if (Object.keys(errors).length === 0 && input.state !== 'draft' && ctx.datasetRules) {
+  if (input.state !== 'draft' && ctx.datasetRules) {
     const findings = await ctx.datasetRules(input)
     if (findings.length) allErrors.dcat_ap_de = findings
   }
@@ -234,7 +238,9 @@ const ResourceBody = Type.Object(
 /** The resource's own errors as a flat field map (as CKAN's resource actions answer), before the dataset's. */
 function checkResource(ctx: ActionContext, dict: Dict, current: Dict): void {
   const existingResourceIds = new Set(resources(current).map((r) => r.id as string))
-  const { errors } = resourceFromDict(dict, { existingResourceIds, baseUrl: ctx.config.baseUrl, packageId: current.id as string })
+  const { problems, cleaned } = checkText(dict)
+  const { errors } = resourceFromDict(cleaned, { existingResourceIds, baseUrl: ctx.config.baseUrl, packageId: current.id as string, vocab: ctx.service.vocab })
+  for (const problem of problems) addTextProblem(errors, problem)
   if (Object.keys(errors).length) throw validationError(errors)
 }
 
