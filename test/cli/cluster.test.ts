@@ -5,10 +5,10 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { request } from 'node:http'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import t from 'tap'
+import t, { type Test } from 'tap'
 
 const CLI = ['--import', 'tsx', 'src/cli/main.ts']
 
@@ -87,8 +87,9 @@ function alive(pid: number): boolean {
   }
 }
 
-function setup(extraEnv: Record<string, string> = {}) {
+function setup(t: Test, extraEnv: Record<string, string> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'godonu-cluster-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const env = { DATABASE_URL: `sqlite:${join(dir, 'db.sqlite')}`, ...extraEnv }
   cli(['migrate'], env)
   cli(['user', 'add', 'anna', '--org', 'marburg', '--role', 'editor'], env)
@@ -107,7 +108,7 @@ const dataset = (name: string, title: string) => ({
 })
 
 t.test('two workers: every read after a write sees it, whichever worker answers', async (t) => {
-  const { env, token } = setup()
+  const { env, token } = setup(t)
   const cluster = await startCluster(env)
   t.teardown(() => cluster.child.kill('SIGTERM'))
   t.equal(cluster.workerPids().length, 2, 'two workers started')
@@ -130,7 +131,7 @@ t.test('two workers: every read after a write sees it, whichever worker answers'
 })
 
 t.test('two workers: the write rate limit holds for the whole service', async (t) => {
-  const { env, token } = setup({ WRITE_RATE_LIMIT: '5' })
+  const { env, token } = setup(t, { WRITE_RATE_LIMIT: '5' })
   const cluster = await startCluster(env)
   t.teardown(() => cluster.child.kill('SIGTERM'))
   const statuses: number[] = []
@@ -142,7 +143,7 @@ t.test('two workers: the write rate limit holds for the whole service', async (t
 })
 
 t.test('a worker that dies is replaced; SIGTERM stops every process', async (t) => {
-  const { env } = setup()
+  const { env } = setup(t)
   const cluster = await startCluster(env)
   const [first] = cluster.workerPids()
   process.kill(first!, 'SIGKILL')
