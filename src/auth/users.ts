@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
-import type { Kysely } from 'kysely'
+import { sql, type Kysely } from 'kysely'
 import type { Database, UserTable } from '../db/types.js'
 import { ckanNow } from '../catalog/time.js'
+import { escapeLike } from '../db/dialect.js'
 import { CatalogError, notFound, validationError } from '../errors.js'
 import { issueToken, secretMatches, splitToken } from './tokens.js'
 import { ANONYMOUS, type Viewer } from './viewer.js'
@@ -10,6 +11,21 @@ export const ROLES = ['admin', 'editor', 'member'] as const
 export type Role = (typeof ROLES)[number]
 
 const NAME_RE = /^[a-z0-9_-]{2,100}$/
+
+/** Orders of user_list (CKAN's order_by); display_name is the full name, else the login name. */
+export const USER_ORDERS = ['name', 'display_name', 'fullname', 'created', 'id', 'sysadmin'] as const
+export type UserOrder = (typeof USER_ORDERS)[number]
+
+export interface UserListOptions {
+  /** Substring of the name or full name (and of the e-mail address when searchEmail). */
+  q?: string
+  searchEmail: boolean
+  /** Exact e-mail address (CKAN's `email` filter, for sysadmins). */
+  email?: string
+  orderBy: UserOrder
+  limit: number
+  offset: number
+}
 
 /** Users, tokens and memberships: who may do what. */
 export class UserService {
@@ -116,6 +132,31 @@ export class UserService {
       sysadmin: row.sysadmin === 1,
       orgRoles,
     }
+  }
+
+  /** Active users for user_list, filtered and ordered in the database. */
+  async listUsers(opts: UserListOptions): Promise<UserTable[]> {
+    const displayName = sql<string>`coalesce(nullif(fullname, ''), name)`
+    let query = this.db.selectFrom('app_user').selectAll().where('state', '=', 'active')
+    if (opts.q) {
+      const pattern = `%${escapeLike(opts.q.toLowerCase())}%`
+      query = query.where((eb) =>
+        eb.or([
+          eb(sql`lower(name)`, 'like', sql`${pattern} escape '!'`),
+          eb(sql`lower(fullname)`, 'like', sql`${pattern} escape '!'`),
+          ...(opts.searchEmail ? [eb(sql`lower(email)`, 'like', sql`${pattern} escape '!'`)] : []),
+        ]),
+      )
+    }
+    if (opts.email !== undefined) query = query.where('email', '=', opts.email)
+    const ordered = opts.orderBy === 'display_name' ? query.orderBy(displayName) : query.orderBy(opts.orderBy)
+    return ordered.orderBy('name').limit(opts.limit).offset(opts.offset).execute()
+  }
+
+  /** A user's Kommunen and capacities (organization id -> capacity). */
+  async memberships(userId: string): Promise<Map<string, string>> {
+    const rows = await this.db.selectFrom('member').select(['organization_id', 'capacity']).where('user_id', '=', userId).execute()
+    return new Map(rows.map((r) => [r.organization_id, r.capacity]))
   }
 
   async requireUser(idOrName: string): Promise<UserTable> {

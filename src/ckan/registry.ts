@@ -5,6 +5,8 @@ import { groupList, groupShow, organizationList, organizationShow, tagList } fro
 import { packageList, packageShow, resourceShow } from './actions/package_read.js'
 import { currentPackageListWithResources, packageSearch } from './actions/package_search.js'
 import { licenseList, siteRead, statusShow } from './actions/site.js'
+import { organizationListForUser, userList, userShow } from './actions/users.js'
+import { formatAutocomplete, packageAutocomplete, tagAutocomplete } from './actions/autocomplete.js'
 import {
   datasetPurge, organizationActivityList, packageActivityList, recentlyChangedPackagesActivityList, packageCreate, packageDelete, packagePatch, packageResourceReorder, packageUpdate,
   resourceCreate, resourceDelete, resourcePatch, resourceUpdate,
@@ -48,9 +50,15 @@ const READ_ACTIONS: ActionDefinition<any>[] = [
   resourceShow,
   organizationList,
   organizationShow,
+  organizationListForUser,
   groupList,
   groupShow,
   tagList,
+  packageAutocomplete,
+  formatAutocomplete,
+  tagAutocomplete,
+  userShow,
+  userList,
   packageActivityList,
   organizationActivityList,
   recentlyChangedPackagesActivityList,
