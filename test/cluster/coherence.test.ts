@@ -354,6 +354,70 @@ for (const topology of TOPOLOGIES) {
       assertWithinBound(t, `writes of ${S.label} (clock 60 s behind): in-memory and SQL counts of fq=organization:kassel agree with the database`, cluster, results)
     })
 
+    await t.test('a change committed after a later-numbered one was read still reaches every server', async (t) => {
+      if (cluster.db.kind !== 'mysql') {
+        // SQLite runs one write transaction at a time: no two can commit out of order (test/catalog/change-feed.test.ts covers the tailer).
+        t.comment('MariaDB only: SQLite commits one write at a time')
+        return
+      }
+      const token = cluster.tokens.marburgEditor
+      const slow = await ok(A, 'package_create', { body: validDataset('marburg', { title: 'Spät bestätigt' }), token })
+      const fast = await ok(A, 'package_create', { body: validDataset('marburg', { title: 'Früh bestätigt' }), token })
+      const ready = await eventually(t, 'both datasets shown and found', cluster, cluster.servers, async (s) => {
+        const found = await search(s, MEMORY_PATH)
+        const shown = await Promise.all([slow.id, fast.id].map((id) => action(s, 'package_show', { query: { id } })))
+        return { ok: found.ids.includes(slow.id) && shown.every((a) => a.status === 200), detail: `found ${found.ids.includes(slow.id)}, shown ${shown.map((a) => a.status).join(', ')}` }
+      })
+      if (!ready) return
+
+      // As another server's slow write would: the dataset made private and its feed row inserted (taking
+      // the next number at insert time), the transaction left open while a later write commits and is read.
+      const db = cluster.db.store.db
+      const stored = await db.selectFrom('package_document').select('document').where('package_id', '=', slow.id).executeTakeFirstOrThrow()
+      const document = JSON.stringify({ ...(JSON.parse(stored.document) as Record<string, unknown>), private: true })
+      let since = 0
+      let lowSeq = 0
+      let highSeq = 0
+      await db.connection().execute(async (conn) => {
+        await sql`begin`.execute(conn)
+        try {
+          await sql`update package set private = 1, visible = 0 where id = ${slow.id}`.execute(conn)
+          await sql`update package_document set document = ${document} where package_id = ${slow.id}`.execute(conn)
+          const inserted = await sql`insert into change_feed (kind, ${sql.ref('keys')}) values ('datasets', ${JSON.stringify([slow.id, slow.name])})`.execute(conn)
+          lowSeq = Number(inserted.insertId)
+          await ok(cluster.servers.at(-1)!, 'package_patch', { body: { id: fast.id, title: 'Früh bestätigt, geändert' }, token })
+          highSeq = Number((await sql<{ seq: number | string }>`select max(seq) as seq from change_feed`.execute(db)).rows[0]!.seq)
+          await eventually(t, 'the later-numbered change is applied everywhere', cluster, cluster.servers, async (s) => {
+            const title = (await ok(s, 'package_show', { query: { id: fast.id } })).title
+            return { ok: title === 'Früh bestätigt, geändert', detail: `title ${JSON.stringify(title)}` }
+          })
+          // Every tailer has polled past the later number for certain (several polls), with the lower one still open.
+          await new Promise((resolve) => setTimeout(resolve, 3 * Math.max(...cluster.servers.map((s) => s.changePollMs))))
+          await sql`commit`.execute(conn)
+          since = performance.now()
+        } catch (err) {
+          await sql`rollback`.execute(conn)
+          throw err
+        }
+      })
+      t.ok(lowSeq > 0 && highSeq > lowSeq, `the open transaction holds feed number ${lowSeq}, below ${highSeq} committed and read before it`)
+
+      const hidden = async (s: GodonuServer): Promise<Check> => {
+        const problems: string[] = []
+        const shown = await action(s, 'package_show', { query: { id: slow.id } })
+        if (shown.status !== 403 && shown.status !== 404) problems.push(`package_show answers ${shown.status}`)
+        for (const [path, params] of [['in-memory path', MEMORY_PATH], ['SQL path', SQL_PATH]] as const) {
+          const found = await search(s, params)
+          if (found.ids.includes(slow.id)) problems.push(`package_search (${path}) finds it`)
+          const expected = await visibleCount(cluster)
+          if (found.count !== expected) problems.push(`package_search (${path}) counts ${found.count}, the database ${expected}`)
+        }
+        return { ok: problems.length === 0, detail: problems.join('; ') }
+      }
+      const results = await converge(cluster.servers, hidden, { since, horizonMs: cluster.boundMs + OBSERVE_PAST_BOUND_MS })
+      assertWithinBound(t, 'a dataset made private by a transaction that committed out of sequence order, hidden', cluster, results)
+    })
+
     await t.test('package_search never answers with a dataset the caller may not see, while writes run', async (t) => {
       const { marburgEditor, kasselEditor } = cluster.tokens
       type Visibility = 'public' | 'private' | 'draft'
