@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely'
-import { isMysql } from '../src/db/dialect.js'
+import { isMysql, longTextType } from '../src/db/dialect.js'
 import { uriHash } from '../src/catalog/uris.js'
 
 /**
@@ -19,7 +19,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('seq', mysql ? 'bigint' : 'integer', (c) => c.primaryKey().autoIncrement().notNull())
     .addColumn('kind', 'varchar(20)', (c) => c.notNull())
     // JSON list of the changed datasets' ids and names (kind 'datasets').
-    .addColumn('keys', 'text', (c) => c.notNull())
+    .addColumn('keys', longTextType(db), (c) => c.notNull())
     .execute()
   await db.schema
     .createTable('change_feed_pruned')

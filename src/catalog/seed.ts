@@ -125,8 +125,9 @@ async function insertWithRetry(store: Store, records: PackageRecord[]): Promise<
     try {
       await store.db.transaction().execute(async (trx) => {
         await insertPackageRecords(trx, records)
-        // Every running server applies the new datasets within one poll of the change feed.
-        await appendChange(trx, { kind: 'datasets', keys: records.flatMap((r) => [r.row.id, r.row.name]) }).execute()
+        // Every running server applies the new datasets within one poll of the change feed (a whole batch:
+        // reloading everything is cheaper than a thousand datasets one by one).
+        await appendChange(trx, { kind: 'all' }).execute()
       })
       return
     } catch (err) {
