@@ -1,4 +1,6 @@
 import type { TObject, TSchema } from '@sinclair/typebox'
+import { Ajv } from 'ajv'
+import addFormatsModule from 'ajv-formats'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { CatalogService } from '../catalog/service.js'
 import type { AppConfig } from '../config.js'
@@ -12,6 +14,16 @@ import type { ActionContext, ActionDefinition } from './action.js'
 import { helpUrl, isCatalogError, sendBadRequest, sendError, sendInternalError, sendSuccess } from './envelope.js'
 import { Envelope, ErrorEnvelope } from './schemas.js'
 import { ajvErrorsToFields } from './validation.js'
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
+
+/**
+ * The validator of action inputs, whatever part of the request they come in: no type coercion, because
+ * normaliseScalars has already read numbers and booleans as CKAN does. (Ajv's coercion of query strings
+ * would also take what CKAN's int_validator refuses: `0x10`, `1e3`, `2.0`.)
+ */
+const actionInputAjv = addFormats(new Ajv({ allErrors: true, removeAdditional: false, coerceTypes: false, useDefaults: false, strict: false }))
+const actionInputValidator = ({ schema }: { schema: object }) => actionInputAjv.compile(schema)
 
 export const ACTION_PREFIXES = ['/api/3/action', '/api/action'] as const
 
@@ -161,14 +173,14 @@ export function registerActionRoutes(app: FastifyInstance, actions: ActionDefini
         response: { 200: Envelope(action.name, action.result), '4xx': ErrorEnvelope, '5xx': ErrorEnvelope },
       }
       if (action.sideEffectFree) {
-        app.get(url, { attachValidation: true, preValidation, schema: { ...documented, operationId: prefix === ACTION_PREFIXES[0] ? `${action.name}_get` : undefined, querystring: action.input } }, handler)
+        app.get(url, { attachValidation: true, preValidation, validatorCompiler: actionInputValidator, schema: { ...documented, operationId: prefix === ACTION_PREFIXES[0] ? `${action.name}_get` : undefined, querystring: action.input } }, handler)
       } else {
         app.get(url, { schema: { hide: true } }, async (_request, reply) =>
           sendBadRequest(reply, 'JSON Error: Invalid request. Please use POST method for your request'),
         )
       }
       // Writes (and token creation) spend the caller's write budget (writeLimitKey).
-      app.post(url, { attachValidation: true, ...(action.sideEffectFree ? {} : { onRequest: writeLimit }), preValidation, schema: { ...documented, operationId: prefix === ACTION_PREFIXES[0] ? action.name : undefined, body: action.input } }, handler)
+      app.post(url, { attachValidation: true, ...(action.sideEffectFree ? {} : { onRequest: writeLimit }), preValidation, validatorCompiler: actionInputValidator, schema: { ...documented, operationId: prefix === ACTION_PREFIXES[0] ? action.name : undefined, body: action.input } }, handler)
     }
   }
   for (const prefix of ACTION_PREFIXES) {
