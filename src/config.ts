@@ -151,7 +151,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     readCacheTtlMs: intFromEnv(env, 'READ_CACHE_TTL_MS', 5000, 0, 3_600_000),
     dcatPageSize: intFromEnv(env, 'DCAT_PAGE_SIZE', 100, 1, 1000),
     searchMemoryIndex: env.SEARCH_MEMORY_INDEX !== '0',
-    changePollMs: intFromEnv(env, 'CHANGE_POLL_MS', 200, 10, 60_000),
+    changePollMs: intFromEnv(env, 'CHANGE_POLL_MS', 200, 10, 3_600_000),
     datasetMaxBytes: intFromEnv(env, 'DATASET_MAX_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     formMaxKeys: intFromEnv(env, 'FORM_MAX_KEYS', 1000, 1, 1_000_000),
     jsonMaxDepth: intFromEnv(env, 'JSON_MAX_DEPTH', 64, 2, 1000),

@@ -31,7 +31,11 @@ export interface SearchParams {
 export interface SearchResult {
   count: number
   sort: string
-  results: unknown[]
+  /**
+   * The page's datasets: an array when they are few, else loaded DOCUMENT_BATCH at a time while the answer is
+   * written (documents are up to DATASET_MAX_BYTES each: a page of 1000 is never held whole).
+   */
+  results: unknown[] | AsyncIterable<unknown>
   facets: Record<string, Record<string, number>>
   search_facets: Record<string, { title: string; items: Array<{ name: string; display_name: string; count: number }> }>
 }
@@ -315,14 +319,21 @@ export class SearchService {
   ): Promise<SearchResult> {
     // The documents are loaded with the viewer's visibility applied in SQL: whatever the index or a cache
     // held, a dataset that became private, draft or deleted meanwhile is not shown.
-    let results: unknown[]
-    if (params.fields?.length) {
-      const fields = params.fields
-      results = (await this.catalog.packageDicts(ids, visibility, db)).map((r) => Object.fromEntries(fields.map((f) => [f, r[f]])))
-    } else {
-      // The same connection: SQLite has only one, held by this search.
-      results = await this.catalog.packageJsons(ids, visibility, db)
-    }
+    const fields = params.fields?.length ? params.fields : undefined
+    const load = async (batch: string[], from: Kysely<Database>): Promise<unknown[]> =>
+      fields
+        ? (await this.catalog.packageDicts(batch, visibility, from)).map((r) => Object.fromEntries(fields.map((f) => [f, r[f]])))
+        : this.catalog.packageJsons(batch, visibility, from)
+    // A small page is loaded at once, on the same connection (SQLite has only one, held by this search). A
+    // larger one is loaded batch by batch as the answer is written, each batch its own statement on the pool:
+    // no connection is held while the client reads.
+    const catalogDb = this.catalog.db
+    const results: SearchResult['results'] =
+      ids.length <= DOCUMENT_BATCH
+        ? await load(ids, db)
+        : (async function* () {
+            for (let i = 0; i < ids.length; i += DOCUMENT_BATCH) yield* await load(ids.slice(i, i + DOCUMENT_BATCH), catalogDb)
+          })()
     const facets: SearchResult['facets'] = {}
     const searchFacets: SearchResult['search_facets'] = {}
     for (const field of params.facetFields) {
@@ -424,6 +435,9 @@ function orderBy(keys: SortKey[], useScore: boolean): RawBuilder<unknown>[] {
   if (!keys.some((k) => k.field === 'id')) parts.push(last?.direction === 'desc' ? sql`p.id desc` : sql`p.id asc`)
   return parts
 }
+
+/** Documents loaded per statement for a page of results (see SearchResult.results). */
+const DOCUMENT_BATCH = 50
 
 /** Above this many hits without relevance, the page comes from SQL (an index walk) rather than a selection here. */
 const SQL_PAGE_ABOVE = 20_000

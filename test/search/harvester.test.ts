@@ -116,7 +116,7 @@ await forEachBackend(t, async (t, backend) => {
     t.ok(ids.every((id) => seen.has(id)), 'every dataset that existed before the crawl arrived')
   })
 
-  await t.test('a search page costs a bounded number of queries whatever rows is', async (t) => {
+  await t.test('a search page costs a bounded number of queries: the statements of the search, plus one per 50 documents', async (t) => {
     // Without the facet cache, so that both searches really run every statement; through SQL only, and
     // with the in-memory index (warmed by a first search: loading it is a one-time cost).
     for (const searchMemoryIndex of [false, true]) {
@@ -131,8 +131,9 @@ await forEachBackend(t, async (t, backend) => {
       const small = await cost(1)
       const large = await cost(200)
       const how = searchMemoryIndex ? 'in-memory index' : 'SQL'
-      t.equal(large, small, `${how}: rows=1 costs ${small} queries, rows=200 costs ${large}`)
+      // Documents are read 50 to a statement (a page is never held whole): 200 rows are 4 statements, not 1.
+      t.equal(large, small + 3, `${how}: rows=1 costs ${small} queries, rows=200 costs ${large}`)
       t.ok(small <= 10, `${how}: at most 10 queries for a page with 5 facets`)
     }
   })
-})
+}, { CHANGE_POLL_MS: '3600000' }) // the query counts below must not include the apps' change-feed polls
