@@ -122,7 +122,10 @@ export const packageCreate = defineAction({
   sideEffectFree: false,
   summary: 'Publish a new dataset of your Kommune',
   description:
-    'As CKAN package_create. Editors and admins of the owning organization may call it. Every write is validated (CKAN rules and, unless state is draft, the DCAT-AP.de rules); errors come back as 409 Validation Error with a field map. ' +
+    'As CKAN package_create. Editors and admins of the owning organization may call it. Every write is validated in one pass (CKAN rules and, unless state is draft, the DCAT-AP.de rules): ' +
+    'one 409 Validation Error whose field map names every problem, the DCAT-AP.de findings under `dcat_ap_de`; errors of tags, extras and resources item by item (`{"resources": [{}, {"format": [...]}]}`). ' +
+    'Vocabulary fields take only their vocabularies\' terms: a resource `format` is an EU file-type code, URI or an IANA media type that names one (text/csv), `mimetype` an IANA media type, ' +
+    '`license_id` and a resource `license` dcat-ap.de licences, the `language` and `frequency` extras EU terms. Extras need a value; no text may hold NUL, lone surrogates or invalid UTF-8. ' +
     'Only sysadmins may choose the `id` (a UUID); as CKAN\'s `empty_if_not_sysadmin`, an `id` from anyone else is refused with "The input field id was not expected.", not ignored. ' +
     'A `uri` extra and the `uri`, `access_url` and `download_url` of resources must be absolute http(s) IRIs; given resource ids must be UUIDs.',
   tags: ['datasets (write)'],
