@@ -21,6 +21,8 @@ import type { Vocabularies } from './vocabularies.js'
 import { appendChange, ChangeFeedTailer, mergeChanges, pruneChangeFeed, type CatalogChange } from './change-feed.js'
 import { writeTransaction, type DuplicateField } from '../db/write.js'
 import { uriHash } from './uris.js'
+import { ownDatasetUri } from '../dcat/mapping.js'
+import { isHttpIri } from '../dcat/iri.js'
 
 export interface ListOptions {
   limit?: number
@@ -600,7 +602,7 @@ export class CatalogService {
   private async claimUris(trx: Kysely<Database>, record: PackageRecord) {
     const id = record.row.id
     const base = this.config.baseUrl
-    const own = `${base}/dataset/${id}`
+    const own = ownDatasetUri(id, base)
     const claims: Array<{ uri: string; field: string; resourceId: string | null; ownDefault: string }> = []
     const datasetUri = record.row.uri ?? record.extras.find((e) => e.key === 'uri')?.value
     if (datasetUri) claims.push({ uri: datasetUri, field: 'uri', resourceId: null, ownDefault: own })
@@ -613,6 +615,8 @@ export class CatalogService {
     const fail = (field: string, message: string) => (errors[field] ??= []).includes(message) || errors[field]!.push(message)
     const seen = new Set<string>()
     for (const claim of claims) {
+      // The export writes only absolute http(s) IRIs as subjects (else the dataset's own URI): store no other.
+      if (!isHttpIri(claim.uri)) fail(claim.field, `The URI ${claim.uri.slice(0, 200)} is not an absolute http(s) IRI`)
       if (seen.has(claim.uri)) fail(claim.field, `The URI ${claim.uri.slice(0, 200)} is given more than once in this dataset`)
       seen.add(claim.uri)
       if (claim.uri.startsWith(`${base}/`) && claim.uri !== claim.ownDefault) fail(claim.field, `The URI ${claim.uri.slice(0, 200)} belongs to this catalog's own namespace`)
