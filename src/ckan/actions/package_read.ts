@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import { validationError } from '../../errors.js'
+import { revisionTag } from '../../catalog/revision-tag.js'
 import { defineAction } from '../action.js'
 import { Bool, IdOrName, Natural, PackageDict, ResourceDict } from '../schemas.js'
 
@@ -36,7 +37,7 @@ export const packageShow = defineAction({
     const id = input.id || input.name_or_id
     if (!id) throw validationError({ name_or_id: ['Missing value'] })
     const shown = await service.showPackageJson(id, viewer)
-    reply.header('ETag', `"${shown.id}.${shown.revision}"`)
+    reply.header('ETag', revisionTag(shown.id, shown.revision))
     return shown.json
   },
 })

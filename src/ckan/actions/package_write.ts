@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox'
 import { requireDatasetEditor, requireLoggedIn, requireSysadmin } from '../../auth/rules.js'
 import { addTextProblem, checkText, packageFromDict, resourceFromDict, type DictContext, type FieldErrors } from '../../catalog/package-input.js'
 import type { PackageInput } from '../../catalog/package.js'
+import { revisionInTag, revisionTag } from '../../catalog/revision-tag.js'
 import { CatalogError, notFound, validationError } from '../../errors.js'
 import { defineAction, type ActionContext } from '../action.js'
 import { Bool, PackageDict, ResourceDict } from '../schemas.js'
@@ -41,9 +42,9 @@ function expectedRevision(ctx: ActionContext, id: string): number | undefined {
   const header = ctx.request.headers['if-match']
   if (!header) return undefined
   const value = Array.isArray(header) ? header[0]! : header
-  const match = /^(?:W\/)?"([^".]+)\.(\d+)"$/.exec(value.trim())
-  if (!match || match[1] !== id) throw new CatalogError('conflict', 'The If-Match header does not name a revision of this dataset')
-  return Number(match[2])
+  const revision = revisionInTag(value, id)
+  if (revision === undefined) throw new CatalogError('conflict', 'The If-Match header does not name a revision of this dataset')
+  return revision
 }
 
 /** The dataset by id or name, for a purge (sysadmins only: no owner to check). */
@@ -86,7 +87,7 @@ async function validatedInput(ctx: ActionContext, dict: Dict, current: Dict | un
 
 async function respondWithPackage(ctx: ActionContext, id: string, returnIdOnly?: boolean): Promise<unknown> {
   const { dict, revision } = await ctx.service.showPackage(id, { ...ctx.viewer, sysadmin: true })
-  ctx.reply.header('ETag', `"${id}.${revision}"`)
+  ctx.reply.header('ETag', revisionTag(id, revision))
   return returnIdOnly ? id : dict
 }
 
