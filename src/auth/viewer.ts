@@ -22,6 +22,17 @@ export function canReadPackage(viewer: Viewer, pkg: { owner_org: string | null; 
   return pkg.state === 'active' || role === 'admin' || role === 'editor'
 }
 
+/** canReadPackage as SQL over the package row `p`: every dataset the viewer may read, whatever its state. */
+export function readableBy(viewer: Viewer): RawBuilder<SqlBool> {
+  if (viewer.sysadmin) return sql<SqlBool>`1 = 1`
+  const members = readableOrgIds(viewer)
+  const editors = editableOrgIds(viewer)
+  const parts: RawBuilder<SqlBool>[] = [sql<SqlBool>`(p.state = 'active' and p.private = 0)`]
+  if (members.length) parts.push(sql<SqlBool>`(p.state = 'active' and p.owner_org in (${sql.join(members)}))`)
+  if (editors.length) parts.push(sql<SqlBool>`p.owner_org in (${sql.join(editors)})`)
+  return sql<SqlBool>`(${sql.join(parts, sql` or `)})`
+}
+
 /** Organization ids whose private datasets the viewer may see in search. */
 export function readableOrgIds(viewer: Viewer): string[] {
   return [...viewer.orgRoles.keys()]

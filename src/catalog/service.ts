@@ -3,7 +3,7 @@ import { sql, type RawBuilder, type SqlBool } from 'kysely'
 import type { AppConfig } from '../config.js'
 import type { Store } from '../db/connect.js'
 import type { Database, OrganizationTable } from '../db/types.js'
-import { canReadPackage, PUBLIC_DATASETS, type Viewer } from '../auth/viewer.js'
+import { canReadPackage, PUBLIC_DATASETS, readableBy, type Viewer } from '../auth/viewer.js'
 import { notAuthorized, notFound } from '../errors.js'
 import { groupDict, organizationDict, type GroupDictOptions } from './dictize.js'
 import { ReferenceCache, syncReferenceData } from './reference.js'
@@ -159,12 +159,10 @@ export class CatalogService {
   /** Names of active public datasets, ordered by name (CKAN package_list). */
   async listPackageNames({ limit, offset = 0 }: ListOptions): Promise<string[]> {
     let query = this.db
-      .selectFrom('package')
-      .select('name')
-      .where('state', '=', 'active')
-      .where('private', '=', 0)
-      .where('type', '=', 'dataset')
-      .orderBy('name')
+      .selectFrom('package as p')
+      .select('p.name')
+      .where(PUBLIC_DATASETS)
+      .orderBy('p.name')
     if (limit !== undefined) query = query.limit(limit)
     if (offset) query = query.offset(offset).$if(limit === undefined, (q) => q.limit(Number.MAX_SAFE_INTEGER))
     return (await query.execute()).map((r) => r.name)
@@ -173,11 +171,10 @@ export class CatalogService {
   /** Active public dataset counts per organization id. */
   async organizationPackageCounts(): Promise<Map<string, number>> {
     const rows = await this.db
-      .selectFrom('package')
-      .select(['owner_org', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('state', '=', 'active')
-      .where('private', '=', 0)
-      .groupBy('owner_org')
+      .selectFrom('package as p')
+      .select(['p.owner_org', (eb) => eb.fn.countAll<number>().as('n')])
+      .where(PUBLIC_DATASETS)
+      .groupBy('p.owner_org')
       .execute()
     return new Map(rows.filter((r) => r.owner_org).map((r) => [r.owner_org as string, Number(r.n)]))
   }
@@ -187,8 +184,7 @@ export class CatalogService {
       .selectFrom('package_theme as pt')
       .innerJoin('package as p', 'p.id', 'pt.package_id')
       .select(['pt.theme_id', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('p.state', '=', 'active')
-      .where('p.private', '=', 0)
+      .where(PUBLIC_DATASETS)
       .groupBy('pt.theme_id')
       .execute()
     return new Map(rows.map((r) => [r.theme_id, Number(r.n)]))
@@ -291,12 +287,11 @@ export class CatalogService {
   /** The newest public datasets matching a condition: CKAN's organization_show include_datasets shows up to 1000. */
   private async recentPackages(condition: ReturnType<typeof sql>): Promise<Array<Record<string, unknown>>> {
     const rows = await this.db
-      .selectFrom('package')
-      .select('id')
-      .where('state', '=', 'active')
-      .where('private', '=', 0)
+      .selectFrom('package as p')
+      .select('p.id')
+      .where(PUBLIC_DATASETS)
       .where(condition as never)
-      .orderBy('metadata_modified', 'desc')
+      .orderBy('p.metadata_modified', 'desc')
       .limit(1000)
       .execute()
     return this.packageDicts(rows.map((r) => r.id), PUBLIC_DATASETS)
@@ -311,8 +306,7 @@ export class CatalogService {
           .innerJoin('package as p', 'p.id', 'pt.package_id')
           .select(sql.lit(1).as('one'))
           .whereRef('pt.tag_id', '=', 't.id')
-          .where('p.state', '=', 'active')
-          .where('p.private', '=', 0),
+          .where(PUBLIC_DATASETS),
       ))
       .orderBy('t.name')
     if (query) q = q.where(sql<boolean>`t.name like ${`%${escapeLike(query)}%`} escape '!'`)
@@ -675,17 +669,7 @@ export class CatalogService {
       .offset(offset)
     if (filter.packageId) query = query.where('a.object_id', '=', filter.packageId)
     if (filter.organizationId) query = query.where('a.organization_id', '=', filter.organizationId)
-    if (!viewer.sysadmin) {
-      const readable = [...viewer.orgRoles.entries()].filter(([, role]) => role === 'admin' || role === 'editor').map(([org]) => org)
-      const members = [...viewer.orgRoles.keys()]
-      query = query.where((eb) =>
-        eb.or([
-          eb.and([eb('p.private', '=', 0), eb('p.state', '=', 'active')]),
-          ...(members.length ? [eb.and([eb('p.state', '=', 'active'), eb('p.owner_org', 'in', members)])] : []),
-          ...(readable.length ? [eb('p.owner_org', 'in', readable)] : []),
-        ]),
-      )
-    }
+    query = query.where(readableBy(viewer))
     const rows = await query.execute()
     return rows.map((row) => ({
       activity_type: row.activity_type,

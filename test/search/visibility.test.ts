@@ -83,5 +83,12 @@ await forEachBackend(t, async (t, backend) => {
     t.same(byWord.body.result.results.map((r: { name: string }) => r.name), ['offen-marburg'])
     t.equal(byWord.body.result.count, 1)
     t.notMatch(JSON.stringify(byWord.body), /"private":true/)
+    // Activities follow the same rule (canReadPackage in SQL): the private dataset's are its Kommune's alone.
+    const objects = async (caller: Caller | null) =>
+      ((await call(app, caller, 'recently_changed_packages_activity_list', { limit: 100 })).body.result as Array<{ object_id: string }>).map((a) => a.object_id)
+    t.notOk((await objects(null)).includes(created.body.result.id), 'not in the anonymous activity stream')
+    t.notOk((await objects(callers.kasselAdmin!)).includes(created.body.result.id), "not in another Kommune's")
+    t.ok((await objects(callers.marburgMember!)).includes(created.body.result.id), "in its Kommune's")
+    t.equal((await call(app, null, 'package_list', {})).body.result.includes('oeffentlich-marburg'), false, 'not in package_list')
   })
 })
