@@ -9,7 +9,8 @@ import type { UserService } from '../auth/users.js'
 import { tokenFromHeaders } from '../auth/tokens.js'
 import { CatalogError } from '../errors.js'
 import { errorBody } from '../ckan/envelope.js'
-import { catalogMappingContext } from './context.js'
+import { catalogMappingContext, describableIris } from './context.js'
+import { revisionTag } from '../catalog/revision-tag.js'
 import { PUBLIC_DATASETS, type Viewer } from '../auth/viewer.js'
 import { parseSolrDate } from '../search/datemath.js'
 import { catalogQuads, datasetToQuads, datasetUri, hydraQuads, catalogUri, type DcatProfile, type PackageDict } from './mapping.js'
@@ -123,7 +124,8 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
   const pageSize = deps.pageSize ?? 100
   const base = config.baseUrl
 
-  const mappingContext = (profile: DcatProfile, pkg: PackageDict) => catalogMappingContext(service, config, profile, pkg)
+  /** Every export maps with the catalog-wide check of the auxiliary IRIs of the datasets it holds (describableIris). */
+  const mappingContext = (profile: DcatProfile, pkg: PackageDict, describable: ReadonlySet<string>) => catalogMappingContext(service, config, profile, pkg, describable)
 
   const viewerOf = (request: FastifyRequest): Promise<Viewer> => deps.users.viewerForToken(tokenFromHeaders(request.headers))
 
@@ -185,7 +187,8 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
         },
       ),
     )
-    for (const dict of dicts) quads.push(...datasetToQuads(dict, mappingContext(profile, dict)))
+    const describable = await describableIris(service, config, dicts)
+    for (const dict of dicts) quads.push(...datasetToQuads(dict, mappingContext(profile, dict, describable)))
     if (result.count > 0) {
       const lastPage = Math.max(1, Math.ceil(result.count / pageSize))
       const lastRow = result.ids.at(-1)
@@ -230,18 +233,23 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
       const last = page.ids.at(-1)
       return { ids: page.ids.map((r) => r.id), after: last && page.ids.length === STREAM_IDS ? { created: last.created, id: last.id } : undefined }
     }
-    const documents = async (ids: string[]): Promise<string[]> => (await service.packageJsons(ids, PUBLIC_DATASETS)).map((raw) => raw.json)
+    /** Some datasets' package_show JSON and the check of their auxiliary IRIs (parsed for it, then let go). */
+    type Documents = { jsons: string[]; describable: ReadonlySet<string> }
+    const documents = async (ids: string[]): Promise<Documents> => {
+      const jsons = (await service.packageJsons(ids, PUBLIC_DATASETS)).map((raw) => raw.json)
+      return { jsons, describable: await describableIris(service, config, jsons.map((json) => JSON.parse(json) as PackageDict)) }
+    }
     /**
      * The package_show JSON of every dataset, STREAM_DOCS at a time (each parsed only when it is written: parsed
      * dicts, or JSON held longer, would outlive young-generation collections and grow the heap); the next
      * documents are read while the current ones are serialized.
      */
-    async function* pages(): AsyncGenerator<string[]> {
+    async function* pages(): AsyncGenerator<Documents> {
       let page: IdPage | undefined = await idPage(undefined)
       let next: Promise<IdPage> | undefined
-      let docs: Promise<string[]> | undefined
+      let docs: Promise<Documents> | undefined
       let at = 0
-      const take = (): Promise<string[]> | undefined => {
+      const take = (): Promise<Documents> | undefined => {
         if (!page) return undefined
         if (at >= page.ids.length) return undefined
         const chunk = documents(page.ids.slice(at, (at += STREAM_DOCS)))
@@ -261,18 +269,18 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
           docs = take()
           continue
         }
-        const current: string[] = await docs
+        const current: Documents = await docs
         docs = take()
-        if (current.length) yield current
+        if (current.jsons.length) yield current
       }
     }
     const catalogNode = DataFactory.namedNode(catalogIri)
     const hasDataset = DataFactory.namedNode('http://www.w3.org/ns/dcat#dataset')
     /** The quads of some datasets, each followed by its `<catalog> dcat:dataset <dataset>` link. */
-    function* batchQuads(jsons: string[]): Generator<Quad> {
+    function* batchQuads(jsons: string[], describable: ReadonlySet<string>): Generator<Quad> {
       for (const json of jsons) {
         const dict = JSON.parse(json) as PackageDict
-        yield* datasetToQuads(dict, mappingContext(profile, dict))
+        yield* datasetToQuads(dict, mappingContext(profile, dict, describable))
         yield DataFactory.quad(catalogNode, hasDataset, DataFactory.namedNode(datasetUri(dict, base)))
       }
     }
@@ -292,9 +300,9 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
         )
         const ahead: Array<Promise<string[]>> = []
         try {
-          for await (const jsons of pages()) {
+          for await (const { jsons, describable } of pages()) {
             for (let i = 0; i < jsons.length; i += STREAM_FRAGMENT) {
-              const fragment = encoder.encode(jsons.slice(i, i + STREAM_FRAGMENT))
+              const fragment = encoder.encode(jsons.slice(i, i + STREAM_FRAGMENT), describable)
               fragment.catch(() => undefined)
               ahead.push(fragment)
               while (ahead.length > STREAM_AHEAD) await stream.writeFragment(await ahead.shift()!)
@@ -306,8 +314,8 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
         }
       } else {
         const batchSize = format === 'jsonld' ? STREAM_BATCH_JSONLD : STREAM_BATCH
-        for await (const jsons of pages()) {
-          for (let i = 0; i < jsons.length; i += batchSize) await stream.write(batchQuads(jsons.slice(i, i + batchSize)))
+        for await (const { jsons, describable } of pages()) {
+          for (let i = 0; i < jsons.length; i += batchSize) await stream.write(batchQuads(jsons.slice(i, i + batchSize), describable))
         }
       }
       await stream.end()
@@ -325,13 +333,13 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
     const profile = parseProfiles(query.profiles)
     const viewer = await viewerOf(request)
     const { dict, revision } = await service.showPackage(idOrName, viewer)
-    const etag = `"${dict.id}.${revision}.${format}.${profile}"`
+    const etag = revisionTag(String(dict.id), revision, `${format}.${profile}`)
     const lastModified = httpDate(dict.metadata_modified as string)
     reply.header('ETag', etag).header('Vary', 'Accept, Authorization')
     if (lastModified) reply.header('Last-Modified', lastModified)
     if (notModified(request, etag, lastModified)) return reply.code(304).send()
     const pkg = dict as PackageDict
-    const body = await serialize(datasetToQuads(pkg, mappingContext(profile, pkg)), format)
+    const body = await serialize(datasetToQuads(pkg, mappingContext(profile, pkg, await describableIris(service, config, [pkg]))), format)
     return reply.type(`${contentType(format)}; charset=utf-8`).send(body)
   }
 

@@ -131,6 +131,14 @@ export interface MappingContext {
   organization?: OrganizationLike | null
   /** Told about values the export leaves out (for example a format outside the EU file-type list). */
   onNote?: (note: MappingNote) => void
+  /**
+   * The catalog-wide check of the auxiliary IRIs (the export always makes it, see DatasetExport.mayDescribe): the
+   * http(s) IRIs among auxiliaryIriCandidates of the datasets being exported that name no dataset or distribution
+   * of the catalog (table package_uri). Only these are described as named nodes; any other http(s) IRI the
+   * dataset's quads would describe is not. Absent where no catalog is at hand (validating one dataset, tests):
+   * then only the service's own namespace is kept apart.
+   */
+  describableIris?: ReadonlySet<string>
 }
 
 export interface ParsedResource {
@@ -197,6 +205,18 @@ export function organizationUri(org: { id: string }, baseUrl: string): string {
   return `${trimBase(baseUrl)}/organization/${pathSegment(org.id)}`
 }
 
+/**
+ * Whether an IRI is in the service's own namespace (`{base}`, `{base}/...`, `{base}?...`): the catalog, its
+ * datasets, distributions, organizations and pages. The service alone makes these; no value of a dataset may
+ * name one as its own (see datasetUri) or describe one (DatasetExport.mayDescribe).
+ */
+export function inOwnNamespace(iri: string, baseUrl: string): boolean {
+  const base = trimBase(baseUrl)
+  if (!iri.startsWith(base)) return false
+  const next = iri.charCodeAt(base.length)
+  return Number.isNaN(next) || next === 47 /* / */ || next === 63 /* ? */ || next === 35 /* # */
+}
+
 /** The service's own stable URI of a dataset, `{base}/dataset/{id}` (the id percent-encoded: older data may hold any). */
 export function ownDatasetUri(id: string, baseUrl: string): string {
   return `${trimBase(baseUrl)}/dataset/${pathSegment(id)}`
@@ -206,11 +226,13 @@ export function ownDatasetUri(id: string, baseUrl: string): string {
  * ckanext-dcat utils.dataset_uri: the `uri` field, else the `uri` extra, else `{base}/dataset/{id}`. A given URI
  * that is not an absolute http(s) IRI as it stands (isHttpIri: no repair, no relative reference, no `javascript:`)
  * is not used: it could not be written, or would be another resource than the one named, so the dataset keeps
- * the service's own stable URI instead.
+ * the service's own stable URI instead. Nor is one of the service's own namespace other than that URI (the
+ * catalog's, another dataset's: older data may hold one; package_create refuses them).
  */
 export function datasetUri(pkg: PackageDict, baseUrl: string): string {
   const given = stringValue(pkg.uri) ?? extra(pkg, 'uri')
-  return given !== undefined && isHttpIri(given) ? given : ownDatasetUri(String(pkg.id), baseUrl)
+  const own = ownDatasetUri(String(pkg.id), baseUrl)
+  return given !== undefined && isHttpIri(given) && (given === own || !inOwnNamespace(given, baseUrl)) ? given : own
 }
 
 /**
@@ -219,8 +241,8 @@ export function datasetUri(pkg: PackageDict, baseUrl: string): string {
  */
 export function resourceUri(res: ResourceDict, pkg: PackageDict, baseUrl: string): string {
   const given = stringValue(res.uri)
-  if (given !== undefined && isHttpIri(given)) return given
-  return `${ownDatasetUri(String(res.package_id ?? pkg.id), baseUrl)}/resource/${pathSegment(String(res.id))}`
+  const own = `${ownDatasetUri(String(res.package_id ?? pkg.id), baseUrl)}/resource/${pathSegment(String(res.id))}`
+  return given !== undefined && isHttpIri(given) && (given === own || !inOwnNamespace(given, baseUrl)) ? given : own
 }
 
 function extra(pkg: PackageDict, key: string): string | undefined {
@@ -326,14 +348,17 @@ export interface PublisherValues {
   identifier?: string
 }
 
+/** Whether the dataset names a publisher of its own (publisher_* extras), rather than its Kommune. */
+function hasOwnPublisher(pkg: PackageDict): boolean {
+  return !!(field(pkg, 'publisher_uri') || field(pkg, 'publisher_name') || field(pkg, 'publisher_email') || field(pkg, 'publisher_url'))
+}
+
 /** dct:publisher: publisher_* extras (a harvested dataset), else the Kommune `{base}/organization/{id}`. */
 export function publisherValues(pkg: PackageDict, org: OrganizationLike | null | undefined, baseUrl: string): PublisherValues | undefined {
-  const uri = field(pkg, 'publisher_uri')
-  const name = field(pkg, 'publisher_name')
-  if (uri || name || field(pkg, 'publisher_email') || field(pkg, 'publisher_url')) {
+  if (hasOwnPublisher(pkg)) {
     return dropUndefined({
-      uri,
-      name: name ?? stringValue(org?.title),
+      uri: field(pkg, 'publisher_uri'),
+      name: field(pkg, 'publisher_name') ?? stringValue(org?.title),
       email: field(pkg, 'publisher_email'),
       url: field(pkg, 'publisher_url'),
       type: field(pkg, 'publisher_type'),
@@ -532,13 +557,21 @@ function hashAlgorithmFor(profile: DcatProfile, stored: string | undefined): str
 /**
  * One package dict -> quads. The per-dataset helpers are methods (not closures made per call: under tsx every
  * closure creation also pays for keepNames' `__name`), and the extras are looked up in a map built once.
+ *
+ * A dataset's quads are about its own subjects (the dataset and its distributions), blank nodes, and auxiliary
+ * IRIs it links to (contact point, publisher, location, licence document, vocabulary terms...). The builder asks
+ * mayDescribe of every named subject: no quad is made about an IRI that names another dataset or distribution of
+ * the catalog or lies in the service's own namespace (the catalog, its records and organizations), whatever
+ * field holds it, so that no dataset can add a triple to another's subject or to the catalog's.
  */
 class DatasetExport {
-  readonly b = new QuadBuilder()
+  readonly b = new QuadBuilder((subject) => this.mayDescribe(subject.value))
   readonly vocab: Vocabularies
   readonly org: OrganizationLike | null
   readonly dsIri: string
   readonly ds: RDF.NamedNode
+  /** The dataset's and its active distributions' IRIs. */
+  readonly ownSubjects: Set<string>
 
   constructor(
     readonly pkg: PackageDict,
@@ -548,12 +581,39 @@ class DatasetExport {
     this.org = ctx.organization ?? pkg.organization ?? null
     this.dsIri = datasetUri(pkg, ctx.baseUrl)
     this.ds = nn(this.dsIri)
+    this.ownSubjects = new Set([this.dsIri])
+    for (const res of pkg.resources ?? []) if (!res.state || res.state === 'active') this.ownSubjects.add(resourceUri(res, pkg, ctx.baseUrl))
     const given = stringValue(pkg.uri) ?? extra(pkg, 'uri')
-    if (given !== undefined && given !== this.dsIri) this.note('uri', given, 'not an absolute http(s) IRI: the dataset has its own URI')
+    if (given !== undefined && given !== this.dsIri) this.note('uri', given, 'not an absolute http(s) IRI outside this catalog\'s namespace: the dataset has its own URI')
   }
 
   note(property: string, value: string, reason: string): void {
     this.ctx.onNote?.({ subject: this.dsIri, property, value, reason })
+  }
+
+  /**
+   * Whether this dataset's quads may be about the named subject `iri`: its own subjects, and else an IRI outside
+   * the service's namespace that names no dataset or distribution of the catalog (an http(s) IRI only when the
+   * catalog-wide check found it free, ctx.describableIris; package_uri holds http(s) IRIs only). Asked once per
+   * subject by the builder.
+   */
+  mayDescribe(iri: string): boolean {
+    if (this.ownSubjects.has(iri)) return true
+    const free = !inOwnNamespace(iri, this.ctx.baseUrl) && (this.ctx.describableIris === undefined || !/^https?:/i.test(iri) || this.ctx.describableIris.has(iri))
+    if (!free) this.note('subject', iri, 'names a dataset, distribution or IRI of this catalog: not described')
+    return free
+  }
+
+  /**
+   * The node of a contact point, publisher or location given as an IRI (undefined: none given): the IRI when the
+   * dataset may describe it, else a blank node. The blank node keeps the link and the description, and with them
+   * what the official shapes want of these nodes (dcat:contactPoint sh:class vcard:Kind, dct:publisher
+   * sh:class foaf:Agent); only the IRI is lost. IRIs that are only typed (licence documents, vocabulary terms,
+   * pages) keep their links as IRIs, untyped where the builder refuses their rdf:type (no official shape wants
+   * the class of these).
+   */
+  describedNode(iri: string | undefined): Subject {
+    return iri !== undefined && this.mayDescribe(iri) ? nn(iri) : bn()
   }
 
   /** A property whose object must be an IRI (landing page, homepage...); unusable values are reported. */
@@ -701,7 +761,7 @@ class DatasetExport {
     if (spatialUri || spatialText || geometry || bbox || centroid) {
       const cleanSpatial = spatialUri ? cleanIri(spatialUri) : undefined
       if (spatialUri && !cleanSpatial) this.note(P.spatial, spatialUri, 'not an IRI')
-      const node: Subject = cleanSpatial ? nn(cleanSpatial) : bn()
+      const node = this.describedNode(cleanSpatial)
       b.add(ds, P.spatial, node)
       b.type(node, C.Location)
       b.text(node, P.prefLabel, spatialText)
@@ -720,7 +780,7 @@ class DatasetExport {
     const contact = contactValues(pkg, org)
     if (contact) {
       const cleanContact = contact.uri ? cleanIri(contact.uri) : undefined
-      const node: Subject = cleanContact ? nn(cleanContact) : bn()
+      const node = this.describedNode(cleanContact)
       b.add(ds, P.contactPoint, node)
       b.type(node, C.VcardOrganization, C.VcardKind)
       b.text(node, P.fn, contact.name)
@@ -734,18 +794,24 @@ class DatasetExport {
       b.text(node, P.hasCountryName, contact.country)
     }
 
-    // dct:publisher
+    // dct:publisher: the dataset's own (publisher_* extras), else its Kommune. The Kommune's node is in the
+    // service's namespace: described here only, from the organization record alone (no dataset value reaches it).
     const publisher = publisherValues(pkg, org, ctx.baseUrl)
     if (publisher) {
       const cleanPub = publisher.uri ? cleanIri(publisher.uri) : undefined
-      const node: Subject = cleanPub ? nn(cleanPub) : bn()
+      const kommune = cleanPub !== undefined && !hasOwnPublisher(pkg) && org !== null && cleanPub === organizationUri(org, ctx.baseUrl)
+      const node = kommune ? nn(cleanPub) : this.describedNode(cleanPub)
       b.add(ds, P.publisher, node)
-      b.type(node, C.Agent, C.Organization)
-      b.text(node, P.name, publisher.name)
-      if (publisher.email) this.iriOrText(node, P.mbox, `mailto:${withoutMailto(publisher.email)}`)
-      this.iriObject(node, P.homepage, publisher.url, C.Document)
-      this.iriOrText(node, P.dctType, publisher.type, C.Concept)
-      b.text(node, P.identifier, publisher.identifier)
+      const describe = (): void => {
+        b.type(node, C.Agent, C.Organization)
+        b.text(node, P.name, publisher.name)
+        if (publisher.email) this.iriOrText(node, P.mbox, `mailto:${withoutMailto(publisher.email)}`)
+        this.iriObject(node, P.homepage, publisher.url, C.Document)
+        this.iriOrText(node, P.dctType, publisher.type, C.Concept)
+        b.text(node, P.identifier, publisher.identifier)
+      }
+      if (kommune) b.describing(node as RDF.NamedNode, describe)
+      else describe()
     }
 
     this.agent(P.creator, 'author', true)
@@ -890,6 +956,62 @@ class DistributionExport {
     this.iriOrText(P.availability, this.get('availability'), C.Concept)
     this.iriOrText(P.plannedAvailability, this.get('plannedAvailability'), C.Concept)
   }
+}
+
+/**
+ * Every http(s) IRI outside the service's namespace that the export of `pkg` could describe: each string of the
+ * dict and of its Kommune's record (and each item of a JSON list), as it is, as an IRI repaired (cleanIri), and
+ * mapped by each vocabulary the mapping applies (licences, languages, frequencies, file and media types, themes).
+ * The export checks these against the catalog's dataset and distribution URIs (MappingContext.describableIris)
+ * and describes no other http(s) IRI: an IRI this misses is not described (safe), never described unchecked.
+ */
+export function auxiliaryIriCandidates(pkg: PackageDict, organization: OrganizationLike | null | undefined, vocab: Vocabularies, baseUrl: string, into = new Set<string>()): Set<string> {
+  const seen = new Set<string>()
+  const add = (iri: string | undefined): void => {
+    if (iri !== undefined && /^https?:/i.test(iri) && !inOwnNamespace(iri, baseUrl)) into.add(iri)
+  }
+  const variants = (value: string): void => {
+    if (seen.has(value)) return
+    seen.add(value)
+    const mapped = [
+      value.trim(),
+      vocab.licenseToId(value),
+      vocab.languageToUri(value),
+      vocab.frequencyToUri(value),
+      vocab.formatToUri(value),
+      mediaTypeUri(vocab, value),
+      vocab.themes.find(value)?.uri,
+      VOCAB.dataTheme + value.toUpperCase(),
+    ]
+    for (const m of mapped) {
+      if (m === undefined || m === '') continue
+      add(m)
+      add(cleanIri(m))
+    }
+  }
+  // JSON text (lists in extras, a Kommune's extras object) is read as the mapping reads it; nesting deeper than
+  // any the mapping reads is not followed.
+  const walk = (value: unknown, depth: number): void => {
+    if (depth > 6) return
+    if (typeof value === 'string') {
+      variants(value)
+      const trimmed = value.trim()
+      if (trimmed !== value) variants(trimmed)
+      if (trimmed.startsWith('[') || trimmed.startsWith('{')) {
+        let parsed: unknown
+        try {
+          parsed = JSON.parse(trimmed)
+        } catch {
+          return
+        }
+        walk(parsed, depth + 1)
+      }
+    } else if (Array.isArray(value)) for (const v of value) walk(v, depth + 1)
+    else if (value !== null && typeof value === 'object') for (const v of Object.values(value)) walk(v, depth + 1)
+  }
+  walk(pkg, 0)
+  walk(organization, 0)
+  return into
 }
 
 /** The extras of the dict being exported, by key (first occurrence), while datasetToQuads runs. */

@@ -418,10 +418,17 @@ type Organizations = ReadonlyMap<string, OrganizationLike>
 const DCAT_DATASET = `${NS.dcat}dataset`
 
 /**
- * The fragment of some datasets (package_show JSON): each one's datasetToQuads, then its dcat:dataset link; in
- * chunks of about CHUNK_CHARS characters.
+ * The fragment of some datasets (package_show JSON): each one's datasetToQuads (with the catalog-wide check of
+ * their auxiliary IRIs, MappingContext.describableIris), then its dcat:dataset link; in chunks of about
+ * CHUNK_CHARS characters.
  */
-function datasetsFragment(jsons: readonly string[], settings: DatasetTextSettings, vocab: Vocabularies, organizations: Organizations): string[] {
+function datasetsFragment(
+  jsons: readonly string[],
+  describableIris: ReadonlySet<string>,
+  settings: DatasetTextSettings,
+  vocab: Vocabularies,
+  organizations: Organizations,
+): string[] {
   const { baseUrl, contributorId, profile } = settings
   const sink = new StringSink()
   const writer = textWriter(sink, settings.format, DEFAULT_PREFIXES)
@@ -432,7 +439,7 @@ function datasetsFragment(jsons: readonly string[], settings: DatasetTextSetting
     const dict = JSON.parse(json) as PackageDict
     const orgId = dict.organization?.id
     const organization = orgId ? (organizations.get(orgId) ?? null) : null
-    for (const q of datasetToQuads(dict, { baseUrl, contributorId, vocab, profile, organization })) writer.add(q)
+    for (const q of datasetToQuads(dict, { baseUrl, contributorId, vocab, profile, organization, describableIris })) writer.add(q)
     writer.add(DataFactory.quad(catalog, hasDataset, DataFactory.namedNode(datasetUri(dict, baseUrl))))
     if (sink.text.length >= CHUNK_CHARS) chunks.push(sink.take())
   }
@@ -462,18 +469,18 @@ export class DatasetTextEncoder {
     this.workers = vocab === vocabularies() ? FragmentWorker.pool() : []
   }
 
-  /** The fragment of these datasets (package_show JSON, in order), in chunks. */
-  encode(jsons: string[]): Promise<string[]> {
+  /** The fragment of these datasets (package_show JSON, in order), in chunks; `describableIris` as the mapping takes it. */
+  encode(jsons: string[], describableIris: ReadonlySet<string>): Promise<string[]> {
     let worker: FragmentWorker | undefined
     for (const w of this.workers) if (w.usable() && w.load() < WORKER_IN_FLIGHT && (!worker || w.load() < worker.load())) worker = w
     if (worker) {
-      return worker.run(this.key, this.organizations, this.settings, jsons).catch((err: unknown) => {
+      return worker.run(this.key, this.organizations, this.settings, jsons, describableIris).catch((err: unknown) => {
         if (!(err instanceof WorkerUnavailableError)) throw err
-        return datasetsFragment(jsons, this.settings, this.vocab, this.organizations)
+        return datasetsFragment(jsons, describableIris, this.settings, this.vocab, this.organizations)
       })
     }
     try {
-      return Promise.resolve(datasetsFragment(jsons, this.settings, this.vocab, this.organizations))
+      return Promise.resolve(datasetsFragment(jsons, describableIris, this.settings, this.vocab, this.organizations))
     } catch (err) {
       return Promise.reject(err as Error)
     }
@@ -514,7 +521,7 @@ const WORKER_RETRY_MS = 60_000
 type ToWorker =
   | { type: 'organizations'; key: number; organizations: Array<[string, OrganizationLike]> }
   | { type: 'forget'; key: number }
-  | { type: 'batch'; id: number; key: number; settings: DatasetTextSettings; jsons: string[] }
+  | { type: 'batch'; id: number; key: number; settings: DatasetTextSettings; jsons: string[]; describableIris: string[] }
 type FromWorker = { type: 'ready' } | { type: 'failed'; error: string } | { type: 'done'; id: number; chunks: string[] } | { type: 'error'; id: number; message: string }
 
 /** Runs in the worker: registers tsx when this module is TypeScript, then serves runDatasetTextWorker. */
@@ -571,7 +578,7 @@ class FragmentWorker {
     return this.inFlight
   }
 
-  run(key: number, organizations: Organizations, settings: DatasetTextSettings, jsons: string[]): Promise<string[]> {
+  run(key: number, organizations: Organizations, settings: DatasetTextSettings, jsons: string[], describableIris: ReadonlySet<string>): Promise<string[]> {
     if (this.gone) return Promise.reject(new WorkerUnavailableError())
     if (!this.known.has(key)) {
       this.known.add(key)
@@ -582,7 +589,7 @@ class FragmentWorker {
     clearTimeout(this.idleTimer)
     return new Promise<string[]>((resolve, reject) => {
       this.pending.set(id, { resolve, reject })
-      this.post({ type: 'batch', id, key, settings, jsons })
+      this.post({ type: 'batch', id, key, settings, jsons, describableIris: [...describableIris] })
     })
   }
 
@@ -651,7 +658,8 @@ export function runDatasetTextWorker(): void {
     else {
       let reply: FromWorker
       try {
-        reply = { type: 'done', id: message.id, chunks: datasetsFragment(message.jsons, message.settings, vocab, organizations.get(message.key) ?? new Map()) }
+        const describable = new Set(message.describableIris)
+        reply = { type: 'done', id: message.id, chunks: datasetsFragment(message.jsons, describable, message.settings, vocab, organizations.get(message.key) ?? new Map()) }
       } catch (err) {
         reply = { type: 'error', id: message.id, message: (err as Error)?.message ?? String(err) }
       }

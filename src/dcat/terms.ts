@@ -124,10 +124,42 @@ interface SubjectEntry {
   quads: Quad[]
   /** The objects added so far per predicate IRI (duplicates are only possible among these). */
   objects: Map<string, ObjectTerm[]>
+  /** A named subject the builder's policy refuses: nothing is said about it. */
+  refused: boolean
 }
 
-/** Collects quads, dropping exact duplicates (a vocabulary term typed by several properties). */
+/**
+ * Whether quads may be made about a named subject; asked once per subject and builder. The export gives one
+ * (mapping.ts DatasetExport): a dataset's quads may describe only its own subjects and IRIs that are none of
+ * another dataset's or of the service's own.
+ */
+export type SubjectPolicy = (subject: RDF.NamedNode) => boolean
+
+/**
+ * Collects quads, dropping exact duplicates (a vocabulary term typed by several properties) and every quad about
+ * a named subject the policy refuses.
+ */
 export class QuadBuilder {
+  /** The subject describing() vouches for, while its callback runs. */
+  private vouched: string | undefined
+
+  constructor(private readonly policy?: SubjectPolicy) {}
+
+  /**
+   * Runs `describe` with quads about `subject` made whatever the policy says: a node whose description the caller
+   * makes from data it vouches for (the Kommune's publisher node from its organization record). Outside the
+   * callback the subject counts as refused, so no other value can add to it.
+   */
+  describing(subject: RDF.NamedNode, describe: () => void): void {
+    const outer = this.vouched
+    this.vouched = subject.value
+    try {
+      describe()
+    } finally {
+      this.vouched = outer
+    }
+  }
+
   /** Subjects in order of first appearance; named and blank subjects apart (an IRI may look like `_:x`). */
   private readonly named = new Map<string, SubjectEntry>()
   private readonly blank = new Map<string, SubjectEntry>()
@@ -149,7 +181,8 @@ export class QuadBuilder {
     const key = subjectKey(s)
     let entry = map.get(key)
     if (!entry) {
-      entry = { quads: [], objects: new Map() }
+      const refused = s.termType === 'NamedNode' && this.policy !== undefined && (s.value === this.vouched || !this.policy(s))
+      entry = { quads: [], objects: new Map(), refused }
       map.set(key, entry)
       this.order.push(entry)
     }
@@ -161,6 +194,7 @@ export class QuadBuilder {
   add(s: Subject, p: string | RDF.NamedNode, o: ObjectTerm): void {
     const pred = typeof p === 'string' ? internIri(p) : p
     const entry = this.entryOf(s)
+    if (entry.refused && (s.termType !== 'NamedNode' || s.value !== this.vouched)) return
     const objects = entry.objects.get(pred.value)
     if (objects === undefined) {
       entry.objects.set(pred.value, [o])
