@@ -1,5 +1,11 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx, so the repository needs no build step.
-import { register } from 'tsx/esm/api'
-register()
-await import('../src/cli/main.ts')
+// Runs the compiled CLI (dist/, built by `npm install` or `npm run build`).
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
+const main = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url))
+if (!existsSync(main)) {
+  console.error('godonu: dist/ is not built; run `npm install` or `npm run build` first')
+  process.exit(1)
+}
+await import(main)
