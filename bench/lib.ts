@@ -1,10 +1,10 @@
 /**
- * Helpers shared by the benchmark sections: the benchmark database, server processes,
- * load generation with autocannon and the Markdown table.
+ * Helpers shared by the benchmark sections: the benchmark database, the static baseline's server
+ * process, load generation with autocannon and the Markdown table. The service itself is started as
+ * `npm start` starts it (bench/service.ts); its memory is sampled by bench/memory.ts.
  *
- * Fair setup: every server under test (the app, the static baseline) runs alone in a child
- * Node process of its own (same Node flags, logger off, listening on 127.0.0.1), while
- * autocannon runs in this parent process; runs are sequential, never concurrent.
+ * The clients (autocannon, fetch, curl) run in this process or a child of it, never in the server's
+ * processes; runs are sequential, never concurrent.
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -14,6 +14,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { parseDatabaseUrl, redact } from '../src/config.js'
+import type { ServiceHandle } from './service.js'
+import type { IndexEstimate } from './memory.js'
 
 export interface Settings {
   datasets: number
@@ -28,27 +30,31 @@ export interface Row {
   metric: string
   value: string
   target: string
+  /** How the row was measured, where it differs from the section's usual way (the table's last column). */
+  how?: string
 }
 
-/** A running server process. */
+/** A running server process (the static baseline). */
 export interface ServerHandle {
   url: string
-  /** Process id of the server (to sample its memory, for example). */
-  pid?: number
   stop(): Promise<void>
 }
 
 export interface BenchContext {
   settings: Settings
   database: BenchDatabase
-  /** The app under test, already running. */
-  app: ServerHandle
+  /** The service as `npm start` starts it (all defaults), already running; nothing has searched yet on it. */
+  app: ServiceHandle
+  /** The in-memory search index's share of a worker's RSS, measured on `app` at its first package_search. */
+  index: IndexEstimate
   /** Ids of up to 1000 random public datasets of the seeded catalog. */
   datasetIds: string[]
   /** Number of public active datasets in the seeded catalog. */
   publicDatasets: number
-  /** Starts a further server process (its stop is also called at the end of the run). */
-  startServer(kind: ServerKind, env?: Record<string, string>): Promise<ServerHandle>
+  /** Starts a further service as `npm start` does, with `env` over the defaults (stopped at the end of the run). */
+  startService(env?: Record<string, string>): Promise<ServiceHandle>
+  /** Starts the static baseline: a bare Fastify on `workers` processes answering every GET with the file's content. */
+  startStatic(bodyFile: string, workers: number): Promise<ServerHandle>
 }
 
 /** One part of the benchmark: a title and the rows it measured. */
@@ -90,7 +96,8 @@ export interface BenchDatabase {
   drop(): Promise<void>
 }
 
-export async function createBenchDatabase(env: NodeJS.ProcessEnv = process.env): Promise<BenchDatabase> {
+/** A fresh benchmark database; `suffix` names the scratch database on MySQL (`<db><suffix>`). */
+export async function createBenchDatabase(env: NodeJS.ProcessEnv = process.env, suffix = '_bench'): Promise<BenchDatabase> {
   const configured = env.DATABASE_URL
   if (!configured || configured.startsWith('sqlite:')) {
     const dir = mkdtempSync(join(tmpdir(), 'godonu-bench-'))
@@ -105,7 +112,7 @@ export async function createBenchDatabase(env: NodeJS.ProcessEnv = process.env):
   }
   const base = parseDatabaseUrl(configured)
   if (base.kind !== 'mysql') throw new Error('unexpected database kind')
-  const scratch = `${base.database}_bench`
+  const scratch = `${base.database}${suffix}`
   const { createConnection } = await import('mysql2/promise')
   const connect = () => createConnection({ host: base.host, port: base.port, user: base.user, password: base.password })
   const admin = await connect()
@@ -137,9 +144,7 @@ export async function createBenchDatabase(env: NodeJS.ProcessEnv = process.env):
 }
 
 // ---------------------------------------------------------------------------------------------
-// Server processes (bench/server.ts).
-
-export type ServerKind = 'app' | 'static'
+// The static baseline's server process (bench/server.ts).
 
 const SERVER_SCRIPT = fileURLToPath(new URL('./server.ts', import.meta.url))
 const running = new Set<ChildProcess>()
@@ -148,11 +153,12 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL')
 })
 
-/** Forks bench/server.ts and waits until it listens; `env` is added to this process's environment. */
-export function startServer(kind: ServerKind, env: Record<string, string> = {}): Promise<ServerHandle> {
+/** Forks bench/server.ts (the static baseline on `workers` processes) and waits until it listens. */
+export function startStaticServer(bodyFile: string, workers: number): Promise<ServerHandle> {
+  const kind = 'static'
   const child = fork(SERVER_SCRIPT, [kind], {
     execArgv: ['--import', 'tsx'],
-    env: { ...process.env, ...env, LOG_LEVEL: 'silent' },
+    env: { ...process.env, BENCH_STATIC_BODY_FILE: bodyFile, BENCH_STATIC_WORKERS: String(workers) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
   running.add(child)
@@ -176,7 +182,7 @@ export function startServer(kind: ServerKind, env: Record<string, string> = {}):
         reject(new Error(`${kind} server failed: ${message.error ?? 'no port'}`))
         return
       }
-      resolve({ url: `http://127.0.0.1:${message.port}`, pid: child.pid, stop })
+      resolve({ url: `http://127.0.0.1:${message.port}`, stop })
     })
   })
 }
@@ -411,12 +417,12 @@ export function latencyRow(metric: string, result: LoadResult, target = '—'): 
  * with the note "(target is for MySQL)".
  */
 export function judgedForMysql(value: string, met: boolean, database: BenchDatabase): string {
-  return database.kind === 'mysql' ? judged(value, met) : `${value} (target is for MySQL)`
+  return database.kind === 'mysql' ? judged(value, met) : `not judged (the target is for MySQL): ${value}`
 }
 
-/** `value` with a note whether it meets `target`. */
+/** `value`, led by PASS or MISS: whether it meets the row's target. */
 export function judged(value: string, met: boolean): string {
-  return `${value} ${met ? '(met)' : '(MISSED)'}`
+  return `${met ? 'PASS' : 'MISS'}: ${value}`
 }
 
 function escapeCell(text: string): string {
@@ -424,13 +430,15 @@ function escapeCell(text: string): string {
 }
 
 export function renderTable(rows: Row[]): string {
-  const lines = ['| metric | value | target |', '| --- | --- | --- |']
-  for (const row of rows) lines.push(`| ${escapeCell(row.metric)} | ${escapeCell(row.value)} | ${escapeCell(row.target)} |`)
+  const lines = ['| metric | value | target | how measured |', '| --- | --- | --- | --- |']
+  for (const row of rows) lines.push(`| ${escapeCell(row.metric)} | ${escapeCell(row.value)} | ${escapeCell(row.target)} | ${escapeCell(row.how ?? '—')} |`)
   return lines.join('\n')
 }
 
 export interface ReportHeader {
   database: string
+  /** How the service under test was started (the `how` of the rows that name nothing else). */
+  service: string
   settings: Settings
   startedAt: Date
   seconds: number
@@ -446,12 +454,14 @@ export function renderReport(header: ReportHeader, rows: Row[]): string {
     '',
     `${header.startedAt.toISOString()} · Node ${process.version} · ${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'} · ${header.database}`,
     '',
-    `Setup: ${formatNumber(s.datasets)} seeded datasets (seed ${s.seed}). Each server under test (the app, the static` +
-      ' baseline) runs alone in a child Node process of its own (same Node flags, logger off) on 127.0.0.1;' +
-      ` autocannon runs in the parent process with ${s.connections} connections (unless a row names another number of` +
-      ` clients) for ${s.seconds} s per run, after a ${s.warmupSeconds} s warm-up; runs are sequential. Writes and the` +
-      ' harvest use closed-loop fetch clients in the parent process (each sends its next request when the previous' +
-      ' answer has arrived). Latency percentiles are over every response of a run.' +
+    `Setup: ${formatNumber(s.datasets)} seeded datasets (seed ${s.seed}). The service is started as a user starts it:` +
+      ` ${header.service}; its output (the access log) goes to a file. Rows that differ from that say how in the last column.` +
+      ' The clients run in the bench process (autocannon, fetch) or in a child of it (curl), never in the' +
+      ` service's processes: autocannon with ${s.connections} connections (unless a row names another number of` +
+      ` clients) for ${s.seconds} s per run, after a ${s.warmupSeconds} s warm-up; runs are sequential. Writes, the search` +
+      ' queries and the harvest use closed-loop fetch clients (each sends its next request when the previous' +
+      ' answer has arrived, and reads every answer whole). Latency percentiles are over every response of a run.' +
+      ` Memory is the VmRSS of the service's primary and of each worker, sampled separately every 100 ms.` +
       ` Whole run: ${header.seconds.toFixed(0)} s.` +
       (header.loadAverage
         ? ` Machine load average (1 min) at start / end: ${header.loadAverage.start.toFixed(1)} / ${header.loadAverage.end.toFixed(1)} on ${cpu.length} CPUs.`

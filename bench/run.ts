@@ -8,23 +8,31 @@
  *   BENCH_SECONDS   duration of each measured load run (default 10)
  *   BENCH_SECTIONS  comma-separated section names to run (default all): package_show, lists,
  *                   package_search, harvest, dcat, staleness, writes
+ *   BENCH_REFERENCE_DATASETS  size of the second, smaller catalog the dump's worker memory is compared
+ *                   with (default 10000; measured only when BENCH_DATASETS is larger)
+ *   BENCH_RESULTS   file the report is written to (default bench/results/latest.md)
+ *
+ * The service under test is started as `npm start` starts it (bench/service.ts): package.json's start
+ * script, default settings; rows measured otherwise say so.
  *
  * A further benchmark is one more file in bench/sections/ exporting a Section, listed in SECTIONS.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
+import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import {
   createBenchDatabase,
   loadSettings,
   renderReport,
-  startServer,
+  startStaticServer,
   type BenchContext,
   type Row,
   type Section,
   type ServerHandle,
-  type ServerKind,
 } from './lib.js'
+import { startService, type ServiceHandle } from './service.js'
+import { estimateIndex } from './memory.js'
 import { seedBenchDatabase } from './setup.js'
 import { packageShowSection } from './sections/package-show.js'
 import { listsSection } from './sections/lists.js'
@@ -47,7 +55,7 @@ function selectedSections(): Section[] {
   return SECTIONS.filter((s) => names.includes(s.name))
 }
 
-const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url))
+const RESULTS_FILE = process.env.BENCH_RESULTS?.trim() ? resolve(process.env.BENCH_RESULTS.trim()) : fileURLToPath(new URL('./results/latest.md', import.meta.url))
 
 async function main(): Promise<number> {
   const settings = loadSettings()
@@ -56,9 +64,10 @@ async function main(): Promise<number> {
   const loadAtStart = loadavg()[0]!
   const database = await createBenchDatabase()
   process.stderr.write(`bench: ${database.label}, ${settings.datasets} datasets, ${settings.seconds} s per run\n`)
-  const servers: ServerHandle[] = []
+  const servers: Array<ServerHandle | ServiceHandle> = []
   const rows: Row[] = []
   let failed = false
+  let serviceHow = '(not started)'
   // Interrupted: still stop the servers and drop the benchmark database.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
@@ -72,28 +81,40 @@ async function main(): Promise<number> {
     const seeded = await seedBenchDatabase(database, settings)
     rows.push(...seeded.rows)
 
-    const start = async (kind: ServerKind, env: Record<string, string> = {}) => {
-      const server = await startServer(kind, { ...env, DATABASE_URL: database.url })
+    const startWith = async (env: Record<string, string> = {}) => {
+      const service = await startService(database.url, env)
+      servers.push(service)
+      return service
+    }
+    const startStatic = async (bodyFile: string, workers: number) => {
+      const server = await startStaticServer(bodyFile, workers)
       servers.push(server)
       return server
     }
+    const app = await startWith()
+    process.stderr.write(`bench: service up: ${app.how}\n`)
+    serviceHow = app.how
+    // Before anything searches: the index's share of a worker's memory.
+    const index = await estimateIndex(app)
     const ctx: BenchContext = {
       settings,
       database,
-      // One worker process for the read sections: their baseline (a bare Fastify) is one process too.
-      app: await start('app', { WORKERS: '1' }),
+      app,
+      index,
       datasetIds: seeded.datasetIds,
       publicDatasets: seeded.publicDatasets,
-      startServer: start,
+      startService: startWith,
+      startStatic,
     }
     for (const section of sections) {
       process.stderr.write(`bench: ${section.title}...\n`)
       try {
-        rows.push(...(await section.run(ctx)))
+        // Rows that name no other way were measured on the service as started above.
+        rows.push(...(await section.run(ctx)).map((row) => ({ ...row, how: row.how ?? '`npm start`, defaults (see Setup)' })))
       } catch (err) {
         failed = true
         process.stderr.write(`bench: section ${section.name} failed: ${(err as Error)?.stack ?? String(err)}\n`)
-        rows.push({ metric: `${section.title}`, value: `FAILED: ${(err as Error)?.message ?? String(err)}`, target: '—' })
+        rows.push({ metric: `${section.title}`, value: `FAILED: ${(err as Error)?.message ?? String(err)}`, target: '—', how: '—' })
       }
     }
   } finally {
@@ -104,6 +125,7 @@ async function main(): Promise<number> {
   const report = renderReport(
     {
       database: database.engine,
+      service: serviceHow,
       settings,
       startedAt,
       seconds: (Date.now() - startedAt.getTime()) / 1000,
@@ -112,9 +134,9 @@ async function main(): Promise<number> {
     rows,
   )
   process.stdout.write(`${report}\n`)
-  mkdirSync(RESULTS_DIR, { recursive: true })
-  writeFileSync(`${RESULTS_DIR}latest.md`, report)
-  process.stderr.write(`bench: wrote ${RESULTS_DIR}latest.md\n`)
+  mkdirSync(dirname(RESULTS_FILE), { recursive: true })
+  writeFileSync(RESULTS_FILE, report)
+  process.stderr.write(`bench: wrote ${RESULTS_FILE}\n`)
   return failed ? 1 : 0
 }
 

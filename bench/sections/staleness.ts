@@ -1,17 +1,18 @@
 /**
  * Several servers on one database (issue 9, "Measured staleness"):
  *
- *   - Cross-server staleness. Two `godonu serve` processes A and B on the benchmark database, each as
- *     `npm start` runs it (WORKERS and CHANGE_POLL_MS at their defaults, LOG_LEVEL=info, output discarded;
- *     only WRITE_RATE_LIMIT raised, as in the writes section, so that the samples' writes are not refused).
+ *   - Cross-server staleness. Two services A and B on the benchmark database, each as `npm start` starts
+ *     it (bench/service.ts: WORKERS, CHANGE_POLL_MS and LOG_LEVEL at their defaults, log to a file; only
+ *     WRITE_RATE_LIMIT raised, as in the writes section, so that the samples' writes are not refused).
  *     Each sample patches the title and the tags of a seeded dataset on A (a sysadmin token), then polls B,
  *     anonymously, every POLL_MS until its package_show shows the new title (document cache) and its
  *     package_search finds the dataset by its new tag (in-memory search index). Staleness is the time from
  *     A's answer to the answer of B's first poll that shows it: SAMPLES samples (fewer if MAX_SECONDS
  *     run out; a sample gives up after SAMPLE_TIMEOUT_MS). Target p99 <= 1 s.
  *   - Cost of tailing the feed when idle. package_show throughput (autocannon, the package_show section's
- *     ids) against one app process with CHANGE_POLL_MS at its default and one with the largest CHANGE_POLL_MS
- *     (one poll a minute), both WORKERS=1 and logger off like the other read sections, measured
+ *     ids) against one service with CHANGE_POLL_MS at its default and one with the largest CHANGE_POLL_MS
+ *     (one poll a minute), both started as `npm start` starts them but with WORKERS=1 (one worker each: the
+ *     comparison is of one process's work, not of the cores), measured
  *     alternately, ROUNDS times each. Target: no measurable change, i.e. the medians of the two
  *     configurations differ by no more than the runs of one configuration differ among themselves (and at
  *     least NOISE_FLOOR); when those runs differ by more than NOISE_CEILING the row says it is inconclusive.
@@ -20,7 +21,7 @@ import { randomBytes } from 'node:crypto'
 import { sql } from 'kysely'
 import { loadConfig } from '../../src/config.js'
 import { openStore } from '../../src/db/connect.js'
-import { action, addUserWithToken, startServers, stopAll, type GodonuServer } from '../../test/helpers/servers.js'
+import { action, addUserWithToken, type GodonuServer } from '../../test/helpers/servers.js'
 import { assertClean, formatMs, formatNumber, judged, median, runLoad, type BenchContext, type LoadResult, type Row, type Section } from '../lib.js'
 
 const SAMPLES = 200
@@ -65,7 +66,9 @@ interface Sample {
 }
 
 /** One write on A and the wait until B shows it; null parts when B did not within SAMPLE_TIMEOUT_MS. */
-async function sample(A: GodonuServer, B: GodonuServer, token: string, id: string, i: number): Promise<Sample> {
+type Server = Pick<GodonuServer, 'base'>
+
+async function sample(A: Server, B: Server, token: string, id: string, i: number): Promise<Sample> {
   const tag = `staleness-${i}-${randomBytes(3).toString('hex')}`
   const title = `Staleness sample ${i} ${tag}`
   const written = await action(A, 'package_patch', { body: { id, title, tags: [{ name: tag }] }, token })
@@ -101,11 +104,14 @@ function staleRow(what: string, values: number[], planned: number): Row {
 }
 
 async function measureStaleness(ctx: BenchContext, token: string): Promise<Row[]> {
-  // As `npm start` runs them: default workers, default logging (to nowhere: the parent reads none of it).
-  const spec = (label: string) => ({ label, env: { LOG_LEVEL: 'info', WRITE_RATE_LIMIT: '10000000' }, output: 'ignore' as const })
-  const servers = await startServers(ctx.database.url, [spec('A'), spec('B')])
+  // As `npm start` starts them (default workers, default logging), started at the same moment.
+  const env = { WRITE_RATE_LIMIT: '10000000' }
+  const launched = await Promise.allSettled([ctx.startService(env), ctx.startService(env)])
+  const services = launched.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []))
   try {
-    const [A, B] = servers as [GodonuServer, GodonuServer]
+    const failed = launched.find((s): s is PromiseRejectedResult => s.status === 'rejected')
+    if (failed) throw failed.reason
+    const [A, B] = services.map((s) => ({ base: s.url })) as [Server, Server]
     const targets = ctx.datasetIds.slice(0, TARGETS)
     for (const id of targets) await action(B, 'package_show', { query: { id } })
     const samples: Sample[] = []
@@ -113,15 +119,16 @@ async function measureStaleness(ctx: BenchContext, token: string): Promise<Row[]
     for (let i = 0; i < SAMPLES && performance.now() - started < MAX_SECONDS * 1000; i++) {
       samples.push(await sample(A, B, token, targets[i % targets.length]!, i))
     }
+    const how = `two services A and B, each ${services[0]!.how}; fetch client`
     const both = samples.map((s) => Math.max(s.show, s.search))
     process.stderr.write(`bench: staleness ${samples.length} samples, p99 ${formatMs(percentile(both.slice().sort((a, b) => a - b), 99))} ms\n`)
     return [
       staleRow('package_show and package_search both show the write', both, SAMPLES),
       staleRow('package_show (document cache)', samples.map((s) => s.show), SAMPLES),
       staleRow('package_search fq=tags:… (in-memory index)', samples.map((s) => s.search), SAMPLES),
-    ]
+    ].map((row) => ({ ...row, how }))
   } finally {
-    await stopAll(servers)
+    await Promise.all(services.map((s) => s.stop()))
   }
 }
 
@@ -133,7 +140,7 @@ async function measureIdleTailing(ctx: BenchContext): Promise<Row[]> {
     { label: `CHANGE_POLL_MS=${defaultPoll} (default)`, env: { WORKERS: '1' } },
     { label: `CHANGE_POLL_MS=${IDLE_POLL_MS}`, env: { WORKERS: '1', CHANGE_POLL_MS: IDLE_POLL_MS } },
   ]
-  const servers = await Promise.all(configurations.map((c) => ctx.startServer('app', c.env)))
+  const servers = await Promise.all(configurations.map((c) => ctx.startService(c.env)))
   const runs: LoadResult[][] = configurations.map(() => [])
   try {
     // Alternately, so that a drift of the machine's load affects both alike.
@@ -162,6 +169,7 @@ async function measureIdleTailing(ctx: BenchContext): Promise<Row[]> {
       metric: `package_show, ${c.label}, one worker (runs alternately, ${rates[i]!.length} × ${ctx.settings.seconds} s)`,
       value: `${rates[i]!.map((r) => formatNumber(r)).join(' / ')} req/s`,
       target: '—',
+      how: servers[i]!.how,
     })),
     {
       metric: `cost of tailing the change feed when idle: median package_show throughput with CHANGE_POLL_MS=${defaultPoll} / with ${IDLE_POLL_MS} (a change is measurable beyond ±${(noise * 100).toFixed(1)} %, the larger of the run-to-run spread and ${NOISE_FLOOR * 100} %)`,
