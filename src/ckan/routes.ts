@@ -12,7 +12,7 @@ import { tokenFromHeaders } from '../auth/tokens.js'
 import { CatalogError, searchQueryError, validationError } from '../errors.js'
 import type { ActionContext, ActionDefinition } from './action.js'
 import { helpUrl, isCatalogError, sendBadRequest, sendError, sendInternalError, sendSuccess } from './envelope.js'
-import { Envelope, ErrorEnvelope } from './schemas.js'
+import { actionDocs, documentedMethod } from './openapi-docs.js'
 import { ajvErrorsToFields } from './validation.js'
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
@@ -163,24 +163,24 @@ export function registerActionRoutes(app: FastifyInstance, actions: ActionDefini
       }
       normaliseScalars(action.input, data)
     }
+    // One documented entry per action (openapi-docs.ts): reads under GET, writes under POST, on the
+    // /api/3/action prefix; the other method and the /api/action alias answer the same but stay hidden.
+    const docs = actionDocs(action, deps.config)
+    const documentation = (prefix: string, method: 'GET' | 'POST') =>
+      prefix === ACTION_PREFIXES[0] && method === documentedMethod(action) ? { schema: {}, config: { swaggerTransform: docs } } : { schema: { hide: true }, config: {} }
     for (const prefix of ACTION_PREFIXES) {
       const url = `${prefix}/${action.name}`
-      const documented = {
-        summary: action.summary,
-        description: action.description,
-        tags: action.tags,
-        hide: prefix !== ACTION_PREFIXES[0],
-        response: { 200: Envelope(action.name, action.result), '4xx': ErrorEnvelope, '5xx': ErrorEnvelope },
-      }
       if (action.sideEffectFree) {
-        app.get(url, { attachValidation: true, preValidation, validatorCompiler: actionInputValidator, schema: { ...documented, operationId: prefix === ACTION_PREFIXES[0] ? `${action.name}_get` : undefined, querystring: action.input } }, handler)
+        const { schema, config } = documentation(prefix, 'GET')
+        app.get(url, { attachValidation: true, preValidation, validatorCompiler: actionInputValidator, config, schema: { ...schema, querystring: action.input } }, handler)
       } else {
         app.get(url, { schema: { hide: true } }, async (_request, reply) =>
           sendBadRequest(reply, 'JSON Error: Invalid request. Please use POST method for your request'),
         )
       }
       // Writes (and token creation) spend the caller's write budget (writeLimitKey).
-      app.post(url, { attachValidation: true, ...(action.sideEffectFree ? {} : { onRequest: writeLimit }), preValidation, validatorCompiler: actionInputValidator, schema: { ...documented, operationId: prefix === ACTION_PREFIXES[0] ? action.name : undefined, body: action.input } }, handler)
+      const { schema, config } = documentation(prefix, 'POST')
+      app.post(url, { attachValidation: true, ...(action.sideEffectFree ? {} : { onRequest: writeLimit }), preValidation, validatorCompiler: actionInputValidator, config, schema: { ...schema, body: action.input } }, handler)
     }
   }
   for (const prefix of ACTION_PREFIXES) {

@@ -35,8 +35,13 @@ export const ErrorEnvelope = Type.Object(
     help: Type.String(),
     success: Type.Literal(false),
     error: Type.Object(
-      { __type: Type.String({ examples: ['Not Found Error', 'Validation Error', 'Authorization Error', 'Search Query Error'] }), message: Type.Optional(Type.String()) },
-      { additionalProperties: true, description: 'For validation errors the field messages sit beside __type: {"name": ["Missing value"]}' },
+      {
+        __type: Type.String({
+          description: 'The kind of error: `Bad Request`, `Search Query Error`, `Authorization Error`, `Not Found Error`, `Validation Error`, `Conflict`, `Request Entity Too Large`, `Rate Limit Error`, `Internal Server Error`',
+        }),
+        message: Type.Optional(Type.String()),
+      },
+      { additionalProperties: true, description: 'For validation errors the field messages sit beside `__type`: `{"name": ["Missing value"]}`' },
     ),
   },
   { title: 'CKAN error envelope' },
