@@ -1,5 +1,5 @@
 import type { ServerOptions as HttpServerOptions } from 'node:http'
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import rateLimit, { type RateLimitPluginOptions } from '@fastify/rate-limit'
@@ -13,6 +13,7 @@ import { migrateToLatest } from './db/migrate.js'
 import { CatalogService } from './catalog/service.js'
 import { vocabularies } from './catalog/vocabularies.js'
 import { registerActionRoutes } from './ckan/routes.js'
+import { openApiOptions, swaggerUiOptions } from './ckan/openapi-docs.js'
 import { allActions } from './ckan/registry.js'
 import { sendBadRequest, sendError, sendInternalError, helpUrl } from './ckan/envelope.js'
 import { CatalogError } from './errors.js'
@@ -22,9 +23,16 @@ import { UserService } from './auth/users.js'
 import { registerDcatRoutes } from './dcat/endpoints.js'
 import { DatasetValidation } from './validation/dataset-validation.js'
 import { registerValidationRoutes } from './validation/routes.js'
+import { loggerOptions } from './logging.js'
+import { registerHttpConventions } from './http/conventions.js'
+import { readinessChecks, registerHealthRoutes } from './http/health.js'
+import { registerHomeRoute } from './http/home.js'
 
 export interface BuildOptions {
+  /** Fastify's logger option (tests: false, or pino options with a stream); default: LOG_LEVEL and LOG_FORMAT. */
   logger?: FastifyServerOptions['logger']
+  /** A logger to use as it is (the single-process server shares its own); wins over `logger`. */
+  loggerInstance?: FastifyBaseLogger
   /** An already opened store (tests share one); otherwise the configured database is opened and migrated. */
   store?: Store
   /**
@@ -55,7 +63,9 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   else await service.init()
 
   const fastify = Fastify({
-    logger: options.logger ?? { level: config.logLevel },
+    ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: options.logger ?? loggerOptions(config) }),
+    // One access line per request instead of Fastify's two (http/conventions.ts).
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.bodyLimitBytes,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
     ...serverTimeouts(config),
@@ -70,20 +80,12 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
 
   registerBodyParsers(fastify, config)
   registerErrorHandler(fastify, config)
+  // Before every route, /docs included: compression attaches itself to the routes registered after it.
+  const writeActions = new Set(allActions().filter((action) => !action.sideEffectFree).map((action) => action.name))
+  await registerHttpConventions(fastify, config, { writeActions })
 
-  await fastify.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'GoDonu Catalog API',
-        description:
-          'CKAN-compatible Action API v3 and DCAT-AP.de endpoints of the shared open-data catalog of Hessian Kommunen.',
-        version: API_VERSION,
-      },
-      servers: [{ url: config.baseUrl }],
-    },
-  })
-  await fastify.register(swaggerUi, { routePrefix: '/docs' })
+  await fastify.register(swagger, openApiOptions(config, API_VERSION))
+  await fastify.register(swaggerUi, swaggerUiOptions)
   // Limits apply per route (the write actions); see registerActionRoutes.
   await fastify.register(rateLimit, { global: false, ...(options.rateLimitStore ? { store: options.rateLimitStore } : {}) })
 
@@ -93,6 +95,8 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   registerActionRoutes(fastify, allActions(), { service, search, users, config, datasetRules: (input) => validation.writeFindings(input) })
   registerDcatRoutes(fastify, { service, search, users, config, pageSize: config.dcatPageSize })
   registerValidationRoutes(fastify, { service, users, validation })
+  registerHealthRoutes(fastify, readinessChecks(store, search))
+  registerHomeRoute(fastify, config, service)
   // Every process keeps its caches and indexes current by tailing the change feed (catalog/change-feed.ts).
   await service.startChangeFeed(config.changePollMs, (err) => fastify.log.error({ err }, 'reading the change feed failed'))
   fastify.addHook('onClose', async () => {

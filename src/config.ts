@@ -1,3 +1,5 @@
+import { lookup } from 'node:dns/promises'
+import { isIP } from 'node:net'
 import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
 
@@ -13,7 +15,15 @@ export interface AppConfig {
   baseUrl: string
   siteTitle: string
   siteDescription: string
-  logLevel: string
+  /** `LOG_LEVEL` (default info): pino's level. */
+  logLevel: LogLevel
+  /** `LOG_FORMAT` (default json): one JSON object per line, or `pretty` (pino-pretty) for a terminal. */
+  logFormat: LogFormat
+  /**
+   * `CORS_ORIGINS` (default none): the browser origins (`https://portal.example.de`) whose pages may send
+   * requests with `Authorization` (writes, private reads). Anonymous reads are open to every origin.
+   */
+  corsOrigins: string[]
   /** CKAN's ckan.search.rows_max: larger `rows` values are clamped to it. */
   searchRowsMax: number
   bodyLimitBytes: number
@@ -70,6 +80,11 @@ export interface AppConfig {
   idleTimeoutMs: number
 }
 
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export type LogLevel = (typeof LOG_LEVELS)[number]
+export const LOG_FORMATS = ['json', 'pretty'] as const
+export type LogFormat = (typeof LOG_FORMATS)[number]
+
 /** A configuration problem, reported as one line at start-up. */
 export class ConfigError extends Error {
   override name = 'ConfigError'
@@ -79,7 +94,12 @@ export function parseDatabaseUrl(raw: string): DatabaseConfig {
   if (raw.startsWith('sqlite:')) {
     const path = raw.slice('sqlite:'.length).replace(/^\/\//, '')
     if (!path) throw new ConfigError(`DATABASE_URL "${raw}" names no SQLite file (use sqlite:path/to/file.sqlite or sqlite::memory:)`)
-    return { kind: 'sqlite', file: path === ':memory:' ? ':memory:' : resolve(path) }
+    if (path === ':memory:') return { kind: 'sqlite', file: ':memory:' }
+    const file = resolve(path)
+    // Kernel pseudo file systems hold no databases; some of their files block a reader forever.
+    const pseudo = /^\/(proc|sys|dev)(\/|$)/.exec(file)
+    if (pseudo) throw new ConfigError(`DATABASE_URL "${raw}" is under /${pseudo[1]}, which holds no ordinary files: name a file in a writable data directory, e.g. sqlite:./data/godonu.sqlite`)
+    return { kind: 'sqlite', file }
   }
   if (raw.startsWith('mysql:') || raw.startsWith('mariadb:')) {
     let url: URL
@@ -124,15 +144,89 @@ function intFromEnv(env: NodeJS.ProcessEnv, key: string, fallback: number, min: 
 
 export const DEFAULT_CONTRIBUTOR_ID = 'http://dcat-ap.de/def/contributors/hessen'
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<AppConfig> = {}): AppConfig {
+/** One of the allowed words, or the fallback when unset. */
+function choiceFromEnv<T extends string>(env: NodeJS.ProcessEnv, key: string, choices: readonly T[], fallback: T): T {
+  const raw = env[key]
+  if (raw === undefined || raw === '') return fallback
+  if (!(choices as readonly string[]).includes(raw)) throw new ConfigError(`${key}="${raw}" is not allowed: use one of ${choices.join(', ')}`)
+  return raw as T
+}
+
+/**
+ * HOST as an address or a host name. The syntax is checked here, so that a bad HOST is blamed on HOST and
+ * not on the BASE_URL made from it; whether a name resolves is checked at `serve` (checkHostResolves).
+ */
+function hostFromEnv(env: NodeJS.ProcessEnv): string {
   const host = env.HOST || '127.0.0.1'
+  const fix = HOST_FIX
+  if (isIP(host)) return host
+  if (/^[\d.]+$/.test(host)) throw new ConfigError(`HOST="${host}" is not a valid IPv4 address: ${fix}`)
+  if (host.includes(':')) throw new ConfigError(`HOST="${host}" is not a valid IPv6 address: ${fix}`)
+  // A DNS name: labels of letters, digits and hyphens.
+  if (!/^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i.test(host)) {
+    throw new ConfigError(`HOST="${host}" is not a host name or address: ${fix}`)
+  }
+  return host
+}
+
+const HOST_FIX = 'set HOST to an address of this machine, e.g. 127.0.0.1 (local only) or 0.0.0.0 (all interfaces)'
+
+/** How long `serve` waits for HOST's name to resolve before it gives up. */
+const HOST_LOOKUP_TIMEOUT_MS = 15_000
+
+/** `serve`: HOST, when it is a name, must resolve (else the listen would fail with a stack trace). */
+export async function checkHostResolves(config: Pick<AppConfig, 'host'>): Promise<void> {
+  if (isIP(config.host)) return
+  let timer: NodeJS.Timeout | undefined
+  try {
+    await Promise.race([
+      lookup(config.host),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(Object.assign(new Error('timeout'), { code: 'ETIMEOUT' })), HOST_LOOKUP_TIMEOUT_MS)
+      }),
+    ])
+  } catch (err) {
+    throw new ConfigError(`HOST="${config.host}" cannot be resolved (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): ${HOST_FIX}`)
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** CORS_ORIGINS: comma-separated origins, each exactly scheme://host[:port] as a browser sends it. */
+export function parseCorsOrigins(raw: string | undefined): string[] {
+  if (raw === undefined || raw.trim() === '') return []
+  const origins: string[] = []
+  for (const entry of raw.split(',').map((e) => e.trim()).filter(Boolean)) {
+    let origin: string | undefined
+    try {
+      const url = new URL(entry)
+      if ((url.protocol === 'http:' || url.protocol === 'https:') && url.origin === entry.replace(/\/$/, '')) origin = url.origin
+    } catch {
+      origin = undefined
+    }
+    if (!origin) {
+      throw new ConfigError(`CORS_ORIGINS entry "${entry}" is not an origin: list origins as scheme://host[:port] without path, separated by commas, e.g. https://portal.example.de,http://localhost:8080`)
+    }
+    origins.push(origin)
+  }
+  return origins
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<AppConfig> = {}): AppConfig {
+  const logLevel = choiceFromEnv(env, 'LOG_LEVEL', LOG_LEVELS, 'info')
+  const logFormat = choiceFromEnv(env, 'LOG_FORMAT', LOG_FORMATS, 'json')
+  const host = hostFromEnv(env)
   const port = intFromEnv(env, 'PORT', 3000, 0, 65535)
   const database = parseDatabaseUrl(env.DATABASE_URL || 'sqlite:./data/godonu.sqlite')
   const baseUrl = (env.BASE_URL || `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '')
   try {
     new URL(baseUrl)
   } catch {
-    throw new ConfigError(`BASE_URL "${baseUrl}" is not an absolute URL`)
+    throw new ConfigError(`BASE_URL "${baseUrl}" is not an absolute URL (e.g. https://opendata.example.de)`)
+  }
+  const workers = intFromEnv(env, 'WORKERS', database.kind === 'mysql' ? availableParallelism() : 1, 1, 64)
+  if (database.kind === 'sqlite' && database.file === ':memory:' && workers > 1) {
+    throw new ConfigError(`WORKERS=${workers} cannot share DATABASE_URL=sqlite::memory: (each process would have a database of its own): set WORKERS=1 or use a database file`)
   }
   return {
     database,
@@ -142,7 +236,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     siteTitle: env.SITE_TITLE || 'GoDonu Open-Data-Katalog',
     siteDescription:
       env.SITE_DESCRIPTION || 'Gemeinsamer Open-Data-Katalog hessischer Kommunen (DCAT-AP.de, CKAN-kompatible API)',
-    logLevel: env.LOG_LEVEL || 'info',
+    logLevel,
+    logFormat,
+    corsOrigins: parseCorsOrigins(env.CORS_ORIGINS),
     searchRowsMax: intFromEnv(env, 'SEARCH_ROWS_MAX', 1000, 1, 100000),
     bodyLimitBytes: intFromEnv(env, 'BODY_LIMIT', 5 * 1024 * 1024, 1024, 512 * 1024 * 1024),
     contributorId: env.CONTRIBUTOR_ID || DEFAULT_CONTRIBUTOR_ID,
@@ -158,7 +254,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     jsonMaxKeys: intFromEnv(env, 'JSON_MAX_KEYS', 1000, 1, 1_000_000),
     requestTimeoutMs: intFromEnv(env, 'REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
     idleTimeoutMs: intFromEnv(env, 'IDLE_TIMEOUT_MS', 60_000, 1000, 3_600_000),
-    workers: intFromEnv(env, 'WORKERS', database.kind === 'mysql' ? availableParallelism() : 1, 1, 64),
+    workers,
     ...overrides,
   }
 }

@@ -6,14 +6,23 @@
  * restarts any that dies. It relays what each worker writes to the others, so that their caches drop
  * a changed dataset at once rather than after READ_CACHE_TTL_MS, and it keeps the write rate-limit
  * counters, so that a token's limit holds for the whole service, not per worker.
+ *
+ * A throw-away database (DATABASE_URL=sqlite::memory:) lives in one process only: then the service runs
+ * in this process itself, without workers (WORKERS must be 1, config.ts).
+ *
+ * Start-up writes one log line per phase (configuration read, database opened, migrations applied,
+ * reference data synced, workers started, listening), each with the milliseconds since the process began,
+ * so that a slow start shows where it is.
  */
 import cluster, { type Worker } from 'node:cluster'
 import type { AddressInfo } from 'node:net'
+import { performance } from 'node:perf_hooks'
 import { pino, type Logger } from 'pino'
 import { buildApp, type App } from './app.js'
-import type { AppConfig } from './config.js'
+import { redact, type AppConfig } from './config.js'
 import type { CatalogChange } from './catalog/service.js'
-import { openStore } from './db/connect.js'
+import { openStore, type Store } from './db/connect.js'
+import { createLogger } from './logging.js'
 import { migrateToLatest } from './db/migrate.js'
 import { CatalogService } from './catalog/service.js'
 import { vocabularies } from './catalog/vocabularies.js'
@@ -57,7 +66,30 @@ export async function runServer(config: AppConfig, options: ServerOptions = {}):
     await runWorker(config, options)
     return undefined
   }
-  return runPrimary(config, options)
+  const log: Logger = options.logger === false ? pino({ level: 'silent' }) : createLogger(config)
+  phase(log, 'configuration read', {
+    database: databaseLabel(config),
+    host: config.host,
+    port: config.port,
+    baseUrl: config.baseUrl,
+    workers: inOneProcess(config) ? 'none (one process)' : config.workers,
+    logLevel: config.logLevel,
+  })
+  return inOneProcess(config) ? runInThisProcess(config, log) : runPrimary(config, log)
+}
+
+/** An in-memory SQLite database exists in the process that opened it: the service must run there. */
+function inOneProcess(config: AppConfig): boolean {
+  return config.database.kind === 'sqlite' && config.database.file === ':memory:'
+}
+
+function databaseLabel(config: AppConfig): string {
+  return config.database.kind === 'mysql' ? redact(config.database.url) : `sqlite:${config.database.file}`
+}
+
+/** One start-up phase done: a line with the time since the process began. */
+function phase(log: Logger, message: string, details: Record<string, unknown> = {}): void {
+  log.info({ ...details, sinceStartMs: Math.round(performance.now()) }, message)
 }
 
 async function listen(app: App, config: AppConfig): Promise<AddressInfo> {
@@ -175,19 +207,53 @@ export class RateWindows {
   }
 }
 
-async function prepareDatabase(config: AppConfig): Promise<void> {
+/** Opens the configured database (logged). */
+async function openDatabase(config: AppConfig, log: Logger): Promise<Store> {
   const store = await openStore(config.database)
+  phase(log, 'database opened', { database: databaseLabel(config) })
+  return store
+}
+
+/** Migrates the database and synchronises the reference data (catalog/*.json), once for every process. */
+async function prepareDatabase(store: Store, config: AppConfig, log: Logger): Promise<void> {
+  const applied = await migrateToLatest(store.db)
+  phase(log, 'migrations applied', { migrations: applied.length ? applied.join(', ') : 'none' })
+  await new CatalogService(store, vocabularies(), config).init()
+  phase(log, 'reference data synced')
+}
+
+/** The whole service in this process, without workers (sqlite::memory:). */
+async function runInThisProcess(config: AppConfig, log: Logger): Promise<RunningServer> {
+  const store = await openDatabase(config, log)
+  let app: App | undefined
   try {
-    await migrateToLatest(store.db)
-    await new CatalogService(store, vocabularies(), config).init()
-  } finally {
-    await store.close()
+    await prepareDatabase(store, config, log)
+    app = await buildApp(config, { store, prepared: true, loggerInstance: log })
+    phase(log, 'service started in this process (no workers: the in-memory database lives here)')
+    const address = await listen(app, config)
+    phase(log, 'server listening', { address: `http://${address.address}:${address.port}` })
+    const running = app
+    return {
+      address,
+      close: async () => {
+        await running.fastify.close()
+        await store.close()
+      },
+    }
+  } catch (err) {
+    await app?.fastify.close().catch(() => {})
+    await store.close().catch(() => {})
+    throw err
   }
 }
 
-async function runPrimary(config: AppConfig, options: ServerOptions): Promise<RunningServer> {
-  const log: Logger = pino({ level: options.logger === false ? 'silent' : config.logLevel })
-  await prepareDatabase(config)
+async function runPrimary(config: AppConfig, log: Logger): Promise<RunningServer> {
+  const store = await openDatabase(config, log)
+  try {
+    await prepareDatabase(store, config, log)
+  } finally {
+    await store.close()
+  }
   const rates = new RateWindows()
   let stopping = false
   let resolveListening!: (address: AddressInfo) => void
@@ -257,9 +323,10 @@ async function runPrimary(config: AppConfig, options: ServerOptions): Promise<Ru
     })
   }
   for (let i = 0; i < config.workers; i++) start()
+  phase(log, 'workers started', { workers: config.workers })
 
   const bound = await listening
-  log.info({ workers: config.workers, address: `http://${bound.address}:${bound.port}` }, 'server listening (cluster)')
+  log.info({ workers: config.workers, sinceStartMs: Math.round(performance.now()), address: `http://${bound.address}:${bound.port}` }, 'server listening (cluster)')
   return {
     address: bound,
     close: async () => {

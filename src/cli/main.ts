@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { runServer } from '../server.js'
-import { ConfigError, loadConfig, redact } from '../config.js'
+import { ConfigError, checkHostResolves, loadConfig, redact } from '../config.js'
 import { openStore } from '../db/connect.js'
 import { MigrationError, migrateToLatest } from '../db/migrate.js'
 import { CatalogError } from '../errors.js'
@@ -38,6 +38,7 @@ function fail(message: string): never {
 
 async function serve(): Promise<void> {
   const config = loadConfig()
+  await checkHostResolves(config)
   let server: Awaited<ReturnType<typeof runServer>>
   try {
     server = await runServer(config)
@@ -45,7 +46,8 @@ async function serve(): Promise<void> {
     const e = err as NodeJS.ErrnoException
     if (e.code === 'EADDRINUSE') fail(`port ${config.port} on ${config.host} is already in use (set PORT to another one)`)
     if (e.code === 'EACCES') fail(`no permission to listen on ${config.host}:${config.port}`)
-    if (e.code === 'EADDRNOTAVAIL') fail(`cannot listen on ${config.host}: address not available (check HOST)`)
+    if (e.code === 'EADDRNOTAVAIL') fail(`HOST="${config.host}" is not an address of this machine, cannot listen on it: set HOST to 127.0.0.1 (local only), 0.0.0.0 (all interfaces) or an address of this machine`)
+    if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') fail(`HOST="${config.host}" cannot be resolved (${e.code}): set HOST to an address of this machine, e.g. 127.0.0.1`)
     // The worker has said why, in one line of its own.
     if (e.code === 'WORKER_START_FAILED') process.exit(1)
     throw err
@@ -215,6 +217,10 @@ main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof MigrationError) fail(err.message)
   if (err instanceof CatalogError) fail(`${err.message} ${JSON.stringify(err.fields)}`)
   const e = err as Error & { code?: string }
+  // SQLite opens a file it may not write read-only and fails at the first write.
+  if (typeof e?.code === 'string' && e.code.startsWith('SQLITE_READONLY')) {
+    fail(`DATABASE_URL: the SQLite database is read-only for this user (${e.message}): make the file and its directory writable for the user running godonu`)
+  }
   if (e?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || e?.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') fail(e.message)
   process.stderr.write(`godonu: unexpected error: ${e?.stack ?? String(err)}\n`)
   process.exit(1)

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { accessSync, constants, mkdirSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { Kysely, MysqlDialect, SqliteDialect, type LogEvent } from 'kysely'
 import { ConfigError, redact, type DatabaseConfig } from '../config.js'
@@ -25,17 +25,18 @@ export async function openStore(config: DatabaseConfig): Promise<Store> {
   }
   if (config.kind === 'sqlite') {
     const { default: SQLite } = await import('better-sqlite3')
-    if (config.file !== ':memory:') mkdirSync(dirname(config.file), { recursive: true })
+    if (config.file !== ':memory:') prepareSqliteFile(config.file)
     let handle
     try {
       handle = new SQLite(config.file)
+      handle.pragma('journal_mode = WAL')
+      handle.pragma('synchronous = NORMAL')
+      handle.pragma('foreign_keys = ON')
+      handle.pragma('busy_timeout = 5000')
     } catch (err) {
-      throw new ConfigError(`cannot open SQLite database ${config.file}: ${(err as Error).message}`)
+      handle?.close()
+      throw new ConfigError(`DATABASE_URL: cannot open the SQLite database ${config.file}: ${(err as Error).message} (${sqliteFix(err)})`)
     }
-    handle.pragma('journal_mode = WAL')
-    handle.pragma('synchronous = NORMAL')
-    handle.pragma('foreign_keys = ON')
-    handle.pragma('busy_timeout = 5000')
     cachePreparedStatements(handle)
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: handle }), log })
     return { db, dialect: 'sqlite', close: () => db.destroy(), queryCount: () => count }
@@ -67,6 +68,49 @@ export async function openStore(config: DatabaseConfig): Promise<Store> {
     )
   }
   return { db, dialect: 'mysql', close: () => db.destroy(), queryCount: () => count }
+}
+
+const WRITABLE_FIX = 'make the file and its directory writable for the user running godonu, or set DATABASE_URL to a file in a writable data directory'
+
+/** What to do about an error SQLite gave when opening: the only likely cause at start is access. */
+function sqliteFix(err: unknown): string {
+  const code = String((err as { code?: unknown }).code ?? '')
+  return code.startsWith('SQLITE_READONLY') || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_PERM' ? WRITABLE_FIX : 'check the file named by DATABASE_URL'
+}
+
+/**
+ * Checks, before SQLite opens it, that the database file can be a writable regular file: SQLite itself
+ * opens a file it may not write read-only without a word and fails at the first write, and it blocks on
+ * a FIFO. Every problem is a ConfigError naming DATABASE_URL and the fix.
+ */
+function prepareSqliteFile(file: string): void {
+  const dir = dirname(file)
+  try {
+    mkdirSync(dir, { recursive: true })
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'EEXIST' || code === 'ENOTDIR') {
+      throw new ConfigError(`DATABASE_URL: the data directory ${dir} cannot be created, a part of that path is a file: set DATABASE_URL to a file in a directory (e.g. sqlite:./data/godonu.sqlite)`)
+    }
+    throw new ConfigError(`DATABASE_URL: the data directory ${dir} cannot be created (${code ?? (err as Error).message}): ${WRITABLE_FIX}`)
+  }
+  let exists = true
+  try {
+    if (!statSync(file).isFile()) throw new ConfigError(`DATABASE_URL: ${file} is not a regular file: name a database file (it is created when missing)`)
+  } catch (err) {
+    if (err instanceof ConfigError) throw err
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new ConfigError(`DATABASE_URL: cannot read ${file} (${(err as NodeJS.ErrnoException).code}): ${WRITABLE_FIX}`)
+    exists = false
+  }
+  // SQLite writes the file and, beside it, its -wal and -shm files.
+  for (const path of exists ? [file, dir] : [dir]) {
+    try {
+      accessSync(path, constants.R_OK | constants.W_OK)
+    } catch (err) {
+      const what = path === file ? 'the SQLite database' : 'the directory of the SQLite database'
+      throw new ConfigError(`DATABASE_URL: ${what} ${path} is read-only for this user (${(err as NodeJS.ErrnoException).code}): ${WRITABLE_FIX}`)
+    }
+  }
 }
 
 /**
