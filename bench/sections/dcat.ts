@@ -148,7 +148,7 @@ async function measureReference(ctx: BenchContext, datasets: number): Promise<Re
     const service = await startService(database.url)
     try {
       const index = await estimateIndex(service)
-      const dump = await measureDumps(service, seeded.publicDatasets, 1)
+      const dump = await measureDumps(service, seeded.publicDatasets, DUMP_RUNS)
       return { datasets, index, dump, how: `${service.how}; a second scratch database seeded with ${formatNumber(datasets)} datasets (seed ${ctx.settings.seed}), dropped after` }
     } finally {
       await service.stop()

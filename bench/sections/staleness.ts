@@ -175,6 +175,7 @@ async function measureIdleTailing(ctx: BenchContext): Promise<Row[]> {
       metric: `cost of tailing the change feed when idle: median package_show throughput with CHANGE_POLL_MS=${defaultPoll} / with ${IDLE_POLL_MS} (a change is measurable beyond ±${(noise * 100).toFixed(1)} %, the larger of the run-to-run spread and ${NOISE_FLOOR * 100} %)`,
       value: verdict,
       target: 'no measurable throughput change',
+      how: `both ${servers[0]!.how.replace(/, set: .*$/, '')}, set: WORKERS=1 and CHANGE_POLL_MS as named`,
     },
   ]
 }
