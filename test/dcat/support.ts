@@ -2,7 +2,8 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import jsonld from 'jsonld'
-import { Writer } from 'n3'
+import { Parser, Writer } from 'n3'
+import { RdfXmlParser } from 'rdfxml-streaming-parser'
 import type * as RDF from '@rdfjs/types'
 import { Vocabularies } from '../../src/catalog/vocabularies.js'
 import { buildPackageRecord, renderPackageDocument, type PackageInput } from '../../src/catalog/package.js'
@@ -56,4 +57,32 @@ export async function canonical(quads: Iterable<RDF.Quad>): Promise<string> {
   const canonize = jsonld.canonize as unknown as (input: string, options: Record<string, unknown>) => Promise<string>
   const canon = await canonize(nquads, { algorithm: 'RDFC-1.0', inputFormat: 'application/n-quads', format: 'application/n-quads', safe: false })
   return canon.split('\n').filter(Boolean).sort().join('\n')
+}
+
+/**
+ * A document parsed by a parser independent of our writers: n3 for Turtle / N-Triples, rdfxml-streaming-parser
+ * for RDF/XML, jsonld.js toRDF (no remote context) for JSON-LD.
+ */
+export async function parseWith(format: 'ttl' | 'nt' | 'rdf' | 'jsonld', text: string): Promise<RDF.Quad[]> {
+  if (format === 'ttl' || format === 'nt') return new Parser({ format: format === 'ttl' ? 'text/turtle' : 'application/n-triples' }).parse(text)
+  if (format === 'rdf') {
+    return new Promise((resolve, reject) => {
+      const quads: RDF.Quad[] = []
+      const parser = new RdfXmlParser()
+      parser.on('data', (q: RDF.Quad) => quads.push(q))
+      parser.on('error', reject)
+      parser.on('end', () => resolve(quads))
+      parser.write(text)
+      parser.end()
+    })
+  }
+  const documentLoader = (url: string) => Promise.reject(new Error(`no remote context: ${url}`))
+  return (await jsonld.toRDF(JSON.parse(text) as jsonld.JsonLdDocument, { documentLoader } as never)) as unknown as RDF.Quad[]
+}
+
+/** A triple as text, blank nodes as `_` (their labels differ between writers and parsers). */
+export function tripleKey(q: RDF.Quad): string {
+  const term = (x: RDF.Term): string =>
+    x.termType === 'BlankNode' ? '_' : x.termType === 'Literal' ? `"${x.value}"@${x.language ?? ''}^^${x.language ? '' : x.datatype.value}` : `<${x.value}>`
+  return `${term(q.subject)} ${term(q.predicate)} ${term(q.object)}`
 }
