@@ -240,9 +240,9 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
       return { jsons, describable: await describableIris(service, config, jsons.map((json) => JSON.parse(json) as PackageDict)) }
     }
     /**
-     * The package_show JSON of every dataset, STREAM_DOCS at a time (each parsed only when it is written: parsed
-     * dicts, or JSON held longer, would outlive young-generation collections and grow the heap); the next
-     * documents are read while the current ones are serialized.
+     * The package_show JSON of every dataset, STREAM_DOCS at a time (parsed for the check of their auxiliary IRIs
+     * and again when written, never held parsed: parsed dicts, or JSON held longer, would outlive young-generation
+     * collections and grow the heap); the next documents are read while the current ones are serialized.
      */
     async function* pages(): AsyncGenerator<Documents> {
       let page: IdPage | undefined = await idPage(undefined)

@@ -600,7 +600,7 @@ class DatasetExport {
   mayDescribe(iri: string): boolean {
     if (this.ownSubjects.has(iri)) return true
     const free = !inOwnNamespace(iri, this.ctx.baseUrl) && (this.ctx.describableIris === undefined || !/^https?:/i.test(iri) || this.ctx.describableIris.has(iri))
-    if (!free) this.note('subject', iri, 'names a dataset, distribution or IRI of this catalog: not described')
+    if (!free) this.note('subject', iri, 'may name a dataset, distribution or IRI of this catalog (or was not checked): not described')
     return free
   }
 
