@@ -1,9 +1,9 @@
 import { spawnSync, spawn } from 'node:child_process'
 import { createServer } from 'node:net'
-import { mkdtempSync, existsSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
+import { tempDir } from '../helpers/temp.js'
 
 const CLI = ['--import', 'tsx', 'src/cli/main.ts']
 
@@ -36,7 +36,7 @@ t.test('a port in use fails fast with one line', async (t) => {
   await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
   t.teardown(() => blocker.close())
   const port = (blocker.address() as { port: number }).port
-  const dir = mkdtempSync(join(tmpdir(), 'godonu-cli-'))
+  const dir = tempDir(t, 'godonu-cli-')
   const result = run(['serve'], { DATABASE_URL: `sqlite:${join(dir, 'db.sqlite')}`, PORT: String(port) })
   assertOneLineFailure(t, result, new RegExp(`^godonu: port ${port} on 127\\.0\\.0\\.1 is already in use`))
 })
@@ -46,13 +46,19 @@ t.test('a bad PORT fails fast with one line', async (t) => {
 })
 
 t.test('serve starts on the embedded SQLite default and answers', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'godonu-cli-'))
+  const dir = tempDir(t, 'godonu-cli-')
   const file = join(dir, 'data', 'godonu.sqlite')
   const child = spawn(process.execPath, [...CLI, 'serve'], {
     env: { ...process.env, DATABASE_URL: `sqlite:${file}`, PORT: '0', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  t.teardown(() => child.kill('SIGTERM'))
+  // stopped (and gone) before tempDir's teardown removes its database
+  t.teardown(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    child.kill('SIGTERM')
+    await exited
+  })
   const address = await new Promise<string>((resolve, reject) => {
     let output = ''
     const timer = setTimeout(() => reject(new Error(`no listen line: ${output}`)), 60_000)
@@ -75,7 +81,7 @@ t.test('serve starts on the embedded SQLite default and answers', async (t) => {
 })
 
 t.test('migrate reports what it did', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'godonu-cli-'))
+  const dir = tempDir(t, 'godonu-cli-')
   const env = { DATABASE_URL: `sqlite:${join(dir, 'db.sqlite')}` }
   const first = run(['migrate'], env)
   t.equal(first.status, 0, first.stderr)

@@ -1,11 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import type { Test } from 'tap'
 import { loadConfig, parseDatabaseUrl, type AppConfig } from '../../src/config.js'
 import { openStore, type Store } from '../../src/db/connect.js'
 import { migrateToLatest } from '../../src/db/migrate.js'
+import { makeTempDir, removeTempDir } from './temp.js'
 
 export interface Backend {
   name: 'sqlite' | 'mysql'
@@ -21,18 +20,30 @@ export function mysqlUrl(): string | undefined {
 }
 
 async function sqliteBackend(env: Record<string, string>): Promise<Backend> {
-  const dir = mkdtempSync(join(tmpdir(), 'godonu-test-'))
-  const config = loadConfig({ ...env, DATABASE_URL: `sqlite:${join(dir, 'catalog.sqlite')}`, LOG_LEVEL: 'silent' })
-  const store = await openStore(config.database)
-  await migrateToLatest(store.db)
-  return {
-    name: 'sqlite',
-    config,
-    store,
-    cleanup: async () => {
-      await store.close()
-      rmSync(dir, { recursive: true, force: true })
-    },
+  const dir = makeTempDir('godonu-test-')
+  const removeDir = () => removeTempDir(dir)
+  let store: Store | undefined
+  try {
+    const config = loadConfig({ ...env, DATABASE_URL: `sqlite:${join(dir, 'catalog.sqlite')}`, LOG_LEVEL: 'silent' })
+    store = await openStore(config.database)
+    await migrateToLatest(store.db)
+    const opened = store
+    return {
+      name: 'sqlite',
+      config,
+      store,
+      cleanup: async () => {
+        try {
+          await opened.close()
+        } finally {
+          removeDir()
+        }
+      },
+    }
+  } catch (err) {
+    await store?.close().catch(() => {})
+    removeDir()
+    throw err
   }
 }
 
@@ -43,21 +54,38 @@ export async function mysqlBackend(url: string, env: Record<string, string>): Pr
   const scratch = `${base.database}_t${randomBytes(4).toString('hex')}`
   const { createConnection } = await import('mysql2/promise')
   const admin = await createConnection({ host: base.host, port: base.port, user: base.user, password: base.password })
-  await admin.query(`CREATE DATABASE \`${scratch}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`)
-  const scratchUrl = new URL(url)
-  scratchUrl.pathname = `/${scratch}`
-  const config = loadConfig({ ...env, DATABASE_URL: scratchUrl.toString(), LOG_LEVEL: 'silent' })
-  const store = await openStore(config.database)
-  await migrateToLatest(store.db)
-  return {
-    name: 'mysql',
-    config,
-    store,
-    cleanup: async () => {
-      await store.close()
+  const dropScratch = async () => {
+    try {
       await admin.query(`DROP DATABASE IF EXISTS \`${scratch}\``)
+    } finally {
       await admin.end()
-    },
+    }
+  }
+  let store: Store | undefined
+  try {
+    await admin.query(`CREATE DATABASE \`${scratch}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`)
+    const scratchUrl = new URL(url)
+    scratchUrl.pathname = `/${scratch}`
+    const config = loadConfig({ ...env, DATABASE_URL: scratchUrl.toString(), LOG_LEVEL: 'silent' })
+    store = await openStore(config.database)
+    await migrateToLatest(store.db)
+    const opened = store
+    return {
+      name: 'mysql',
+      config,
+      store,
+      cleanup: async () => {
+        try {
+          await opened.close()
+        } finally {
+          await dropScratch()
+        }
+      },
+    }
+  } catch (err) {
+    await store?.close().catch(() => {})
+    await dropScratch().catch(() => {})
+    throw err
   }
 }
 

@@ -7,9 +7,8 @@
  * No tap at run time: the benchmark (bench/sections/staleness.ts) starts its servers with this too.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { randomBytes } from 'node:crypto'
@@ -21,6 +20,7 @@ import { CatalogService } from '../../src/catalog/service.js'
 import { vocabularies } from '../../src/catalog/vocabularies.js'
 import { UserService, type Role } from '../../src/auth/users.js'
 import type { Database } from '../../src/db/types.js'
+import { makeTempDir, removeTempDir } from './temp.js'
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const SERVE = ['--import', 'tsx', 'src/cli/main.ts', 'serve']
@@ -51,9 +51,9 @@ export async function sharedDatabase(kind: 'sqlite' | 'mysql', mysqlUrl?: string
   let url: string
   let drop: () => Promise<void>
   if (kind === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'godonu-servers-'))
+    const dir = makeTempDir('godonu-servers-')
     url = `sqlite:${join(dir, 'catalog.sqlite')}`
-    drop = async () => rmSync(dir, { recursive: true, force: true })
+    drop = async () => removeTempDir(dir)
   } else {
     if (!mysqlUrl) throw new Error('sharedDatabase(mysql) needs the URL of a MySQL/MariaDB server')
     const base = parseDatabaseUrl(mysqlUrl)

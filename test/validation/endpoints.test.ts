@@ -1,11 +1,13 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
+import { join } from 'node:path'
 import { forEachBackend } from '../helpers/backends.js'
 import { insertDatasets, startApp } from '../helpers/app.js'
 import { SAMPLE_DATASETS } from '../helpers/datasets.js'
 import { call, userWithToken } from '../helpers/users.js'
 import { validDataset } from '../helpers/bodies.js'
+import { tempDir } from '../helpers/temp.js'
 
 await forEachBackend(t, async (t, backend) => {
   const app = await startApp(t, backend)
@@ -79,7 +81,7 @@ t.test('godonu validate FILE', async (t) => {
   t.equal(good.status, 0, good.stderr)
   t.match(good.stdout, /conforms|konform/i)
   const broken = `${text}\n<http://example.org/kaputt> a <http://www.w3.org/ns/dcat#Dataset> .\n`
-  const file = `${process.env.TMPDIR ?? '/tmp'}/godonu-broken-${process.pid}.ttl`
+  const file = join(tempDir(t, 'godonu-validate-'), 'broken.ttl')
   const { writeFileSync } = await import('node:fs')
   writeFileSync(file, broken)
   const bad = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'validate', file], { encoding: 'utf8' })
