@@ -1,12 +1,12 @@
-// Validation speed on a 100-dataset catalog (target: < 5 ms per dataset). Prints the numbers;
-// the assertion is deliberately loose (shared CI machines are noisy).
+// A catalog of 100 datasets made from the valid fixture validates clean under every profile, and a validator
+// reused for a second run gives the same report. How long validation takes is measured by `npm run bench`
+// (section dcat, "validation of exported datasets"), not asserted here: timings fail on a busy machine.
 import t from 'tap'
 import { createValidator, type ValidatorOptions } from '../../src/validation/validator.js'
 import { officialShapeFiles } from '../../src/validation/official.js'
 import { loadFixture, manyDatasets } from './helpers.js'
 
 const DATASETS = 100
-const RUNS = 7
 const quads = manyDatasets(loadFixture('valid-dataset.ttl'), DATASETS)
 
 const setups: Array<[string, ValidatorOptions]> = [
@@ -16,25 +16,12 @@ const setups: Array<[string, ValidatorOptions]> = [
 if (officialShapeFiles('official-de-2')) setups.push(['official-de-2', { shapes: 'official-de-2' }])
 if (officialShapeFiles('official-de-3')) setups.push(['official-de-3', { shapes: 'official-de-3' }])
 
-t.test(`validation time for ${DATASETS} datasets (${quads.length} quads)`, async (t) => {
+t.test(`${DATASETS} generated datasets (${quads.length} quads)`, async (t) => {
   for (const [label, opts] of setups) {
-    let start = performance.now()
-    const v = await createValidator(opts)
-    const first = await v.validate(quads)
-    const cold = performance.now() - start
+    const validator = await createValidator(opts)
+    const first = await validator.validate(quads)
     t.equal(first.counts.violation, 0, `${label}: the generated catalog has no violation`)
-    const times: number[] = []
-    for (let i = 0; i < RUNS; i++) {
-      start = performance.now()
-      await v.validate(quads)
-      times.push(performance.now() - start)
-    }
-    times.sort((a, b) => a - b)
-    const min = times[0] / DATASETS
-    const median = times[Math.floor(RUNS / 2)] / DATASETS
-    t.comment(
-      `${label}: first run (parse + compile + validate) ${cold.toFixed(0)} ms; then per run min ${times[0].toFixed(0)} ms, median ${times[Math.floor(RUNS / 2)].toFixed(0)} ms => ${min.toFixed(2)} / ${median.toFixed(2)} ms per dataset (target < 5)`,
-    )
-    t.ok(min < 10, `${label}: ${min.toFixed(2)} ms per dataset (best of ${RUNS}) is within 2x of the 5 ms target`)
+    const again = await validator.validate(quads)
+    t.same(again.counts, first.counts, `${label}: a reused validator gives the same counts`)
   }
 })

@@ -211,11 +211,9 @@ t.test('findings about background vocabulary nodes are dropped', async (t) => {
   t.same(r2.findings.map((f) => f.focusNode), ['http://example.org/my-concept'], 'a concept of the data graph is checked')
 })
 
-t.test('validators share compiled shapes', async (t) => {
+t.test('validators for one profile use the same shape files', async (t) => {
   const a = await createValidator({ profile: 'dcat_ap_de_3' })
-  const start = performance.now()
   const b = await createValidator({ profile: 'dcat_ap_de_3' })
-  t.ok(performance.now() - start < 50, 'second createValidator is quick (cached)')
   t.same(a.files, b.files)
   t.same(resolveShapeFiles({ profile: 'dcat_ap_de_3' }).id, 'own:dcat_ap_de_3')
   t.rejects(createValidator({ shapes: 'nope' as never }), /unknown shape set/)
