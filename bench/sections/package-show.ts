@@ -33,7 +33,7 @@ function logNote(m: Measured, service: ServiceHandle, warmupSeconds: number, sec
   // The log covers the warm-up too: scale the request count by the share of time measured.
   const requests = m.result.requests * ((warmupSeconds + seconds) / seconds)
   return m.log.lines
-    ? `${(m.log.lines / requests).toFixed(1)} log lines (${formatNumber(m.log.bytes / m.log.lines)} bytes each) per request`
+    ? `≈ ${(m.log.lines / requests).toFixed(1)} log lines (${formatNumber(m.log.bytes / m.log.lines)} bytes each) per request`
     : `nothing logged (LOG_LEVEL=${service.logLevel})`
 }
 
