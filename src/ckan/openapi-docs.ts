@@ -83,16 +83,26 @@ export function openApiOptions(config: AppConfig, version: string): FastifyDynam
   }
 }
 
-export const swaggerUiOptions: FastifySwaggerUiOptions = {
-  routePrefix: '/docs',
-  uiConfig: {
-    docExpansion: 'list',
-    deepLinking: true,
-    filter: true,
-    displayRequestDuration: true,
-    // A token typed into Authorize is not kept in the browser's storage (shared computers in town halls).
-    persistAuthorization: false,
-  },
+/**
+ * Options of @fastify/swagger-ui. "Try it out" calls the server the page was loaded from (the path of
+ * BASE_URL on the page's own origin), so that it works however the docs are reached (another host name, a
+ * port of the machine, a proxy): a request to BASE_URL from another origin would be a CORS request, refused
+ * for writes from origins not configured. BASE_URL stays listed as the second server.
+ */
+export function swaggerUiOptions(config: AppConfig): FastifySwaggerUiOptions {
+  const ownServer = { url: new URL(config.baseUrl).pathname, description: 'The server these docs were loaded from' }
+  return {
+    routePrefix: '/docs',
+    uiConfig: {
+      docExpansion: 'list',
+      deepLinking: true,
+      filter: true,
+      displayRequestDuration: true,
+      // A token typed into Authorize is not kept in the browser's storage (shared computers in town halls).
+      persistAuthorization: false,
+    },
+    transformSpecification: (document) => ({ ...document, servers: [ownServer, ...((document.servers as unknown[] | undefined) ?? [])] }),
+  }
 }
 
 /** What `POST /api/validate` reads (validation/routes.ts): an RDF document by its Content-Type, or a CKAN dict. */
