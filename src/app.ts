@@ -85,7 +85,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   await registerHttpConventions(fastify, config, { writeActions })
 
   await fastify.register(swagger, openApiOptions(config, API_VERSION))
-  await fastify.register(swaggerUi, swaggerUiOptions)
+  await fastify.register(swaggerUi, swaggerUiOptions(config))
   // Limits apply per route (the write actions); see registerActionRoutes.
   await fastify.register(rateLimit, { global: false, ...(options.rateLimitStore ? { store: options.rateLimitStore } : {}) })
 
