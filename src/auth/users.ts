@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto'
-import { sql, type Kysely } from 'kysely'
+import { Kysely, sql } from 'kysely'
+import type { Store } from '../db/connect.js'
 import type { Database, UserTable } from '../db/types.js'
 import { ckanNow } from '../catalog/time.js'
-import { escapeLike } from '../db/dialect.js'
+import { escapeLike, isMysql } from '../db/dialect.js'
+import { writeTransaction, type DuplicateField } from '../db/write.js'
 import { CatalogError, notFound, validationError } from '../errors.js'
 import { issueToken, secretMatches, splitToken } from './tokens.js'
 import { ANONYMOUS, type Viewer } from './viewer.js'
@@ -27,9 +29,26 @@ export interface UserListOptions {
   offset: number
 }
 
-/** Users, tokens and memberships: who may do what. */
+/** The 409 of a login name another writer took first (MySQL names only the key and the value). */
+const takenName =
+  (name: string): DuplicateField =>
+  (value) =>
+    value === name ? { field: 'name', message: 'That login name is not available.' } : undefined
+
+/**
+ * Users, tokens and memberships: who may do what. Nothing here is cached: the viewer is read from the
+ * database on every request, so what one server writes holds on every other at once. Every write goes
+ * through writeTransaction, which retries lost lock races and maps database errors to CKAN errors.
+ */
 export class UserService {
-  constructor(private readonly db: Kysely<Database>) {}
+  private readonly store: Store
+  private readonly db: Kysely<Database>
+
+  /** Given a bare Kysely (older callers), the dialect is read from it: pass the Store where there is one. */
+  constructor(source: Store | Kysely<Database>) {
+    this.store = source instanceof Kysely ? storeOf(source) : source
+    this.db = this.store.db
+  }
 
   async findUser(idOrName: string): Promise<UserTable | undefined> {
     return this.db
@@ -41,7 +60,6 @@ export class UserService {
 
   async addUser(input: { name: string; fullname?: string; email?: string; sysadmin?: boolean }): Promise<UserTable> {
     if (!NAME_RE.test(input.name)) throw validationError({ name: ['Must be purely lowercase alphanumeric (ascii) characters and these symbols: -_'] })
-    if (await this.findUser(input.name)) throw validationError({ name: ['That login name is not available.'] })
     const user: UserTable = {
       id: randomUUID(),
       name: input.name,
@@ -51,19 +69,38 @@ export class UserService {
       state: 'active',
       created: ckanNow(),
     }
-    await this.db.insertInto('app_user').values(user).execute()
+    // The check gives the usual answer; the unique key gives the same one to a writer that lost a race.
+    await writeTransaction(
+      this.store,
+      async (trx) => {
+        const taken = await trx.selectFrom('app_user').select('id').where('name', '=', input.name).executeTakeFirst()
+        if (taken) throw validationError({ name: ['That login name is not available.'] })
+        await trx.insertInto('app_user').values(user).execute()
+      },
+      takenName(input.name),
+    )
     return user
   }
 
+  /**
+   * Makes the user a member of the organization with this capacity, or changes the capacity: one upsert
+   * on the member key. (A delete then insert deadlocked on MariaDB: both deletes of absent rows took gap
+   * locks that each insert then waited for.)
+   */
   async setMembership(userId: string, organizationId: string, capacity: Role): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('member').where('user_id', '=', userId).where('organization_id', '=', organizationId).execute()
-      await trx.insertInto('member').values({ user_id: userId, organization_id: organizationId, capacity }).execute()
+    await writeTransaction(this.store, async (trx) => {
+      const insert = trx.insertInto('member').values({ user_id: userId, organization_id: organizationId, capacity })
+      await (this.store.dialect === 'mysql'
+        ? insert.onDuplicateKeyUpdate({ capacity })
+        : insert.onConflict((oc) => oc.columns(['user_id', 'organization_id']).doUpdateSet({ capacity }))
+      ).execute()
     })
   }
 
   async removeMembership(userId: string, organizationId: string): Promise<boolean> {
-    const result = await this.db.deleteFrom('member').where('user_id', '=', userId).where('organization_id', '=', organizationId).executeTakeFirst()
+    const result = await writeTransaction(this.store, (trx) =>
+      trx.deleteFrom('member').where('user_id', '=', userId).where('organization_id', '=', organizationId).executeTakeFirst(),
+    )
     return Number(result.numDeletedRows) > 0
   }
 
@@ -79,10 +116,12 @@ export class UserService {
 
   async createToken(userId: string, name: string, expiresAt: string | null): Promise<{ id: string; token: string }> {
     const issued = issueToken()
-    await this.db
-      .insertInto('api_token')
-      .values({ id: issued.id, user_id: userId, name, secret_hash: issued.secretHash, created: ckanNow(), expires_at: expiresAt, last_access: null, revoked: 0 })
-      .execute()
+    await writeTransaction(this.store, (trx) =>
+      trx
+        .insertInto('api_token')
+        .values({ id: issued.id, user_id: userId, name, secret_hash: issued.secretHash, created: ckanNow(), expires_at: expiresAt, last_access: null, revoked: 0 })
+        .execute(),
+    )
     return { id: issued.id, token: issued.token }
   }
 
@@ -92,7 +131,7 @@ export class UserService {
   }
 
   async revokeToken(tokenId: string): Promise<void> {
-    await this.db.updateTable('api_token').set({ revoked: 1 }).where('id', '=', tokenId).execute()
+    await writeTransaction(this.store, (trx) => trx.updateTable('api_token').set({ revoked: 1 }).where('id', '=', tokenId).execute())
   }
 
   async listTokens(userId: string) {
@@ -164,4 +203,9 @@ export class UserService {
     if (!user) throw notFound('User not found')
     return user
   }
+}
+
+/** A Store over a bare Kysely, for writeTransaction: the dialect decides how a write transaction begins. */
+function storeOf(db: Kysely<Database>): Store {
+  return { db, dialect: isMysql(db) ? 'mysql' : 'sqlite', close: () => db.destroy(), queryCount: () => 0 }
 }
