@@ -96,8 +96,25 @@ export interface BenchDatabase {
   drop(): Promise<void>
 }
 
-/** A fresh benchmark database; `suffix` names the scratch database on MySQL (`<db><suffix>`). */
+/** The benchmark databases not dropped yet (an interrupted run drops them all). */
+export const liveDatabases = new Set<BenchDatabase>()
+
+/**
+ * A fresh benchmark database; `suffix` names the scratch database on MySQL (`<db><suffix>`). Listed in
+ * liveDatabases until dropped.
+ */
 export async function createBenchDatabase(env: NodeJS.ProcessEnv = process.env, suffix = '_bench'): Promise<BenchDatabase> {
+  const database = await newBenchDatabase(env, suffix)
+  const drop = database.drop
+  database.drop = async () => {
+    await drop()
+    liveDatabases.delete(database)
+  }
+  liveDatabases.add(database)
+  return database
+}
+
+async function newBenchDatabase(env: NodeJS.ProcessEnv, suffix: string): Promise<BenchDatabase> {
   const configured = env.DATABASE_URL
   if (!configured || configured.startsWith('sqlite:')) {
     const dir = mkdtempSync(join(tmpdir(), 'godonu-bench-'))

@@ -23,6 +23,7 @@ import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import {
   createBenchDatabase,
+  liveDatabases,
   loadSettings,
   renderReport,
   startStaticServer,
@@ -73,7 +74,7 @@ async function main(): Promise<number> {
     process.once(signal, () => {
       process.stderr.write(`bench: ${signal}, cleaning up\n`)
       void Promise.all(servers.map((s) => s.stop()))
-        .then(() => database.drop())
+        .then(() => Promise.all([...liveDatabases].map((d) => d.drop())))
         .finally(() => process.exit(130))
     })
   }
