@@ -23,10 +23,12 @@ const BATCH = 1000
  * A sequence number below the newest one read that has not shown up yet belongs to a transaction still
  * running (numbers are taken at insert, rows become visible at commit, so commits can arrive out of
  * order) or to one that rolled back. It is asked for again on every poll for this long (a local duration
- * on this process's monotonic clock, not a comparison of timestamps), then given up as rolled back.
+ * on this process's monotonic clock, not a comparison of timestamps), then given up as rolled back: a
+ * write's transaction is a few statements long and MySQL's lock waits end after 50 s, so a commit this
+ * late does not happen (a transaction held open by hand for minutes would be missed).
  */
 const GAP_PATIENCE_MS = 120_000
-/** More open gaps than this (a burst of rollbacks): the oldest are given up; a reload covers the risk. */
+/** More open gaps than this (a burst of rollbacks, a jump of the sequence): all are given up and the process reloads. */
 const MAX_GAPS = 10_000
 
 /** Changes applied again at start (see ChangeFeedTailer.start). */
@@ -127,18 +129,25 @@ export class ChangeFeedTailer {
       return rows.length
     }
     const changes: CatalogChange[] = []
+    let overflow = false
     for (const row of rows) {
       const seq = Number(row.seq)
       if (seq <= this.high) {
         if (!this.gaps.delete(seq)) continue
       } else {
-        for (let missing = this.high + 1; missing < seq; missing++) this.gaps.set(missing, now)
+        // A jump larger than the gaps can hold (an operator moved AUTO_INCREMENT, a burst of rollbacks): what
+        // fell in it cannot be waited for one by one, so everything is reloaded instead.
+        if (seq - this.high - 1 + this.gaps.size > MAX_GAPS) overflow = true
+        else for (let missing = this.high + 1; missing < seq; missing++) this.gaps.set(missing, now)
         this.high = seq
       }
       changes.push(toChange(row.kind, row.keys))
     }
-    if (this.gaps.size > MAX_GAPS) {
-      for (const seq of [...this.gaps.keys()].sort((a, b) => a - b).slice(0, this.gaps.size - MAX_GAPS)) this.gaps.delete(seq)
+    if (overflow) {
+      this.gaps.clear()
+      await this.options.reloadAll()
+      this.applied++
+      return rows.length
     }
     if (changes.length) {
       await this.options.apply(changes)

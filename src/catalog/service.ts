@@ -11,7 +11,7 @@ import { StatementBatch, findResourcePackageId, insertPackageRecords, loadDocume
 import { RawJson } from '../json.js'
 import { escapeLike } from '../db/dialect.js'
 import { buildPackageRecord, type PackageInput, type PackageRecord } from './package.js'
-import { ckanNow } from './time.js'
+import { ckanNow, fromMicros, toMicros } from './time.js'
 import { DocumentCache } from './document-cache.js'
 import { randomUUID } from 'node:crypto'
 import { ANONYMOUS } from '../auth/viewer.js'
@@ -316,11 +316,11 @@ export class CatalogService {
   }
 
   /** Builds the stored record of a dataset, with the organization and theme titles its text index needs. */
-  recordFor(input: PackageInput, previous?: { revision: number; metadata_created: string }): PackageRecord {
+  recordFor(input: PackageInput, previous?: { revision: number; metadata_created: string }, now = ckanNow()): PackageRecord {
     const org = input.owner_org ? this.reference.organizations.get(input.owner_org) : undefined
     return buildPackageRecord(input, {
       vocab: this.vocab,
-      now: ckanNow(),
+      now,
       previousRevision: previous?.revision ?? 0,
       metadataCreated: previous?.metadata_created,
       organizationTitle: org?.title,
@@ -382,6 +382,12 @@ export class CatalogService {
     await tailer.start()
   }
 
+  /** The newest change in the feed: moves with every committed write of any process (validators of answers). */
+  async changePosition(): Promise<number> {
+    const row = await sql<{ seq: number | string | null }>`select max(seq) as seq from change_feed`.execute(this.db)
+    return Number(row.rows[0]?.seq ?? 0)
+  }
+
   /** Applies what the feed holds now (tests; and a poll before answering what must be current). */
   async catchUpChangeFeed(): Promise<void> {
     await this.tailer?.pollNow()
@@ -433,18 +439,19 @@ export class CatalogService {
 
   /** Stores a new dataset with its activity in one transaction; returns its id. */
   async createPackage(input: PackageInput, actor: Viewer = ANONYMOUS): Promise<string> {
-    const record = this.recordFor(input)
+    let record = this.recordFor(input)
     this.assertRecordFits(record)
     await this.write(
       () => ({ kind: 'datasets', keys: [record.row.id, record.row.name] }),
       async (trx, batch) => {
+        record = this.recordFor({ ...input, id: record.row.id }, undefined, await catalogNow(trx))
         await this.assertIdentityFree(trx, record, true)
         const uris = await this.claimUris(trx, record)
         await insertPackageRecords(trx, [record], this.writeHooks, batch)
         for (const insert of uris) batch.add(insert)
         batch.add(this.activityInsert(trx, actor, record, 'new package', null))
       },
-      this.duplicateFieldOf(record),
+      (value, key) => this.duplicateFieldOf(record)(value, key),
     )
     // The written document is not cached here: a later write of another server, applied from the feed before
     // this line, could not be told from it. The answer reads it back like any other read.
@@ -485,7 +492,7 @@ export class CatalogService {
           return
         }
         if (!decided.input) throw new Error('a package change plan needs an input or a state')
-        const next = this.recordFor({ ...decided.input, id: row.id, creator_user_id: row.creator_user_id }, row)
+        const next = this.recordFor({ ...decided.input, id: row.id, creator_user_id: row.creator_user_id }, row, await catalogNow(trx))
         this.assertRecordFits(next)
         keys.push(next.row.name)
         if (next.row.name !== row.name) await this.assertIdentityFree(trx, next, false)
@@ -505,7 +512,7 @@ export class CatalogService {
 
   /** A change of state alone: the row and the stored document say so, the rest stays as stored. */
   private async writeState(trx: Kysely<Database>, batch: StatementBatch, actor: Viewer, row: { id: string; owner_org: string | null; private: number; revision: number; document: string; type: string }, state: string, activity: string): Promise<number> {
-    const now = ckanNow()
+    const now = await catalogNow(trx)
     const previous = JSON.parse(row.document) as Record<string, unknown>
     const next = { ...previous, state, metadata_modified: now }
     const visible = state === 'active' && row.private === 0 && row.type === 'dataset' ? 1 : 0
@@ -757,6 +764,19 @@ export class CatalogService {
       url: l.url,
     }))
   }
+}
+
+/**
+ * The time a dataset write is stamped with: the process's clock, but never earlier than the newest stamp in
+ * the catalog (plus one microsecond). So `metadata_modified` grows with every write whatever the writing
+ * server's clock says (a server whose clock is behind would otherwise stamp its writes in the past, where
+ * incremental harvests and conditional requests never look); one index lookup, inside the write.
+ */
+async function catalogNow(trx: Kysely<Database>): Promise<string> {
+  const local = ckanNow()
+  const row = await trx.selectFrom('package').select((eb) => eb.fn.max('metadata_modified').as('newest')).executeTakeFirst()
+  const newest = row?.newest as string | null | undefined
+  return newest && newest >= local ? fromMicros(toMicros(newest) + 1) : local
 }
 
 /** Which top-level fields changed, with their old and new values (the activity stream's diff). */

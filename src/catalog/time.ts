@@ -26,6 +26,11 @@ export function fromMicros(micros: number): string {
   return new Date(ms).toISOString().slice(0, 23) + rest
 }
 
+/** Microseconds since the epoch of a CKAN timestamp (the inverse of fromMicros). */
+export function toMicros(ckanTimestamp: string): number {
+  return Date.parse(`${ckanTimestamp.slice(0, 23)}Z`) * 1000 + Number(ckanTimestamp.slice(23, 26) || 0)
+}
+
 const CKAN_TS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$/
 export function isCkanTimestamp(value: string): boolean {
   return CKAN_TS.test(value)

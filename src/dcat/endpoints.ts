@@ -107,16 +107,24 @@ function httpDate(ckanTimestamp: string | null | undefined): string | undefined 
   return Number.isNaN(date.getTime()) ? undefined : date.toUTCString()
 }
 
-/** 304 when the client's copy is current (ETag first, then Last-Modified). */
-function notModified(request: FastifyRequest, etag: string, lastModified: string | undefined): boolean {
+/**
+ * 304 when the client's copy is current, by ETag alone. The ETags name the position of the change feed (see
+ * feedTag): any committed write anywhere changes them. If-Modified-Since is not honoured: a date cannot tell
+ * (a purge makes the newest change older, writes within one second look alike), and a wrong 304 would hide a
+ * change from a harvester.
+ */
+function notModified(request: FastifyRequest, etag: string): boolean {
   const ifNoneMatch = request.headers['if-none-match']
-  if (ifNoneMatch) return ifNoneMatch.split(',').some((tag) => tag.trim() === etag || tag.trim() === '*')
-  const since = request.headers['if-modified-since']
-  if (since && lastModified) {
-    const sinceTime = Date.parse(since)
-    return !Number.isNaN(sinceTime) && Math.floor(Date.parse(lastModified) / 1000) <= Math.floor(sinceTime / 1000)
-  }
-  return false
+  return Boolean(ifNoneMatch && ifNoneMatch.split(',').some((tag) => tag.trim() === etag || tag.trim() === '*'))
+}
+
+/**
+ * A weak ETag of a DCAT answer: the change feed's position (every write, of datasets, Kommunen or groups, on
+ * any server, moves it; no clock is read) and what selects the representation.
+ */
+async function feedTag(service: CatalogService, ...parts: Array<string | number | null | undefined>): Promise<string> {
+  const position = await service.changePosition()
+  return `W/"${createHash('sha1').update([position, ...parts].join('|')).digest('base64url')}"`
 }
 
 export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
@@ -167,11 +175,11 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
     }
     const after = query.cursor ? decodeCursor(query.cursor) : undefined
     const result = await search.catalogPage({ q: query.q, fq_list: fq, after, offset: (page - 1) * pageSize, limit: pageSize }, viewer)
-    const etag = `W/"${createHash('sha1').update(`${result.lastModified}|${result.count}|${request.url}|${profile}|${format}|${viewer.userId ?? ''}`).digest('base64url')}"`
+    const etag = await feedTag(service, request.url, profile, format, viewer.userId)
     const lastModified = httpDate(result.lastModified)
     reply.header('ETag', etag).header('Vary', 'Accept, Authorization')
     if (lastModified) reply.header('Last-Modified', lastModified)
-    if (notModified(request, etag, lastModified)) return reply.code(304).send()
+    if (notModified(request, etag)) return reply.code(304).send()
     const dicts = (await service.packageDicts(result.ids.map((r) => r.id), PUBLIC_DATASETS)) as PackageDict[]
     const quads: Quad[] = []
     quads.push(
@@ -217,10 +225,10 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
   async function streamWholeCatalog(request: FastifyRequest, reply: FastifyReply, format: RdfFormat, profile: DcatProfile, fq: string[], q: string | undefined, viewer: Viewer) {
     const first = await search.catalogPage({ q, fq_list: fq, limit: 1 }, viewer)
     const lastModified = httpDate(first.lastModified)
-    const etag = `W/"all-${createHash('sha1').update(`${first.lastModified}|${first.count}|${request.url}|${profile}|${format}`).digest('base64url')}"`
+    const etag = await feedTag(service, 'all', request.url, profile, format, viewer.userId)
     reply.header('ETag', etag).header('Vary', 'Accept, Authorization')
     if (lastModified) reply.header('Last-Modified', lastModified)
-    if (notModified(request, etag, lastModified)) return reply.code(304).send()
+    if (notModified(request, etag)) return reply.code(304).send()
     reply.type(`${contentType(format)}; charset=utf-8`)
     if (request.method === 'HEAD') return reply.send()
     const stream = createRdfStream(format)
@@ -333,11 +341,13 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
     const profile = parseProfiles(query.profiles)
     const viewer = await viewerOf(request)
     const { dict, revision } = await service.showPackage(idOrName, viewer)
-    const etag = revisionTag(String(dict.id), revision, `${format}.${profile}`)
+    // Not the revision alone: the dataset's RDF also shows its Kommune and groups, and which other IRIs it may
+    // describe depends on the URIs other datasets hold (describableIris); the feed's position covers all.
+    const etag = await feedTag(service, revisionTag(String(dict.id), revision), format, profile, viewer.userId)
     const lastModified = httpDate(dict.metadata_modified as string)
     reply.header('ETag', etag).header('Vary', 'Accept, Authorization')
     if (lastModified) reply.header('Last-Modified', lastModified)
-    if (notModified(request, etag, lastModified)) return reply.code(304).send()
+    if (notModified(request, etag)) return reply.code(304).send()
     const pkg = dict as PackageDict
     const body = await serialize(datasetToQuads(pkg, mappingContext(profile, pkg, await describableIris(service, config, [pkg]))), format)
     return reply.type(`${contentType(format)}; charset=utf-8`).send(body)

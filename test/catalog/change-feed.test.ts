@@ -96,6 +96,21 @@ await forEachBackend(t, async (t, backend) => {
     await tailer.stop()
   })
 
+  await t.test('a jump of the sequence larger than the gaps can hold reloads everything', async (t) => {
+    const { tailer, applied, reloads } = await recordingTailer(db)
+    await tailer.pollNow()
+    applied.length = 0
+    const max = Number((await sql<{ seq: number }>`select max(seq) as seq from change_feed`.execute(db)).rows[0]!.seq ?? 0)
+    await db.insertInto('change_feed').values({ seq: max + 50_000, kind: 'datasets', keys: JSON.stringify(['far']) }).execute()
+    await tailer.pollNow()
+    t.equal(reloads(), 1, 'reloaded instead of waiting for 50,000 numbers')
+    t.same(tailer.openGaps(), [])
+    await appendChange(db, { kind: 'datasets', keys: ['next'] }).execute()
+    await tailer.pollNow()
+    t.same(keysOf(applied), ['next'], 'and it goes on after the jump')
+    await tailer.stop()
+  })
+
   await t.test('a process that fell behind the retention reloads everything', async (t) => {
     const { tailer, applied, reloads } = await recordingTailer(db)
     await tailer.pollNow()
