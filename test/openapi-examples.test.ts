@@ -37,7 +37,10 @@ const FOREIGN_IF_MATCH = '"not-this-dataset.1"'
 type DocumentedExample = { summary: string; value: Record<string, unknown> }
 
 t.test('every write action has examples, and the story runs all of them', async (t) => {
-  const writes = allActions().filter((a) => !a.sideEffectFree).map((a) => a.name).sort()
+  const writes = allActions()
+    .filter((a) => !a.sideEffectFree)
+    .map((a) => a.name)
+    .sort()
   t.same([...STORY].sort(), writes)
   t.same(Object.keys(ACTION_EXAMPLES).sort(), writes)
 })
@@ -51,7 +54,16 @@ await forEachBackend(t, async (t, backend) => {
   const exampleUser = await app.users.addUser({ name: EXAMPLE_USER, fullname: 'Erika Mustermann' })
   await app.store.db
     .insertInto('api_token')
-    .values({ id: EXAMPLE_TOKEN_ID, user_id: exampleUser.id, name: 'Altes Fachverfahren', secret_hash: '0'.repeat(64), created: ckanNow(), expires_at: null, last_access: null, revoked: 0 })
+    .values({
+      id: EXAMPLE_TOKEN_ID,
+      user_id: exampleUser.id,
+      name: 'Altes Fachverfahren',
+      secret_hash: '0'.repeat(64),
+      created: ckanNow(),
+      expires_at: null,
+      last_access: null,
+      revoked: 0,
+    })
     .execute()
 
   await t.test('each example, as the document shows it, does what it says', async (t) => {
@@ -71,32 +83,56 @@ await forEachBackend(t, async (t, backend) => {
           t.equal(refused.body.error?.__type, 'Conflict')
         }
         // Actions that do not read If-Match ignore it: the example is sent with it.
-        const answer = await call(app, caller, name, example.value, readsIfMatch ? {} : { 'if-match': FOREIGN_IF_MATCH })
+        const answer = await call(
+          app,
+          caller,
+          name,
+          example.value,
+          readsIfMatch ? {} : { 'if-match': FOREIGN_IF_MATCH },
+        )
         t.equal(answer.status, expected, `${label} answers ${expected}`, { body: answer.body })
         if (answer.status === 200) {
-          t.equal(Boolean(answer.headers.etag), Boolean(operation.responses['200'].headers?.ETag), `${label}: the ETag header is as documented`)
+          t.equal(
+            Boolean(answer.headers.etag),
+            Boolean(operation.responses['200'].headers?.ETag),
+            `${label}: the ETag header is as documented`,
+          )
         }
         if (name === 'package_create' && key === 'complete') {
-          const report = await app.fastify.inject({ url: `/dataset/${example.value.name as string}/validation`, headers: { authorization: editor.token! } })
+          const report = await app.fastify.inject({
+            url: `/dataset/${example.value.name as string}/validation`,
+            headers: { authorization: editor.token! },
+          })
           t.equal(report.statusCode, 200)
-          t.equal(report.json().counts.violation, 0, 'the complete dataset meets DCAT-AP.de', { findings: report.json().findings })
+          t.equal(report.json().counts.violation, 0, 'the complete dataset meets DCAT-AP.de', {
+            findings: report.json().findings,
+          })
         }
         if (expected === 409) {
           t.equal(answer.body.error.__type, 'Validation Error')
-          if (name === 'package_create') t.ok(answer.body.error.dcat_ap_de && answer.body.error.resources, 'CKAN field errors and DCAT-AP.de findings in one answer')
+          if (name === 'package_create')
+            t.ok(
+              answer.body.error.dcat_ap_de && answer.body.error.resources,
+              'CKAN field errors and DCAT-AP.de findings in one answer',
+            )
         }
       }
     }
     const shown = await call(app, sysadmin, 'package_show', { id: 'haushaltsplan-marburg-2025' })
     t.equal(shown.status, 404, 'the story ends with the dataset purged')
-    const revoked = await app.store.db.selectFrom('api_token').select('revoked').where('id', '=', EXAMPLE_TOKEN_ID).executeTakeFirstOrThrow()
+    const revoked = await app.store.db
+      .selectFrom('api_token')
+      .select('revoked')
+      .where('id', '=', EXAMPLE_TOKEN_ID)
+      .executeTakeFirstOrThrow()
     t.equal(Number(revoked.revoked), 1, 'and the named token revoked')
   })
 
   await t.test('reads: the token is optional except where the document says it is required', async (t) => {
     for (const action of allActions().filter((a) => a.sideEffectFree)) {
       const anonymous = await app.fastify.inject({ url: `/api/3/action/${action.name}` })
-      if (TOKEN_REQUIRED_READS.has(action.name)) t.equal(anonymous.statusCode, 403, `${action.name} refuses anonymous callers`)
+      if (TOKEN_REQUIRED_READS.has(action.name))
+        t.equal(anonymous.statusCode, 403, `${action.name} refuses anonymous callers`)
       else t.not(anonymous.statusCode, 403, `${action.name} answers anonymous callers`)
     }
   })
