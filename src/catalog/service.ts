@@ -445,6 +445,7 @@ export class CatalogService {
       () => ({ kind: 'datasets', keys: [record.row.id, record.row.name] }),
       async (trx, batch) => {
         record = this.recordFor({ ...input, id: record.row.id }, undefined, await catalogNow(trx))
+        await this.assertOrganizationActive(trx, record.row.owner_org)
         await this.assertIdentityFree(trx, record, true)
         const uris = await this.claimUris(trx, record)
         await insertPackageRecords(trx, [record], this.writeHooks, batch)
@@ -494,6 +495,7 @@ export class CatalogService {
         if (!decided.input) throw new Error('a package change plan needs an input or a state')
         const next = this.recordFor({ ...decided.input, id: row.id, creator_user_id: row.creator_user_id }, row, await catalogNow(trx))
         this.assertRecordFits(next)
+        if (next.row.owner_org !== row.owner_org) await this.assertOrganizationActive(trx, next.row.owner_org)
         keys.push(next.row.name)
         if (next.row.name !== row.name) await this.assertIdentityFree(trx, next, false)
         const uris = await this.claimUris(trx, next)
@@ -563,6 +565,33 @@ export class CatalogService {
         await deletePackage(trx, id)
       },
     )
+  }
+
+  /**
+   * The Kommune a dataset is written into exists and is active, as the database says inside the write (the
+   * reference data in memory may be a poll behind). On MySQL the row is share-locked, so a concurrent
+   * organization_delete (which locks it for update) either sees this dataset or refuses it.
+   */
+  private async assertOrganizationActive(trx: Kysely<Database>, organizationId: string | null): Promise<void> {
+    if (!organizationId) return
+    const lock = this.store.dialect === 'mysql' ? sql` lock in share mode` : sql``
+    const row = await sql<{ state: string }>`select state from organization where id = ${organizationId}${lock}`.execute(trx)
+    if (row.rows[0]?.state !== 'active') throw validationError({ owner_org: ['Organization does not exist'] })
+  }
+
+  /**
+   * CKAN organization_delete: only a Kommune without datasets (other than deleted ones) — private and draft
+   * datasets count, they would be orphaned. Counted inside the write, with the Kommune's row locked.
+   */
+  async deleteOrganization(id: string): Promise<void> {
+    await this.referenceWrite(async (trx) => {
+      const lock = this.store.dialect === 'mysql' ? sql` for update` : sql``
+      await sql`select id from organization where id = ${id}${lock}`.execute(trx)
+      const row = await trx.selectFrom('package').select((eb) => eb.fn.countAll<number>().as('n')).where('owner_org', '=', id).where('state', '<>', 'deleted').executeTakeFirst()
+      const count = Number(row?.n ?? 0)
+      if (count > 0) throw validationError({ id: [`Organization still has ${count} datasets`] })
+      await trx.updateTable('organization').set({ state: 'deleted' }).where('id', '=', id).execute()
+    })
   }
 
   /** A dataset's stored document is bounded (DATASET_MAX_BYTES): every answer that carries it stays bounded too. */

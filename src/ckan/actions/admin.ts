@@ -112,17 +112,15 @@ export const organizationDelete = defineAction({
   name: 'organization_delete',
   sideEffectFree: false,
   summary: 'Delete a Kommune (sysadmins; only without active datasets)',
-  description: 'As CKAN organization_delete: sets state deleted.',
+  description: 'As CKAN organization_delete: sets state deleted; refused while the Kommune has datasets (private and drafts included; deleted ones do not count).',
   tags: ['organizations (write)'],
   input: Type.Object({ id: Type.Optional(Type.String({ maxLength: 100 })) }),
   result: Type.Null(),
   handler: async (ctx, body) => {
     requireSysadmin(ctx.viewer, 'organization_delete')
     const org = organization(ctx, body.id)
-    const count = (await ctx.service.organizationPackageCounts()).get(org.id) ?? 0
-    if (count > 0) throw validationError({ id: [`Organization still has ${count} datasets`] })
-    // Only the state: the other fields as cached here may be older than the database's.
-    await ctx.service.updateOrganization(org.id, { state: 'deleted' })
+    // Counted in the write itself, private and draft datasets included (they would be orphaned).
+    await ctx.service.deleteOrganization(org.id)
     return null
   },
 })
