@@ -139,11 +139,14 @@ function compressOptions() {
 
 /** Longest path written in an access line. */
 const PATH_MAX = 1000
+/** An API token (auth/tokens.ts: `<uuid>.<32 random bytes, base64url>`), should a client put one into a URL. */
+const TOKEN_PATTERN = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.[A-Za-z0-9_-]{43}/gi
 
 /**
  * Exactly one line per request at `info` (Fastify's own two lines are off: disableRequestLogging): method,
  * path, status, duration in ms and the CKAN action. The path is written without its query string, which
- * carries search text and other user input of unbounded size; no header is written (so no token).
+ * carries search text and other user input of unbounded size; no header is written, and a token a client
+ * put into the path is replaced by `[token]`.
  * A request whose client went away before the answer was complete gets its line with `aborted: true`.
  */
 function registerAccessLog(fastify: FastifyInstance): void {
@@ -166,12 +169,13 @@ function writeAccessLine(logged: WeakSet<FastifyRequest>, request: FastifyReques
   logged.add(request)
   const url = request.url
   const queryAt = url.indexOf('?')
-  const path = queryAt < 0 ? url : url.slice(0, queryAt)
-  const action = actionOf(path)
+  const fullPath = queryAt < 0 ? url : url.slice(0, queryAt)
+  const action = actionOf(fullPath)
+  const path = (fullPath.length > PATH_MAX ? `${fullPath.slice(0, PATH_MAX)}…` : fullPath).replace(TOKEN_PATTERN, '[token]')
   request.log.info(
     {
       method: request.method,
-      path: path.length > PATH_MAX ? `${path.slice(0, PATH_MAX)}…` : path,
+      path,
       status: reply.statusCode,
       ms: Math.round(reply.elapsedTime * 10) / 10,
       ...(action !== undefined ? { action } : {}),
