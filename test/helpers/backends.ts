@@ -10,7 +10,7 @@ export interface Backend {
   name: 'sqlite' | 'mysql'
   config: AppConfig
   store: Store
-  cleanup(): Promise<void>
+  cleanup: () => Promise<void>
 }
 
 /** The MySQL server named by DATABASE_URL, when one is configured. */
