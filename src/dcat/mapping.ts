@@ -958,6 +958,9 @@ class DistributionExport {
   }
 }
 
+/** Longer than any code, alias or URI of the vocabularies. */
+const VOCABULARY_KEY_MAX = 300
+
 /**
  * Every http(s) IRI outside the service's namespace that the export of `pkg` could describe: each string of the
  * dict and of its Kommune's record (and each item of a JSON list), as it is, as an IRI repaired (cleanIri), and
@@ -973,16 +976,18 @@ export function auxiliaryIriCandidates(pkg: PackageDict, organization: Organizat
   const variants = (value: string): void => {
     if (seen.has(value)) return
     seen.add(value)
-    const mapped = [
-      value.trim(),
-      vocab.licenseToId(value),
-      vocab.languageToUri(value),
-      vocab.frequencyToUri(value),
-      vocab.formatToUri(value),
-      mediaTypeUri(vocab, value),
-      vocab.themes.find(value)?.uri,
-      VOCAB.dataTheme + value.toUpperCase(),
-    ]
+    const mapped = new Set<string | undefined>([value.trim()])
+    // Vocabulary keys (codes, aliases, URIs) are short, and theme codes are CKAN group names: longer or other
+    // text maps to no vocabulary term (and were it to, its IRI would only go undescribed).
+    if (value.length <= VOCABULARY_KEY_MAX) {
+      mapped.add(vocab.licenseToId(value))
+      mapped.add(vocab.languageToUri(value))
+      mapped.add(vocab.frequencyToUri(value))
+      mapped.add(vocab.formatToUri(value))
+      mapped.add(mediaTypeUri(vocab, value))
+      mapped.add(vocab.themes.find(value)?.uri)
+      if (/^[\w-]+$/.test(value)) mapped.add(VOCAB.dataTheme + value.toUpperCase())
+    }
     for (const m of mapped) {
       if (m === undefined || m === '') continue
       add(m)
