@@ -8,6 +8,7 @@ import { parseSolrDate } from './datemath.js'
 import type { FullTextAdapter, TextMatch } from './fulltext.js'
 import { tokens } from './text.js'
 import { escapeLike } from '../db/dialect.js'
+import { balancedJoin } from './sql-tree.js'
 
 /**
  * Turns a query tree into one SQL condition over `package p`. Identifiers come only from the tables
@@ -77,7 +78,7 @@ export function compileQuery(query: Query, ctx: CompileContext): RawBuilder<SqlB
 }
 
 function joinClauses(parts: RawBuilder<SqlBool>[], op: 'and' | 'or'): RawBuilder<SqlBool> {
-  return sql<SqlBool>`(${sql.join(parts, op === 'and' ? sql` and ` : sql` or `)})`
+  return balancedJoin(parts, op)
 }
 
 function textLeaf(column: TextMatch['column'], value: string, prefix: boolean, ctx: CompileContext): RawBuilder<SqlBool> {

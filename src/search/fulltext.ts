@@ -1,6 +1,7 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely'
 import type { DialectName } from '../db/connect.js'
 import { FIELD_BITS, indexTerm } from './text.js'
+import { balancedJoin } from './sql-tree.js'
 
 /** One full-text leaf after folding: words that must appear (as a phrase when several), last one maybe a prefix. */
 export interface TextMatch {
@@ -68,15 +69,15 @@ class TermIndexAdapter implements FullTextAdapter {
     if (match.words.length > 1) {
       const pattern = `% ${match.words.join(' ')}${match.prefix ? '%' : ' %'}`
       const inText = PHRASE_COLUMNS[match.column].map((column) => sql<SqlBool>`concat(' ', ${sql.ref(`x.${column}`)}, ' ') like ${pattern}`)
-      conditions.push(sql<SqlBool>`exists (select 1 from package_text x where x.package_id = p.id and (${sql.join(inText, sql` or `)}))`)
+      conditions.push(sql<SqlBool>`exists (select 1 from package_text x where x.package_id = p.id and ${balancedJoin(inText, 'or')})`)
     }
-    return sql<SqlBool>`(${sql.join(conditions, sql` and `)})`
+    return balancedJoin(conditions, 'and')
   }
 
   scores(words: TextMatch[]): RawBuilder<unknown> {
     const terms = words.flatMap((m) => m.words.map((word, i) => termCondition(word, m.prefix && i === m.words.length - 1)))
     // The weight is the sum of the field bits: a title match (4) ranks above tags (2) above the description (1).
-    return sql`(select t.package_id as package_id, sum(t.weight) as score from search_term t where ${sql.join(terms, sql` or `)} group by t.package_id)`
+    return sql`(select t.package_id as package_id, sum(t.weight) as score from search_term t where ${balancedJoin(terms, 'or')} group by t.package_id)`
   }
 }
 

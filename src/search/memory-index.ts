@@ -198,12 +198,15 @@ export class VisibleDatasetIndex {
     return out
   }
 
-  /** The datasets (ids) with a word, or with a word beginning so, and each one's field bits. */
+  /**
+   * The datasets (ids) with a word, or with a word beginning so, and each one's field bits. Summed by the
+   * database: a short prefix (`a*`) spans many terms, but the answer has at most one row per dataset.
+   */
   async postings(word: string, prefix: boolean): Promise<Map<string, number>> {
-    const rows = await sql<{ package_id: string; weight: number }>`select t.package_id, t.weight from search_term t where ${termCondition(word, prefix)}`.execute(this.db)
-    const out = new Map<string, number>()
-    for (const r of rows.rows) out.set(r.package_id, (out.get(r.package_id) ?? 0) + Number(r.weight))
-    return out
+    const rows = prefix
+      ? await sql<{ package_id: string; weight: number | string }>`select t.package_id, sum(t.weight) as weight from search_term t where ${termCondition(word, prefix)} group by t.package_id`.execute(this.db)
+      : await sql<{ package_id: string; weight: number | string }>`select t.package_id, t.weight from search_term t where ${termCondition(word, prefix)}`.execute(this.db)
+    return new Map(rows.rows.map((r) => [r.package_id, Number(r.weight)]))
   }
 }
 

@@ -6,7 +6,8 @@ import type { Query } from './ast.js'
 import { SearchQueryError } from './ast.js'
 import { compileQuery, fieldTable, scoringMatches, usesFullText, type CompileContext } from './compile.js'
 import { fullTextAdapter, type TextMatch } from './fulltext.js'
-import { parseQuery } from './parser.js'
+import { parseSearchQueries } from './budget.js'
+import { balancedJoin } from './sql-tree.js'
 import { indexTerm } from './text.js'
 import { MEMORY_FACETS, VisibleDatasetIndex, evaluate, leafKey, type FacetField, type IndexedDataset } from './memory-index.js'
 import { DEFAULT_SORT, parseSort, type SortKey } from './sort.js'
@@ -52,17 +53,17 @@ const SORT_COLUMNS = fieldTable<string>({
   num_tags: 'p.num_tags',
 })
 
-function parseFilters(params: SearchParams): Query[] {
-  const filters = [params.fq, ...(params.fq_list ?? [])].filter((f): f is string => typeof f === 'string' && f.trim() !== '')
-  return filters.map((f) => parseQuery(f, { defaultOperator: 'AND' }))
-}
-
-function parseMainQuery(q: string | undefined): Query {
-  const text = (q ?? '').trim()
-  if (text === '' || text === '*:*') return { kind: 'all' }
-  // CKAN: a q without a colon goes to dismax over the text fields; with one it is a fielded Lucene query.
-  return parseQuery(text, { defaultOperator: 'AND', syntax: text.includes(':') ? 'lucene' : 'dismax' })
-}
+/** facet.limit at most (-1 asks for this many); CKAN's `search.facets.limit` default is 50. */
+export const FACET_LIMIT_MAX = 1000
+/** Facet fields of one request at most. */
+export const MAX_FACET_FIELDS = 20
+/**
+ * Facet values longer than this are not counted (both ways of counting): a value of 95 KB, shown three
+ * times per answer, would make a facet answer of hundreds of MB; nobody filters by such a value.
+ */
+export const FACET_VALUE_MAX_LENGTH = 500
+/** The facet cache holds at most about this many characters of values (it is emptied beyond). */
+const FACET_CACHE_MAX_CHARS = 4_000_000
 
 /** Facet fields: how to count them and how to show their values. */
 /** The datasets a search covers: the package rows (maybe joined to a temporary table of hits) and a condition. */
@@ -92,7 +93,8 @@ export class SearchService {
    * applies (its own writes at once, every other process's from the change feed within one poll); a count
    * computed while a change was applied is not kept (the generation moved on).
    */
-  private readonly facetCache = new Map<string, Array<{ value: string | null; n: number | string }>>()
+  private readonly facetCache = new Map<string, { rows: Array<{ value: string | null; n: number | string }>; size: number }>()
+  private facetCacheSize = 0
   private facetGeneration = 0
 
   /** Searches answered from the in-memory index (the rest went through SQL): for tests and diagnosis. */
@@ -106,7 +108,7 @@ export class SearchService {
     this.memory = catalog.config.searchMemoryIndex ? new VisibleDatasetIndex(catalog.db) : null
     catalog.onChange((change) => {
       this.facetGeneration++
-      this.facetCache.clear()
+      this.clearFacetCache()
       this.memory?.changed(change)
     })
   }
@@ -114,13 +116,27 @@ export class SearchService {
   private async facetRows(db: Kysely<Database>, statement: RawBuilder<{ value: string | null; n: number | string }>, key: string) {
     if (this.catalog.config.readCacheTtlMs <= 0) return (await statement.execute(db)).rows
     const hit = this.facetCache.get(key)
-    if (hit) return hit
+    if (hit) return hit.rows
     const generation = this.facetGeneration
     const rows = (await statement.execute(db)).rows
     if (generation !== this.facetGeneration) return rows
-    if (this.facetCache.size >= 1000) this.facetCache.clear()
-    this.facetCache.set(key, rows)
+    // Bounded by entries and by size (keys and values counted in characters, plus a little per row).
+    const size = key.length + rows.reduce((n, r) => n + (r.value?.length ?? 0) + 16, 0)
+    if (size > FACET_CACHE_MAX_CHARS / 4) return rows
+    if (this.facetCache.size >= 1000 || this.facetCacheSize + size > FACET_CACHE_MAX_CHARS) this.clearFacetCache()
+    this.facetCache.set(key, { rows, size })
+    this.facetCacheSize += size
     return rows
+  }
+
+  private clearFacetCache(): void {
+    this.facetCache.clear()
+    this.facetCacheSize = 0
+  }
+
+  /** Characters held by the facet cache (see FACET_CACHE_MAX_CHARS): for tests. */
+  get facetCacheChars(): number {
+    return this.facetCacheSize
   }
 
   /** Whether the viewer searches exactly the visible datasets (active, public, type dataset): what anonymous callers and harvesters see. */
@@ -138,15 +154,14 @@ export class SearchService {
 
   /** The SQL condition of a q/fq search as the viewer may see it. */
   private whereFor(params: Pick<SearchParams, 'q' | 'fq' | 'fq_list' | 'includePrivate' | 'includeDrafts' | 'includeDeleted'>, viewer: Viewer) {
-    const query = parseMainQuery(params.q)
-    const filters = parseFilters(params as SearchParams)
+    const { query, filters } = parseSearchQueries(params)
     const ctx: CompileContext = { fullText: this.fullText, reference: this.catalog.reference, vocab: this.catalog.vocab, now: new Date() }
     // SQLite would walk the visible-flag index and probe the full-text matches row by row; with the flag's
     // index disabled (unary +) it starts from the matches instead, which are far fewer.
     const fromMatches = this.catalog.store.dialect === 'sqlite' && scoringMatches(query).length > 0
     const conditions = [this.visibility(viewer, params as SearchParams, filters, fromMatches), compileQuery(query, ctx), ...filters.map((f) => compileQuery(f, ctx))]
     const hasText = [query, ...filters].some(usesFullText)
-    return { query, where: sql<SqlBool>`${sql.join(conditions, sql` and `)}`, hasText, visibility: this.visibility(viewer, params as SearchParams, filters) }
+    return { query, where: balancedJoin(conditions, 'and'), hasText, visibility: this.visibility(viewer, params as SearchParams, filters) }
   }
 
   /**
@@ -155,6 +170,13 @@ export class SearchService {
    * edited meanwhile. Without a cursor, `offset` gives ckanext-dcat's page=N.
    */
   async catalogPage(
+    params: { q?: string; fq_list: string[]; after?: { created: string; id: string }; offset?: number; limit: number; withStats?: boolean },
+    viewer: Viewer,
+  ): Promise<{ ids: Array<{ id: string; created: string }>; count: number; lastModified: string | null }> {
+    return withQueryLimits(() => this.catalogPageUnchecked(params, viewer))
+  }
+
+  private async catalogPageUnchecked(
     params: { q?: string; fq_list: string[]; after?: { created: string; id: string }; offset?: number; limit: number; withStats?: boolean },
     viewer: Viewer,
   ): Promise<{ ids: Array<{ id: string; created: string }>; count: number; lastModified: string | null }> {
@@ -175,6 +197,12 @@ export class SearchService {
   }
 
   async search(params: SearchParams, viewer: Viewer): Promise<SearchResult> {
+    const facetFields = [...new Set(params.facetFields)]
+    if (facetFields.length > MAX_FACET_FIELDS) throw new SearchQueryError(`facet.field names more than ${MAX_FACET_FIELDS} fields`)
+    return withQueryLimits(() => this.searchUnchecked({ ...params, facetFields }, viewer))
+  }
+
+  private async searchUnchecked(params: SearchParams, viewer: Viewer): Promise<SearchResult> {
     const sortKeys = parseSort(params.sort)
     const fromMemory = this.memory ? await this.searchVisibleIndex(this.memory, params, viewer, sortKeys) : null
     if (fromMemory) {
@@ -215,8 +243,7 @@ export class SearchService {
   private async searchVisibleIndex(index: VisibleDatasetIndex, params: SearchParams, viewer: Viewer, sortKeys: SortKey[]): Promise<SearchResult | null> {
     if (!params.facetFields.every((f) => MEMORY_FACETS.has(f))) return null
     if (!sortKeys.every((k) => MEMORY_SORTS.has(k.field))) return null
-    const query = parseMainQuery(params.q)
-    const filters = parseFilters(params)
+    const { query, filters } = parseSearchQueries(params)
     if (!this.seesVisibleOnly(viewer, params, filters)) return null
     const docs = await index.current()
     const ctx = { reference: this.catalog.reference, vocab: this.catalog.vocab, now: new Date() }
@@ -249,7 +276,7 @@ export class SearchService {
       const counts = index.countFacet(hits, field as FacetField)
       const { limit, minCount } = facetBounds(params)
       facetRows[field] = counts
-        .filter(([, n]) => n >= minCount)
+        .filter(([value, n]) => n >= minCount && (value === null || withinFacetLength(value)))
         .map(([value, n]) => ({ value, n }))
         // As SQL orders them: count descending, then the value (NULL first).
         .sort((a, b) => b.n - a.n || (a.value === b.value ? 0 : a.value === null ? -1 : b.value === null ? 1 : a.value < b.value ? -1 : 1))
@@ -356,9 +383,12 @@ export class SearchService {
     const ref = this.catalog.reference
     const vocab = this.catalog.vocab
     // One row per (dataset, value) in every source but resources, where a format may repeat: count(*) there.
+    const charLength = this.catalog.store.dialect === 'mysql' ? sql`char_length` : sql`length`
     const grouped = (join: RawBuilder<unknown>, valueColumn: RawBuilder<unknown>, scope: SearchScope, limit: number, minCount: number, distinct = false) => {
       const count = distinct ? sql`count(distinct p.id)` : sql`count(*)`
-      return sql<{ value: string | null; n: number | string }>`select ${valueColumn} as value, ${count} as n from ${scope.from} ${join} where ${scope.where} group by ${valueColumn} having ${count} >= ${minCount} order by n desc, value asc limit ${limit}`
+      // Long values are left out before grouping: the database never sorts or sends them (FACET_VALUE_MAX_LENGTH).
+      const shortValue = sql`(${valueColumn} is null or ${charLength}(${valueColumn}) <= ${FACET_VALUE_MAX_LENGTH})`
+      return sql<{ value: string | null; n: number | string }>`select ${valueColumn} as value, ${count} as n from ${scope.from} ${join} where ${scope.where} and ${shortValue} group by ${valueColumn} having ${count} >= ${minCount} order by n desc, value asc limit ${limit}`
     }
     const identity = (v: string) => v
     switch (field) {
@@ -498,7 +528,39 @@ function mentionsType(filters: Query[]): boolean {
   return filters.some((f) => /"field":"(dataset_type|type)"/.test(JSON.stringify(f)))
 }
 
-/** facet.limit (-1: all) and facet.mincount (at least 1) as both ways of counting apply them. */
+/** As SQL's char_length: code points, not UTF-16 units (counted only when it can matter). */
+function withinFacetLength(value: string): boolean {
+  return value.length <= FACET_VALUE_MAX_LENGTH || (value.length <= 2 * FACET_VALUE_MAX_LENGTH && [...value].length <= FACET_VALUE_MAX_LENGTH)
+}
+
+/** facet.limit (-1: all, at most FACET_LIMIT_MAX) and facet.mincount (at least 1) as both ways of counting apply them. */
 function facetBounds(params: SearchParams): { limit: number; minCount: number } {
-  return { limit: params.facetLimit < 0 ? 100000 : params.facetLimit, minCount: Math.max(params.facetMinCount, 1) }
+  return { limit: params.facetLimit < 0 ? FACET_LIMIT_MAX : Math.min(params.facetLimit, FACET_LIMIT_MAX), minCount: Math.max(params.facetMinCount, 1) }
+}
+
+/**
+ * The last line of defence against a query too large for the database (the request budget of budget.ts
+ * and the balanced conditions of sql-tree.ts should keep every query within them): the database's own
+ * limits are the client's 400 Search Query Error, not a 500.
+ */
+async function withQueryLimits<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run()
+  } catch (err) {
+    if (isQueryLimitError(err)) throw new SearchQueryError('the query is too large for the database')
+    throw err
+  }
+}
+
+/** SQLite's and MySQL/MariaDB's errors for a statement beyond their limits (depth, terms, parameters, tables). */
+const SQLITE_LIMIT_MESSAGES = /Expression tree is too large|too many terms in compound SELECT|too many SQL variables|too many FROM clause terms|at most \d+ tables in a join|parser stack overflow|LIKE or GLOB pattern too complex|expression tree is too large|string or blob too big/i
+const MYSQL_LIMIT_CODES = new Set(['ER_STACK_OVERRUN_NEED_MORE', 'ER_TOO_MANY_TABLES', 'ER_PS_MANY_PARAM', 'ER_TOO_HIGH_LEVEL_OF_NESTING_FOR_SELECT', 'ER_TOO_BIG_SELECT', 'ER_NET_PACKET_TOO_LARGE'])
+
+export function isQueryLimitError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false
+  const code = (err as { code?: unknown }).code
+  if (typeof code === 'string' && MYSQL_LIMIT_CODES.has(code)) return true
+  // MySQL's parser out of stack: a syntax error "memory exhausted near …".
+  if (code === 'ER_PARSE_ERROR' && /memory exhausted/i.test(err.message)) return true
+  return (code === 'SQLITE_ERROR' || code === 'SQLITE_TOOBIG') && SQLITE_LIMIT_MESSAGES.test(err.message)
 }
