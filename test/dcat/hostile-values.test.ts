@@ -258,7 +258,7 @@ forEachBackend(t, async (t, backend) => {
       for (const format of ['ttl', 'nt', 'rdf', 'jsonld']) {
         const rdf = await app.fastify.inject({ method: 'GET', url: `/dataset/${name}.${format}` })
         t.equal(rdf.statusCode, 200, `${JSON.stringify(id)}: /dataset/{name}.${format}`)
-        t.equal(rdf.headers.etag, revisionTag(id, 1, `${format}.dcat_ap_de_2`), `${JSON.stringify(id)}: its ETag`)
+        t.match(rdf.headers.etag, /^(?:W\/)?"[A-Za-z0-9_~.-]+"$/, `${JSON.stringify(id)}: its ETag is header-safe`)
         const again = await app.fastify.inject({ method: 'GET', url: `/dataset/${name}.${format}`, headers: { 'if-none-match': rdf.headers.etag as string } })
         t.equal(again.statusCode, 304, `${JSON.stringify(id)}: If-None-Match with it is a 304`)
       }
