@@ -160,6 +160,10 @@ async function freePort(): Promise<number> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
+/** One directory for the logs of all services of the run (removed when the run ends). */
+let logDir: string | undefined
+let services = 0
+
 const groups = new Set<number>()
 process.once('exit', () => {
   for (const pgid of groups) signalGroup(pgid, 'SIGKILL')
@@ -241,7 +245,8 @@ export async function startService(databaseUrl: string, env: Record<string, stri
   Object.assign(childEnv, env, { HOST: '127.0.0.1', PORT: String(port), DATABASE_URL: databaseUrl })
   childEnv.PATH = `${join(REPO_ROOT, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`
   const config = loadConfig(childEnv)
-  const logFile = join(scratchDir('godonu-bench-log'), 'service.log')
+  logDir ??= scratchDir('godonu-bench-log')
+  const logFile = join(logDir, `service-${port}-${++services}.log`)
   const fd = openSync(logFile, 'a')
   const child = spawn('/bin/sh', ['-c', script.script], { cwd: REPO_ROOT, env: childEnv, detached: true, stdio: ['ignore', fd, fd] })
   closeSync(fd)
