@@ -120,6 +120,13 @@ function corpus(existingName: string, existingId: string): BadRequest[] {
   requests.push({ label: 'resource_create nested 3000 levels', action: 'resource_create', payload: `{"package_id": "${existingId}", "url": "https://x.org", "extra": {"a": ${nested(3000)}}}`, contentType: 'application/json' })
   requests.push({ label: 'JSON as a form nested 3000 levels', action: 'package_create', payload: encodeURIComponent(`{"name": "tief", "resources": ${nested(3000)}}`), contentType: 'application/x-www-form-urlencoded' })
   requests.push({ label: 'fq_list nested 3000 levels', action: 'package_search', payload: {}, query: `fq_list=${nested(3000)}` })
+  // Query work beyond the request's budget (q, fq and fq_list together) and facets beyond their caps.
+  const prefixes = Array.from({ length: 199 }, (_, i) => `-title:zz${i}*`).join(' ')
+  requests.push({ label: 'fq_list of 20 items of 199 prefixes', action: 'package_search', payload: { q: 'wasser', fq_list: Array(20).fill(prefixes), 'facet.field': ['author'] } })
+  requests.push({ label: 'fq_list of 999 one-clause filters', action: 'package_search', payload: { q: 'wasser', fq_list: Array.from({ length: 999 }, (_, i) => `-name:x${i}`) } })
+  requests.push({ label: 'fq_list of 999 filters in a query string', action: 'package_search', payload: {}, query: `fq_list=${encodeURIComponent(JSON.stringify(Array.from({ length: 999 }, (_, i) => `-name:x${i}`)))}` })
+  requests.push({ label: 'q and fq beyond 10,000 characters together', action: 'package_search', payload: { q: 'w'.repeat(9000), fq: `name:${'n'.repeat(9000)}` } })
+  requests.push({ label: '21 facet fields', action: 'package_search', payload: { rows: 0, 'facet.limit': -1, 'facet.field': Array.from({ length: 21 }, (_, i) => `extras_k${i}`) } })
   requests.push({ label: 'JSON object of 100,000 keys', action: 'package_create', payload: JSON.stringify(Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`k${i}`, i]))), contentType: 'application/json' })
   requests.push({ label: 'form of 100,000 fields', action: 'package_create', payload: Array.from({ length: 100_000 }, (_, i) => `k${i}=${i}`).join('&'), contentType: 'application/x-www-form-urlencoded' })
   return requests
