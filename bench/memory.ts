@@ -77,7 +77,8 @@ export function recordMemory(service: Pick<ServiceHandle, 'processes'>): { stop(
 }
 
 export function mb(value: number): string {
-  return `${formatNumber(value)} MB`
+  // Math.round(-0.3) is -0: shown as 0.
+  return `${formatNumber(Math.round(value) || 0)} MB`
 }
 
 /** "primary 80 → 81 MB; worker 1 (pid 123) 250 → 310 MB; …" */
