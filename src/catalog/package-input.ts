@@ -1,4 +1,5 @@
 import type { PackageInput, ResourceInput } from './package.js'
+import { inNamespace } from './uris.js'
 import type { ReferenceCache } from './reference.js'
 import type { Vocabularies } from './vocabularies.js'
 
@@ -233,7 +234,7 @@ function checkUri(errors: FieldErrors, field: string, value: unknown, ownDefault
     add(errors, field, NOT_AN_IRI)
     return undefined
   }
-  if (baseUrl && value.startsWith(catalogDatasetPrefix(baseUrl)) && value !== ownDefault) {
+  if (baseUrl && inNamespace(value, catalogDatasetPrefix(baseUrl)) && value !== ownDefault) {
     add(errors, field, `URIs under ${catalogDatasetPrefix(baseUrl)} are given by the catalog`)
     return undefined
   }

@@ -20,7 +20,7 @@ import { deletePackage, type WriteHooks } from './repository.js'
 import type { Vocabularies } from './vocabularies.js'
 import { appendChange, ChangeFeedTailer, mergeChanges, pruneChangeFeed, type CatalogChange } from './change-feed.js'
 import { writeTransaction, type DuplicateField } from '../db/write.js'
-import { uriHash } from './uris.js'
+import { inNamespace, uriHash, uriIdentity } from './uris.js'
 import { ownDatasetUri } from '../dcat/mapping.js'
 import { isHttpIri } from '../dcat/iri.js'
 
@@ -647,14 +647,14 @@ export class CatalogService {
     for (const claim of claims) {
       // The export writes only absolute http(s) IRIs as subjects (else the dataset's own URI): store no other.
       if (!isHttpIri(claim.uri)) fail(claim.field, `The URI ${claim.uri.slice(0, 200)} is not an absolute http(s) IRI`)
-      if (seen.has(claim.uri)) fail(claim.field, `The URI ${claim.uri.slice(0, 200)} is given more than once in this dataset`)
-      seen.add(claim.uri)
-      if (claim.uri.startsWith(`${base}/`) && claim.uri !== claim.ownDefault) fail(claim.field, `The URI ${claim.uri.slice(0, 200)} belongs to this catalog's own namespace`)
+      if (seen.has(uriIdentity(claim.uri))) fail(claim.field, `The URI ${claim.uri.slice(0, 200)} is given more than once in this dataset`)
+      seen.add(uriIdentity(claim.uri))
+      if (inNamespace(claim.uri, base) && claim.uri !== claim.ownDefault) fail(claim.field, `The URI ${claim.uri.slice(0, 200)} belongs to this catalog's own namespace`)
     }
     const hashes = claims.map((c) => uriHash(c.uri))
     const held = await trx.selectFrom('package_uri').select(['uri', 'package_id']).where('uri_hash', 'in', hashes).where('package_id', '<>', id).execute()
     for (const row of held) {
-      const claim = claims.find((c) => c.uri === row.uri)
+      const claim = claims.find((c) => uriIdentity(c.uri) === uriIdentity(row.uri))
       fail(claim?.field ?? 'uri', `The URI ${row.uri.slice(0, 200)} is already used by another dataset`)
     }
     if (Object.keys(errors).length) throw validationError(errors)

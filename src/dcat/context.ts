@@ -40,10 +40,16 @@ const URI_LOOKUP_BATCH = 10_000
 export async function describableIris(service: CatalogService, config: AppConfig, dicts: readonly PackageDict[]): Promise<Set<string>> {
   const candidates = new Set<string>()
   for (const dict of dicts) auxiliaryIriCandidates(dict, kommuneOf(service, dict), service.vocab, config.baseUrl, candidates)
-  const hashes = [...candidates].map(uriHash)
+  // By identity (uris.ts), so that a variant of a dataset's URI (case, port, http/https) is no way around it.
+  const byHash = new Map<string, string[]>()
+  for (const iri of candidates) {
+    const hash = uriHash(iri)
+    byHash.set(hash, [...(byHash.get(hash) ?? []), iri])
+  }
+  const hashes = [...byHash.keys()]
   for (let i = 0; i < hashes.length; i += URI_LOOKUP_BATCH) {
-    const taken = await service.db.selectFrom('package_uri').select('uri').where('uri_hash', 'in', hashes.slice(i, i + URI_LOOKUP_BATCH)).execute()
-    for (const row of taken) candidates.delete(row.uri)
+    const taken = await service.db.selectFrom('package_uri').select('uri_hash').where('uri_hash', 'in', hashes.slice(i, i + URI_LOOKUP_BATCH)).execute()
+    for (const row of taken) for (const iri of byHash.get(row.uri_hash) ?? []) candidates.delete(iri)
   }
   return candidates
 }

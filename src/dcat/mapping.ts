@@ -48,6 +48,7 @@ import {
 } from './terms.js'
 import { geoJsonToWkt, wktToGeoJson } from './geo.js'
 import { isHttpIri, pathSegment, plainText } from './iri.js'
+import { inNamespace } from '../catalog/uris.js'
 
 // ---------------------------------------------------------------------------------------------------
 // Types
@@ -211,10 +212,8 @@ export function organizationUri(org: { id: string }, baseUrl: string): string {
  * name one as its own (see datasetUri) or describe one (DatasetExport.mayDescribe).
  */
 export function inOwnNamespace(iri: string, baseUrl: string): boolean {
-  const base = trimBase(baseUrl)
-  if (!iri.startsWith(base)) return false
-  const next = iri.charCodeAt(base.length)
-  return Number.isNaN(next) || next === 47 /* / */ || next === 63 /* ? */ || next === 35 /* # */
+  // By identity (catalog/uris.ts): HTTP://HOST, :80, https and escaped variants of BASE_URL are BASE_URL too.
+  return inNamespace(iri, trimBase(baseUrl))
 }
 
 /** The service's own stable URI of a dataset, `{base}/dataset/{id}` (the id percent-encoded: older data may hold any). */
