@@ -63,6 +63,11 @@ export default defineConfig(
     },
   },
   {
+    // A migration is written against the schema of its time, not today's Database type: Kysely<any> (Kysely's advice).
+    files: ['migrations/**/*.ts'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  {
     // plain JavaScript (bin/, scripts/, this file): no type information
     files: ['**/*.js'],
     extends: [tseslint.configs.disableTypeChecked],
