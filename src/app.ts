@@ -90,7 +90,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   await fastify.register(rateLimit, { global: false, ...(options.rateLimitStore ? { store: options.rateLimitStore } : {}) })
 
   const search = new SearchService(service)
-  const users = new UserService(store.db)
+  const users = new UserService(store)
   const validation = new DatasetValidation(service, config)
   registerActionRoutes(fastify, allActions(), { service, search, users, config, datasetRules: (input) => validation.writeFindings(input) })
   registerDcatRoutes(fastify, { service, search, users, config, pageSize: config.dcatPageSize })

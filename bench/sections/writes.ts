@@ -81,7 +81,7 @@ async function benchToken(ctx: BenchContext): Promise<string> {
   const config = loadConfig({ ...process.env, DATABASE_URL: ctx.database.url, LOG_LEVEL: 'silent' })
   const store = await openStore(config.database)
   try {
-    const users = new UserService(store.db)
+    const users = new UserService(store)
     const user = await users.addUser({ name: `bench-writer-${randomBytes(4).toString('hex')}`, sysadmin: true })
     return (await users.createToken(user.id, 'bench', null)).token
   } finally {

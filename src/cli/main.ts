@@ -100,7 +100,7 @@ async function withCatalog<T>(body: (ctx: { users: UserService; service: Catalog
     await migrateToLatest(store.db)
     const service = new CatalogService(store, vocabularies(), config)
     await service.init()
-    return await body({ users: new UserService(store.db), service })
+    return await body({ users: new UserService(store), service })
   } finally {
     await store.close()
   }

@@ -1,6 +1,6 @@
 import { accessSync, constants, mkdirSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { Kysely, MysqlDialect, SqliteDialect, type LogEvent } from 'kysely'
+import { CompiledQuery, Kysely, MysqlDialect, SqliteDialect, type LogEvent } from 'kysely'
 import { ConfigError, redact, type DatabaseConfig } from '../config.js'
 import type { Database } from './types.js'
 
@@ -13,6 +13,9 @@ export interface Store {
   /** Number of SQL statements executed so far (tests use it to prove bounded queries). */
   queryCount(): number
 }
+
+/** The SQL mode of every MySQL/MariaDB connection (see openStore). */
+export const SQL_MODE = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'
 
 /** Opens the database named by the configuration and checks that it answers. */
 export async function openStore(config: DatabaseConfig): Promise<Store> {
@@ -57,7 +60,18 @@ export async function openStore(config: DatabaseConfig): Promise<Store> {
     // A dataset write sends its statements in one round trip (StatementBatch); values stay escaped by mysql2.
     multipleStatements: true,
   })
-  const db = new Kysely<Database>({ dialect: new MysqlDialect({ pool }), log })
+  const db = new Kysely<Database>({
+    dialect: new MysqlDialect({
+      pool,
+      // Every connection gets the SQL mode the code is written for, whatever the server's default: strict (too
+      // long a value is an error, not a silent cut) and without NO_BACKSLASH_ESCAPES, under which the
+      // backslash escaping of mysql2 (StatementBatch, every bound value) would no longer quote safely.
+      onCreateConnection: async (connection) => {
+        await connection.executeQuery(CompiledQuery.raw(`SET SESSION sql_mode = '${SQL_MODE}'`))
+      },
+    }),
+    log,
+  })
   try {
     await db.selectNoFrom((eb) => eb.lit(1).as('one')).execute()
   } catch (err) {
