@@ -42,5 +42,10 @@ export function createLogger(settings: LogSettings): Logger {
  * process can exit, and cluster workers need no thread of their own. Colours only on a terminal.
  */
 function prettyStream(): DestinationStream {
-  return PinoPretty({ colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true })
+  return PinoPretty({
+    colorize: process.stdout.isTTY === true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname',
+    sync: true,
+  })
 }

@@ -15,7 +15,11 @@ export interface ConventionOptions {
   writeActions: ReadonlySet<string>
 }
 
-export async function registerHttpConventions(fastify: FastifyInstance, config: AppConfig, options: ConventionOptions): Promise<void> {
+export async function registerHttpConventions(
+  fastify: FastifyInstance,
+  config: AppConfig,
+  options: ConventionOptions,
+): Promise<void> {
   await fastify.register(helmet, helmetOptions(config))
   await fastify.register(cors, { delegator: corsDelegator(config.corsOrigins, options.writeActions) })
   // The CORS headers depend on Origin; a handler that sets its own Vary must not hide that from caches.
@@ -84,10 +88,16 @@ const PREFLIGHT_MAX_AGE_S = 3600
  * header, and the write actions get no Access-Control-Allow-Origin at all, so a browser refuses them.
  * Tokens travel in a header a script sets, never as cookies: no credentials mode is involved.
  */
-function corsDelegator(allowedOrigins: readonly string[], writeActions: ReadonlySet<string>): NonNullable<FastifyCorsOptions['delegator']> {
+function corsDelegator(
+  allowedOrigins: readonly string[],
+  writeActions: ReadonlySet<string>,
+): NonNullable<FastifyCorsOptions['delegator']> {
   const listed = new Set(allowedOrigins)
   const common = { methods: 'GET, HEAD, POST', exposedHeaders: EXPOSED_HEADERS, maxAge: PREFLIGHT_MAX_AGE_S }
-  const trusted = { ...common, allowedHeaders: 'Authorization, Content-Type, If-Match, If-None-Match, If-Modified-Since' }
+  const trusted = {
+    ...common,
+    allowedHeaders: 'Authorization, Content-Type, If-Match, If-None-Match, If-Modified-Since',
+  }
   const anyone = { ...common, origin: '*', allowedHeaders: 'Content-Type, If-None-Match, If-Modified-Since' }
   // No origin matches an empty list: no Access-Control-Allow-Origin, the preflight is answered (204) and fails in the browser.
   const refused = { ...common, origin: [] as string[], allowedHeaders: anyone.allowedHeaders }
@@ -105,7 +115,10 @@ export function appendVary(reply: FastifyReply, field: string): void {
   const current = reply.getHeader('Vary')
   const text = Array.isArray(current) ? current.join(', ') : current === undefined ? '' : String(current)
   if (text.trim() === '*') return
-  const fields = text.split(',').map((f) => f.trim()).filter(Boolean)
+  const fields = text
+    .split(',')
+    .map((f) => f.trim())
+    .filter(Boolean)
   if (fields.some((f) => f.toLowerCase() === field.toLowerCase())) return
   reply.header('Vary', [...fields, field].join(', '))
 }
@@ -114,7 +127,8 @@ export function appendVary(reply: FastifyReply, field: string): void {
 // Compression
 
 /** JSON, the RDF formats, HTML, CSS and JavaScript (the Swagger UI); not images or other binaries. */
-const COMPRESSIBLE = /^(?:text\/(?!event-stream)|application\/(?:json|ld\+json|rdf\+xml|n-triples|xml|javascript)(?:;|$)|[^;]*\+(?:json|xml)(?:;|$))/
+const COMPRESSIBLE =
+  /^(?:text\/(?!event-stream)|application\/(?:json|ld\+json|rdf\+xml|n-triples|xml|javascript)(?:;|$)|[^;]*\+(?:json|xml)(?:;|$))/
 
 /**
  * gzip and brotli, brotli preferred. Both at low levels: the whole-catalog dumps stream at tens of MB/s and
@@ -164,14 +178,22 @@ function registerAccessLog(fastify: FastifyInstance): void {
   })
 }
 
-function writeAccessLine(logged: WeakSet<FastifyRequest>, request: FastifyRequest, reply: FastifyReply, aborted: boolean): void {
+function writeAccessLine(
+  logged: WeakSet<FastifyRequest>,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  aborted: boolean,
+): void {
   if (logged.has(request)) return
   logged.add(request)
   const url = request.url
   const queryAt = url.indexOf('?')
   const fullPath = queryAt < 0 ? url : url.slice(0, queryAt)
   const action = actionOf(fullPath)
-  const path = (fullPath.length > PATH_MAX ? `${fullPath.slice(0, PATH_MAX)}…` : fullPath).replace(TOKEN_PATTERN, '[token]')
+  const path = (fullPath.length > PATH_MAX ? `${fullPath.slice(0, PATH_MAX)}…` : fullPath).replace(
+    TOKEN_PATTERN,
+    '[token]',
+  )
   request.log.info(
     {
       method: request.method,

@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import type { FastifyInstance } from 'fastify'
-import { FileMigrationProvider, Migrator, sql, type Kysely } from 'kysely'
+import { FileMigrationProvider, Migrator, sql } from 'kysely'
 import { MIGRATIONS_DIR } from '../db/migrate.js'
 import { ANONYMOUS } from '../auth/viewer.js'
 import type { SearchService } from '../search/search.js'
@@ -24,19 +24,33 @@ export interface ReadinessChecks {
 }
 
 export function readinessChecks(store: Store, search: SearchService): ReadinessChecks {
-  const migrator = new Migrator({ db: store.db as Kysely<any>, provider: new FileMigrationProvider({ fs, path, migrationFolder: MIGRATIONS_DIR }) })
+  const migrator = new Migrator({
+    db: store.db,
+    provider: new FileMigrationProvider({ fs, path, migrationFolder: MIGRATIONS_DIR }),
+  })
   return {
     database: async () => {
       await sql`select 1`.execute(store.db)
     },
     migrations: async () => {
       const pending = (await migrator.getMigrations()).filter((m) => !m.executedAt).map((m) => m.name)
-      if (pending.length) throw new Error(`not applied: ${pending.join(', ')} (run godonu migrate, or restart the service)`)
+      if (pending.length)
+        throw new Error(`not applied: ${pending.join(', ')} (run godonu migrate, or restart the service)`)
     },
     // The visible datasets' search as an anonymous caller asks it: loads the in-memory index when it is not loaded.
     search: async () => {
       await search.search(
-        { q: '*:*', rows: 0, start: 0, facetFields: [], facetLimit: 0, facetMinCount: 1, includePrivate: false, includeDrafts: false, includeDeleted: false },
+        {
+          q: '*:*',
+          rows: 0,
+          start: 0,
+          facetFields: [],
+          facetLimit: 0,
+          facetMinCount: 1,
+          includePrivate: false,
+          includeDrafts: false,
+          includeDeleted: false,
+        },
         ANONYMOUS,
       )
     },
@@ -58,7 +72,11 @@ async function runCheck(check: () => Promise<void>, timeoutMs: number): Promise<
   }
 }
 
-export function registerHealthRoutes(fastify: FastifyInstance, checks: ReadinessChecks, timeoutMs = READY_CHECK_TIMEOUT_MS): void {
+export function registerHealthRoutes(
+  fastify: FastifyInstance,
+  checks: ReadinessChecks,
+  timeoutMs = READY_CHECK_TIMEOUT_MS,
+): void {
   const hidden = { schema: { hide: true } }
   fastify.get('/healthz', hidden, async (_request, reply) => {
     reply.header('Cache-Control', 'no-store')
@@ -66,10 +84,10 @@ export function registerHealthRoutes(fastify: FastifyInstance, checks: Readiness
   })
   fastify.get('/readyz', hidden, async (request, reply) => {
     // The database first: when it does not answer, the others cannot either.
-    const database = await runCheck(checks.database, timeoutMs)
+    const database = await runCheck(() => checks.database(), timeoutMs)
     const skipped: CheckResult = { ok: false, error: 'not checked: the database does not answer' }
     const [migrations, search] = database.ok
-      ? await Promise.all([runCheck(checks.migrations, timeoutMs), runCheck(checks.search, timeoutMs)])
+      ? await Promise.all([runCheck(() => checks.migrations(), timeoutMs), runCheck(() => checks.search(), timeoutMs)])
       : [skipped, skipped]
     const results = { database, migrations, search }
     const ready = database.ok && migrations.ok && search.ok

@@ -28,7 +28,8 @@ export interface HomeDocument {
 
 export function homeDocument(config: AppConfig, service: CatalogService): HomeDocument {
   const base = config.baseUrl
-  const catalogLinks = (prefix: string) => Object.fromEntries(CATALOG_FORMATS.map((f) => [f.mediaType, `${base}${prefix}/catalog.${f.extension}`]))
+  const catalogLinks = (prefix: string) =>
+    Object.fromEntries(CATALOG_FORMATS.map((f) => [f.mediaType, `${base}${prefix}/catalog.${f.extension}`]))
   // The Kommunen as organization_list lists them: the active ones, by title.
   const organizations = [...service.reference.organizations.values()]
     .filter((o) => o.state === 'active')
@@ -42,7 +43,12 @@ export function homeDocument(config: AppConfig, service: CatalogService): HomeDo
   return {
     title: config.siteTitle,
     description: config.siteDescription,
-    links: { docs: `${base}/docs`, openapi: `${base}/docs/json`, api: `${base}/api/3/action/help_show?name=package_search`, catalog: catalogLinks('') },
+    links: {
+      docs: `${base}/docs`,
+      openapi: `${base}/docs/json`,
+      api: `${base}/api/3/action/help_show?name=package_search`,
+      catalog: catalogLinks(''),
+    },
     organizations,
   }
 }
@@ -68,9 +74,14 @@ const escapeHtml = (text: string): string =>
 
 export function homeHtml(doc: HomeDocument, lang: string): string {
   const formatLinks = (links: Record<string, string>) =>
-    CATALOG_FORMATS.map((f) => `<a href="${escapeHtml(links[f.mediaType]!)}" type="${f.mediaType}">${f.label}</a>`).join(' · ')
+    CATALOG_FORMATS.map((f) => `<a href="${escapeHtml(links[f.mediaType])}" type="${f.mediaType}">${f.label}</a>`).join(
+      ' · ',
+    )
   const kommunen = doc.organizations
-    .map((o) => `<li><strong>${escapeHtml(o.title)}</strong> <code>${escapeHtml(o.name)}</code>: ${formatLinks(o.catalog)}</li>`)
+    .map(
+      (o) =>
+        `<li><strong>${escapeHtml(o.title)}</strong> <code>${escapeHtml(o.name)}</code>: ${formatLinks(o.catalog)}</li>`,
+    )
     .join('\n')
   return `<!DOCTYPE html>
 <html lang="${escapeHtml(lang)}">
@@ -100,7 +111,8 @@ export function registerHomeRoute(fastify: FastifyInstance, config: AppConfig, s
   fastify.get('/', { schema: { hide: true } }, async (request, reply) => {
     const doc = homeDocument(config, service)
     appendVary(reply, 'Accept')
-    if (prefersHtml(request.headers.accept)) return reply.type('text/html; charset=utf-8').send(homeHtml(doc, config.localeDefault))
+    if (prefersHtml(request.headers.accept))
+      return reply.type('text/html; charset=utf-8').send(homeHtml(doc, config.localeDefault))
     return reply.type('application/json; charset=utf-8').send(doc)
   })
 }

@@ -33,14 +33,21 @@ class LogCapture extends Writable {
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
     this.text += chunk.toString('utf8')
-    for (const line of chunk.toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as LogLine)) {
+    for (const line of chunk
+      .toString('utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as LogLine)) {
       this.waiters = this.waiters.filter((w) => (w.test(line) ? (w.resolve(line), false) : true))
     }
     callback()
   }
 
   lines(): LogLine[] {
-    return this.text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as LogLine)
+    return this.text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as LogLine)
   }
 
   /** Resolves with the first line (from now on) that passes the test. */
@@ -78,11 +85,14 @@ await forEachBackend(t, async (t, backend) => {
 
   await t.test('one line per request, with method, path, status, duration and action', async (t) => {
     log.clear()
-    const response = await app.fastify.inject({ method: 'GET', url: '/api/3/action/package_show?id=baumkataster-marburg&secret=query-text' })
+    const response = await app.fastify.inject({
+      method: 'GET',
+      url: '/api/3/action/package_show?id=baumkataster-marburg&secret=query-text',
+    })
     t.equal(response.statusCode, 200)
     const lines = log.lines()
     t.equal(lines.length, 1, `exactly one line: ${log.text}`)
-    const line = lines[0]!
+    const line = lines[0]
     t.equal(line.level, 30, 'at info')
     t.equal(line.msg, 'request')
     t.equal(line.method, 'GET')
@@ -106,9 +116,9 @@ await forEachBackend(t, async (t, backend) => {
     t.equal(lines.length, 4, log.text)
     t.match(lines[0], { method: 'POST', path: '/api/action/package_search', status: 200, action: 'package_search' })
     t.match(lines[1], { method: 'GET', path: '/api/3/action/no_such_action', action: 'no_such_action' })
-    t.ok(lines[1]!.status! >= 400)
+    t.ok(lines[1].status! >= 400)
     t.match(lines[2], { method: 'GET', path: '/catalog.ttl', status: 200 })
-    t.equal(lines[2]!.action, undefined)
+    t.equal(lines[2].action, undefined)
     t.match(lines[3], { path: '/nowhere', status: 404 })
   })
 
@@ -121,21 +131,43 @@ await forEachBackend(t, async (t, backend) => {
       payload: validDataset('marburg', { name: 'log-dataset' }),
     })
     t.equal(created.statusCode, 200, created.body)
-    await app.fastify.inject({ method: 'POST', url: '/api/3/action/package_patch', headers: { authorization: `Bearer ${token}` }, payload: { id: 'log-dataset', version: '2' } })
-    await app.fastify.inject({ method: 'GET', url: '/api/3/action/package_show?id=log-dataset', headers: { authorization: token } })
+    await app.fastify.inject({
+      method: 'POST',
+      url: '/api/3/action/package_patch',
+      headers: { authorization: `Bearer ${token}` },
+      payload: { id: 'log-dataset', version: '2' },
+    })
+    await app.fastify.inject({
+      method: 'GET',
+      url: '/api/3/action/package_show?id=log-dataset',
+      headers: { authorization: token },
+    })
     // A token where no token belongs, and a broken one.
     await app.fastify.inject({ method: 'GET', url: `/api/3/action/package_show?id=log-dataset&api_key=${token}` })
-    await app.fastify.inject({ method: 'POST', url: '/api/3/action/package_patch', headers: { authorization: `${token}x` }, payload: { id: 'log-dataset' } })
+    await app.fastify.inject({
+      method: 'POST',
+      url: '/api/3/action/package_patch',
+      headers: { authorization: `${token}x` },
+      payload: { id: 'log-dataset' },
+    })
     await app.fastify.inject({ method: 'GET', url: `/dataset/${token}.ttl`, headers: { authorization: token } })
     // A new token in an answer.
-    const issued = await app.fastify.inject({ method: 'POST', url: '/api/3/action/api_token_create', headers: { authorization: token }, payload: { user: 'log-editor', name: 'second' } })
+    const issued = await app.fastify.inject({
+      method: 'POST',
+      url: '/api/3/action/api_token_create',
+      headers: { authorization: token },
+      payload: { user: 'log-editor', name: 'second' },
+    })
     t.equal(issued.statusCode, 200, issued.body)
     const secondToken = (issued.json() as { result: { token: string } }).result.token
     t.equal(requestLines().length, 7, 'one line for each of the 7 requests')
     t.notOk(log.text.includes(token), 'the token is nowhere in the log')
     t.notOk(log.text.includes(secondToken), 'nor the token created')
     t.notMatch(log.text, /authorization/i, 'no Authorization header')
-    t.ok(requestLines().some((l) => l.path === '/dataset/[token].ttl'), 'a token in a path is replaced')
+    t.ok(
+      requestLines().some((l) => l.path === '/dataset/[token].ttl'),
+      'a token in a path is replaced',
+    )
   })
 
   await t.test('a streamed answer the client leaves half-way gets one line, marked aborted', async (t) => {

@@ -57,7 +57,11 @@ function socketBufferBytes(): number {
       return 0
     }
   }
-  const total = max('/proc/sys/net/ipv4/tcp_wmem') + max('/proc/sys/net/ipv4/tcp_rmem') + max('/proc/sys/net/core/wmem_max') + max('/proc/sys/net/core/rmem_max')
+  const total =
+    max('/proc/sys/net/ipv4/tcp_wmem') +
+    max('/proc/sys/net/ipv4/tcp_rmem') +
+    max('/proc/sys/net/core/wmem_max') +
+    max('/proc/sys/net/core/rmem_max')
   return total > 0 ? total : 64 * 1024 * 1024
 }
 
@@ -131,8 +135,13 @@ await forEachBackend(t, async (t, backend) => {
         const body = await readAll(response)
         t.ok(body.length < plainBody.length, `${path} ${encoding}: ${body.length} < ${plainBody.length} bytes`)
         // Blank node labels are counted per serialization: compared without them.
-        const unlabelled = (text: string) => text.replace(/_:[\w-]+/g, '_:').replace(/rdf:nodeID="[^"]*"/g, 'rdf:nodeID=""')
-        t.equal(unlabelled(decompress(encoding, body).toString('utf8')), unlabelled(plainBody.toString('utf8')), `${path} ${encoding}: the same document`)
+        const unlabelled = (text: string) =>
+          text.replace(/_:[\w-]+/g, '_:').replace(/rdf:nodeID="[^"]*"/g, 'rdf:nodeID=""')
+        t.equal(
+          unlabelled(decompress(encoding, body).toString('utf8')),
+          unlabelled(plainBody.toString('utf8')),
+          `${path} ${encoding}: the same document`,
+        )
       }
     }
     const preferred = await get(base, '/catalog.ttl?page=all', { 'accept-encoding': 'gzip, deflate, br' })
@@ -145,10 +154,16 @@ await forEachBackend(t, async (t, backend) => {
       const response = await get(base, '/test/endless.ttl', { 'accept-encoding': encoding })
       t.equal(response.headers['content-encoding'], encoding)
       const decompressor = encoding === 'br' ? zlib.createBrotliDecompress() : zlib.createGunzip()
-      const firstText = new Promise<string>((resolve) => decompressor.once('data', (chunk: Buffer) => resolve(chunk.toString('utf8'))))
+      const firstText = new Promise<string>((resolve) =>
+        decompressor.once('data', (chunk: Buffer) => resolve(chunk.toString('utf8'))),
+      )
       const first = await firstChunk(response)
       // The producer ends when the test says so, or at the cap: only a compressor that waits for the end would reach it.
-      t.equal(endedAt, null, `${encoding}: the first compressed chunk (${first.length} bytes) arrived while the stream was still being produced (${produced} of at most ${capBytes} bytes)`)
+      t.equal(
+        endedAt,
+        null,
+        `${encoding}: the first compressed chunk (${first.length} bytes) arrived while the stream was still being produced (${produced} of at most ${capBytes} bytes)`,
+      )
       decompressor.write(first)
       t.match(await firstText, /^<urn:x:0> <urn:p> "/, 'it decompresses to the beginning of the stream')
       stopProducing = true
@@ -158,29 +173,37 @@ await forEachBackend(t, async (t, backend) => {
     }
   })
 
-  await t.test('the whole-catalog dump streams compressed: its first bytes arrive before its last datasets are read', async (t) => {
-    // Enough datasets for many document reads (50 at a time), with text that does not compress away.
-    const many = Array.from({ length: 600 }, (_, i) => ({
-      name: `stream-${i}`,
-      title: `Datensatz ${i}`,
-      notes: randomBytes(6 * 1024).toString('base64'),
-      owner_org: i % 2 ? 'marburg' : 'kassel',
-    }))
-    await insertDatasets(app, many)
-    const visible = ((await api(app, 'package_search', { rows: 0 })).body.result as { count: number }).count
-    t.ok(visible >= many.length)
-    for (const encoding of ['br', 'gzip'] as const) {
-      const before = backend.store.queryCount()
-      const response = await get(base, '/catalog.ttl?page=all', { 'accept-encoding': encoding })
-      t.equal(response.headers['content-encoding'], encoding)
-      const first = await firstChunk(response)
-      const atFirstChunk = backend.store.queryCount() - before
-      const rest = await readAll(response)
-      const total = backend.store.queryCount() - before
-      t.ok(atFirstChunk < total, `${encoding}: ${atFirstChunk} of the dump's ${total} statements had run when the first compressed bytes arrived`)
-      const text = decompress(encoding, Buffer.concat([first, rest])).toString('utf8')
-      const links = new Parser({ format: 'text/turtle' }).parse(text).filter((q) => q.predicate.value === 'http://www.w3.org/ns/dcat#dataset')
-      t.equal(links.length, visible, 'every public dataset is in the decompressed dump')
-    }
-  })
+  await t.test(
+    'the whole-catalog dump streams compressed: its first bytes arrive before its last datasets are read',
+    async (t) => {
+      // Enough datasets for many document reads (50 at a time), with text that does not compress away.
+      const many = Array.from({ length: 600 }, (_, i) => ({
+        name: `stream-${i}`,
+        title: `Datensatz ${i}`,
+        notes: randomBytes(6 * 1024).toString('base64'),
+        owner_org: i % 2 ? 'marburg' : 'kassel',
+      }))
+      await insertDatasets(app, many)
+      const visible = ((await api(app, 'package_search', { rows: 0 })).body.result as { count: number }).count
+      t.ok(visible >= many.length)
+      for (const encoding of ['br', 'gzip'] as const) {
+        const before = backend.store.queryCount()
+        const response = await get(base, '/catalog.ttl?page=all', { 'accept-encoding': encoding })
+        t.equal(response.headers['content-encoding'], encoding)
+        const first = await firstChunk(response)
+        const atFirstChunk = backend.store.queryCount() - before
+        const rest = await readAll(response)
+        const total = backend.store.queryCount() - before
+        t.ok(
+          atFirstChunk < total,
+          `${encoding}: ${atFirstChunk} of the dump's ${total} statements had run when the first compressed bytes arrived`,
+        )
+        const text = decompress(encoding, Buffer.concat([first, rest])).toString('utf8')
+        const links = new Parser({ format: 'text/turtle' })
+          .parse(text)
+          .filter((q) => q.predicate.value === 'http://www.w3.org/ns/dcat#dataset')
+        t.equal(links.length, visible, 'every public dataset is in the decompressed dump')
+      }
+    },
+  )
 })
