@@ -8,7 +8,10 @@ import { forEachBackend } from '../helpers/backends.js'
  * without NO_BACKSLASH_ESCAPES (mysql2 escapes values with backslashes) and strict.
  */
 await forEachBackend(t, async (t, backend) => {
-  if (backend.name !== 'mysql') return t.pass('SQLite has no SQL mode')
+  if (backend.name !== 'mysql') {
+    t.pass('SQLite has no SQL mode')
+    return
+  }
   // Several connections of the pool, each asked on its own.
   const modes = await Promise.all(
     Array.from({ length: 4 }, () =>
