@@ -1,9 +1,8 @@
 import t from 'tap'
-import { buildApp } from '../../src/app.js'
 import { UserService } from '../../src/auth/users.js'
-import { openStore } from '../../src/db/connect.js'
 import { CatalogError } from '../../src/errors.js'
 import { forEachBackend } from '../helpers/backends.js'
+import { startTwoServices } from '../helpers/app.js'
 import { validDataset } from '../helpers/bodies.js'
 import { call, userWithToken } from '../helpers/users.js'
 
@@ -14,15 +13,7 @@ import { call, userWithToken } from '../helpers/users.js'
  * wrote holds on the other at once, without the change feed (polled once an hour here).
  */
 await forEachBackend(t, async (t, backend) => {
-  const config = { ...backend.config, changePollMs: 3_600_000 }
-  const a = await buildApp(config, { store: backend.store, logger: false })
-  const otherStore = await openStore(backend.config.database)
-  const b = await buildApp(config, { store: otherStore, logger: false })
-  t.teardown(async () => {
-    await a.fastify.close()
-    await b.fastify.close()
-    await otherStore.close()
-  })
+  const [a, b] = await startTwoServices(t, backend, { changePollMs: 3_600_000 })
   const apps = [a, b]
   const admin = await userWithToken(a, 'marburg-admin', { org: 'marburg', role: 'admin' })
   const marburgId = a.service.reference.organization('marburg')!.id
@@ -125,7 +116,7 @@ await forEachBackend(t, async (t, backend) => {
   })
 
   await t.test('a UserService on a Store writes the same', async (t) => {
-    const users = new UserService(otherStore)
+    const users = new UserService(b.store)
     const user = await users.addUser({ name: 'ueber-store' })
     await users.setMembership(user.id, marburgId, 'member')
     await users.setMembership(user.id, marburgId, 'editor')

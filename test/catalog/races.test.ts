@@ -1,8 +1,7 @@
 import t from 'tap'
-import { buildApp } from '../../src/app.js'
-import { openStore } from '../../src/db/connect.js'
 import { catalogErrorFor, isRetryable, writeTransaction } from '../../src/db/write.js'
 import { forEachBackend } from '../helpers/backends.js'
+import { startTwoServices } from '../helpers/app.js'
 import { validDataset } from '../helpers/bodies.js'
 import { call, userWithToken } from '../helpers/users.js'
 
@@ -24,14 +23,7 @@ t.test('database errors map to CKAN errors in one place', async (t) => {
 
 await forEachBackend(t, async (t, backend) => {
   // Two services with their own connections: the writes really race in the database.
-  const a = await buildApp(backend.config, { store: backend.store, logger: false })
-  const otherStore = await openStore(backend.config.database)
-  const b = await buildApp(backend.config, { store: otherStore, logger: false })
-  t.teardown(async () => {
-    await a.fastify.close()
-    await b.fastify.close()
-    await otherStore.close()
-  })
+  const [a, b] = await startTwoServices(t, backend)
   const sysadmin = await userWithToken(a, 'root', { sysadmin: true })
   const editor = await userWithToken(a, 'anna', { org: 'marburg', role: 'editor' })
   const apps = [a, b]

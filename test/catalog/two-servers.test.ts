@@ -1,7 +1,7 @@
 import t from 'tap'
-import { buildApp, type App } from '../../src/app.js'
-import { openStore } from '../../src/db/connect.js'
+import type { App } from '../../src/app.js'
 import { forEachBackend } from '../helpers/backends.js'
+import { startTwoServices } from '../helpers/app.js'
 import { validDataset } from '../helpers/bodies.js'
 import { call, userWithToken, type Caller } from '../helpers/users.js'
 
@@ -13,15 +13,7 @@ import { call, userWithToken, type Caller } from '../helpers/users.js'
  */
 await forEachBackend(t, async (t, backend) => {
   // A very long poll: the feed is read only when a test says so.
-  const config = { ...backend.config, changePollMs: 3_600_000 }
-  const a = await buildApp(config, { store: backend.store, logger: false })
-  const otherStore = await openStore(backend.config.database)
-  const b = await buildApp(config, { store: otherStore, logger: false })
-  t.teardown(async () => {
-    await a.fastify.close()
-    await b.fastify.close()
-    await otherStore.close()
-  })
+  const [a, b] = await startTwoServices(t, backend, { changePollMs: 3_600_000 })
   const sysadmin = await userWithToken(a, 'root', { sysadmin: true })
   const marburg = await userWithToken(a, 'anna', { org: 'marburg', role: 'editor' })
   const kassel = await userWithToken(a, 'karl', { org: 'kassel', role: 'editor' })

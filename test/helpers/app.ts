@@ -5,6 +5,7 @@ import { buildPackageRecord, type PackageInput } from '../../src/catalog/package
 import { ckanNow } from '../../src/catalog/time.js'
 import { appendChange } from '../../src/catalog/change-feed.js'
 import type { Backend } from './backends.js'
+import { openStore } from '../../src/db/connect.js'
 
 /** A running app (no socket: fastify.inject) over the backend's store. */
 export async function startApp(t: Test, backend: Backend): Promise<App> {
@@ -44,4 +45,22 @@ export async function api(app: App, action: string, params: Record<string, unkno
       ? await app.fastify.inject({ method, url: `/api/3/action/${action}`, query: Object.fromEntries(Object.entries(params).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])) })
       : await app.fastify.inject({ method, url: `/api/3/action/${action}`, payload: params })
   return { status: response.statusCode, body: response.json(), headers: response.headers }
+}
+
+/**
+ * Two services on one database, each with its own connection, caches and search index, as two servers are.
+ * `config` overrides the backend's (e.g. an hour's CHANGE_POLL_MS, so that the feed is read only when a
+ * test says so).
+ */
+export async function startTwoServices(t: Test, backend: Backend, config: Partial<Backend['config']> = {}): Promise<[App, App]> {
+  const merged = { ...backend.config, ...config }
+  const a = await buildApp(merged, { store: backend.store, logger: false })
+  const otherStore = await openStore(backend.config.database)
+  const b = await buildApp(merged, { store: otherStore, logger: false })
+  t.teardown(async () => {
+    await a.fastify.close()
+    await b.fastify.close()
+    await otherStore.close()
+  })
+  return [a, b]
 }
