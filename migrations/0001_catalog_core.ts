@@ -1,16 +1,13 @@
 import type { Kysely } from 'kysely'
 import { sql } from 'kysely'
-import { isMysql, longTextType } from '../src/db/dialect.js'
+import { createTable, isMysql, longTextType } from '../src/db/dialect.js'
 
 // Identifiers and names compare case-sensitively (utf8mb4_bin) on MySQL, as they do on SQLite.
 const TS = 'char(26)'
 
 export async function up(db: Kysely<any>): Promise<void> {
   const mysql = isMysql(db)
-  const create = (name: string) => {
-    const builder = db.schema.createTable(name)
-    return mysql ? builder.modifyEnd(sql`ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`) : builder
-  }
+  const create = (name: string) => createTable(db, name)
 
   await create('organization')
     .addColumn('id', 'varchar(36)', (c) => c.primaryKey().notNull())

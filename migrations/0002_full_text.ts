@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely'
 import { sql } from 'kysely'
-import { isMysql, longTextType } from '../src/db/dialect.js'
+import { createTable, isMysql, longTextType } from '../src/db/dialect.js'
 
 /**
  * The full-text document of each dataset (title, tags, body; folded: lower case, ä->ae, ß->ss), in a
@@ -9,14 +9,12 @@ import { isMysql, longTextType } from '../src/db/dialect.js'
  */
 export async function up(db: Kysely<any>): Promise<void> {
   const mysql = isMysql(db)
-  let table = db.schema
-    .createTable('package_text')
+  const table = createTable(db, 'package_text')
     .addColumn('text_id', 'integer', (c) => c.primaryKey().autoIncrement().notNull())
     .addColumn('package_id', 'varchar(36)', (c) => c.notNull().unique().references('package.id').onDelete('cascade'))
     .addColumn('title', 'text', (c) => c.notNull())
     .addColumn('tags', 'text', (c) => c.notNull())
     .addColumn('body', longTextType(db), (c) => c.notNull())
-  if (mysql) table = table.modifyEnd(sql`ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`)
   await table.execute()
 
   if (mysql) {

@@ -1,14 +1,11 @@
 import type { Kysely } from 'kysely'
 import { sql } from 'kysely'
-import { isMysql, longTextType } from '../src/db/dialect.js'
+import { createTable, isMysql, longTextType } from '../src/db/dialect.js'
 
 /** Users, API tokens (hashes only), organization memberships and the activity stream. */
 export async function up(db: Kysely<any>): Promise<void> {
   const mysql = isMysql(db)
-  const create = (name: string) => {
-    const builder = db.schema.createTable(name)
-    return mysql ? builder.modifyEnd(sql`ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`) : builder
-  }
+  const create = (name: string) => createTable(db, name)
   await create('app_user')
     .addColumn('id', 'varchar(36)', (c) => c.primaryKey().notNull())
     .addColumn('name', 'varchar(100)', (c) => c.notNull().unique())

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely'
 import { sql } from 'kysely'
-import { isMysql, longTextType } from '../src/db/dialect.js'
+import { createTable, isMysql, longTextType } from '../src/db/dialect.js'
 
 /**
  * Search and facets scan the package rows: the rendered document (KBs each) moves to its own table so those
@@ -9,12 +9,10 @@ import { isMysql, longTextType } from '../src/db/dialect.js'
  */
 export async function up(db: Kysely<any>): Promise<void> {
   const mysql = isMysql(db)
-  let table = db.schema
-    .createTable('package_document')
+  const table = createTable(db, 'package_document')
     .addColumn('package_id', 'varchar(36)', (c) => c.primaryKey().notNull().references('package.id').onDelete('cascade'))
     .addColumn('theme_ids', 'varchar(1000)', (c) => c.notNull())
     .addColumn('document', longTextType(db), (c) => c.notNull())
-  if (mysql) table = table.modifyEnd(sql`ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`)
   await table.execute()
   await sql`insert into package_document (package_id, theme_ids, document) select id, theme_ids, document from package`.execute(db)
   await db.schema.alterTable('package').dropColumn('document').execute()

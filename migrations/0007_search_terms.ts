@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely'
 import { sql } from 'kysely'
-import { isMysql } from '../src/db/dialect.js'
+import { createTable, isMysql } from '../src/db/dialect.js'
 import { MAX_TERM_LENGTH, postings } from '../src/search/text.js'
 
 /**
@@ -12,14 +12,11 @@ import { MAX_TERM_LENGTH, postings } from '../src/search/text.js'
  */
 export async function up(db: Kysely<any>): Promise<void> {
   const mysql = isMysql(db)
-  let table = db.schema
-    .createTable('search_term')
+  const table = createTable(db, 'search_term')
     .addColumn('term', `varchar(${MAX_TERM_LENGTH})`, (c) => c.notNull())
     .addColumn('package_id', 'varchar(36)', (c) => c.notNull().references('package.id').onDelete('cascade'))
     .addColumn('weight', 'smallint', (c) => c.notNull())
     .addPrimaryKeyConstraint('search_term_pk', ['term', 'package_id'])
-  // Binary collation: terms are folded already, and a prefix is a plain range of the key.
-  if (mysql) table = table.modifyEnd(sql`ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`)
   await table.execute()
   await db.schema.createIndex('search_term_package').on('search_term').column('package_id').execute()
 

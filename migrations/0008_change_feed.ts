@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely'
-import { isMysql, longTextType } from '../src/db/dialect.js'
+import { createTable, isMysql, longTextType } from '../src/db/dialect.js'
 import { uriHash } from '../src/catalog/uris.js'
 
 /**
@@ -14,22 +14,19 @@ import { uriHash } from '../src/catalog/uris.js'
  */
 export async function up(db: Kysely<any>): Promise<void> {
   const mysql = isMysql(db)
-  await db.schema
-    .createTable('change_feed')
+  await createTable(db, 'change_feed')
     .addColumn('seq', mysql ? 'bigint' : 'integer', (c) => c.primaryKey().autoIncrement().notNull())
     .addColumn('kind', 'varchar(20)', (c) => c.notNull())
     // JSON list of the changed datasets' ids and names (kind 'datasets').
     .addColumn('keys', longTextType(db), (c) => c.notNull())
     .execute()
-  await db.schema
-    .createTable('change_feed_pruned')
+  await createTable(db, 'change_feed_pruned')
     .addColumn('id', 'integer', (c) => c.primaryKey().notNull())
     .addColumn('below', 'bigint', (c) => c.notNull())
     .execute()
   await db.insertInto('change_feed_pruned').values({ id: 1, below: 0 }).execute()
 
-  await db.schema
-    .createTable('package_uri')
+  await createTable(db, 'package_uri')
     .addColumn('uri_hash', 'char(64)', (c) => c.primaryKey().notNull())
     .addColumn('uri', 'text', (c) => c.notNull())
     .addColumn('package_id', 'varchar(36)', (c) => c.notNull().references('package.id').onDelete('cascade'))

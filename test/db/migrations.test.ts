@@ -26,6 +26,13 @@ await forEachBackend(t, async (t, backend) => {
   const files = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.ts')).length
   const applied = await backend.store.db.selectFrom('kysely_migration' as never).selectAll().execute()
   t.equal(applied.length, files, 'every migration file was applied')
+  if (backend.name === 'mysql') {
+    // The scratch database has the server's default collation; every table must state its own (createTable).
+    const { sql } = await import('kysely')
+    const collations = await sql<{ TABLE_NAME: string; TABLE_COLLATION: string }>`select TABLE_NAME, TABLE_COLLATION from information_schema.TABLES where TABLE_SCHEMA = database() and TABLE_NAME not like 'kysely%'`.execute(backend.store.db)
+    const other = collations.rows.filter((r) => r.TABLE_COLLATION !== 'utf8mb4_bin').map((r) => `${r.TABLE_NAME}: ${r.TABLE_COLLATION}`)
+    t.same(other, [], 'every table is utf8mb4_bin, whatever the database default')
+  }
 })
 
 t.test('SQLite and MySQL schemas agree', async (t) => {

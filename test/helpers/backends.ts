@@ -63,7 +63,7 @@ export async function mysqlBackend(url: string, env: Record<string, string>): Pr
   }
   let store: Store | undefined
   try {
-    await admin.query(`CREATE DATABASE \`${scratch}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`)
+    await admin.query(`CREATE DATABASE \`${scratch}\``) // the server's default collation, as a plain CREATE DATABASE gets: the tables state their own
     const scratchUrl = new URL(url)
     scratchUrl.pathname = `/${scratch}`
     const config = loadConfig({ ...env, DATABASE_URL: scratchUrl.toString(), LOG_LEVEL: 'silent' })

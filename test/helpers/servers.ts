@@ -63,7 +63,7 @@ export async function sharedDatabase(kind: 'sqlite' | 'mysql', mysqlUrl?: string
     const connect = () => createConnection({ host: base.host, port: base.port, user: base.user, password: base.password })
     const admin = await connect()
     try {
-      await admin.query(`CREATE DATABASE \`${scratch}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`)
+      await admin.query(`CREATE DATABASE \`${scratch}\``) // the server's default collation, as a plain CREATE DATABASE gets: the tables state their own
     } finally {
       await admin.end()
     }
