@@ -9,7 +9,7 @@ import type { UserService } from '../auth/users.js'
 import { tokenFromHeaders } from '../auth/tokens.js'
 import { CatalogError } from '../errors.js'
 import { errorBody } from '../ckan/envelope.js'
-import { catalogMappingContext, describableIris } from './context.js'
+import { checkedDatasetQuads, takenIris } from './context.js'
 import { revisionTag } from '../catalog/revision-tag.js'
 import { PUBLIC_DATASETS, type Viewer } from '../auth/viewer.js'
 import { parseSolrDate } from '../search/datemath.js'
@@ -132,8 +132,8 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
   const pageSize = deps.pageSize ?? 100
   const base = config.baseUrl
 
-  /** Every export maps with the catalog-wide check of the auxiliary IRIs of the datasets it holds (describableIris). */
-  const mappingContext = (profile: DcatProfile, pkg: PackageDict, describable: ReadonlySet<string>) => catalogMappingContext(service, config, profile, pkg, describable)
+  /** Every export maps with the catalog-wide check of the auxiliary IRIs of the datasets it holds (context.ts checkedDatasetQuads). */
+  const checkedQuads = (profile: DcatProfile, dicts: readonly PackageDict[]) => checkedDatasetQuads(service, config, profile, dicts)
 
   const viewerOf = (request: FastifyRequest): Promise<Viewer> => deps.users.viewerForToken(tokenFromHeaders(request.headers))
 
@@ -195,8 +195,7 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
         },
       ),
     )
-    const describable = await describableIris(service, config, dicts)
-    for (const dict of dicts) quads.push(...datasetToQuads(dict, mappingContext(profile, dict, describable)))
+    for (const datasetQuads of await checkedQuads(profile, dicts)) quads.push(...datasetQuads)
     if (result.count > 0) {
       const lastPage = Math.max(1, Math.ceil(result.count / pageSize))
       const lastRow = result.ids.at(-1)
@@ -241,16 +240,13 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
       const last = page.ids.at(-1)
       return { ids: page.ids.map((r) => r.id), after: last && page.ids.length === STREAM_IDS ? { created: last.created, id: last.id } : undefined }
     }
-    /** Some datasets' package_show JSON and the check of their auxiliary IRIs (parsed for it, then let go). */
-    type Documents = { jsons: string[]; describable: ReadonlySet<string> }
-    const documents = async (ids: string[]): Promise<Documents> => {
-      const jsons = (await service.packageJsons(ids, PUBLIC_DATASETS)).map((raw) => raw.json)
-      return { jsons, describable: await describableIris(service, config, jsons.map((json) => JSON.parse(json) as PackageDict)) }
-    }
+    /** Some datasets' package_show JSON. */
+    type Documents = { jsons: string[] }
+    const documents = async (ids: string[]): Promise<Documents> => ({ jsons: (await service.packageJsons(ids, PUBLIC_DATASETS)).map((raw) => raw.json) })
     /**
-     * The package_show JSON of every dataset, STREAM_DOCS at a time (parsed for the check of their auxiliary IRIs
-     * and again when written, never held parsed: parsed dicts, or JSON held longer, would outlive young-generation
-     * collections and grow the heap); the next documents are read while the current ones are serialized.
+     * The package_show JSON of every dataset, STREAM_DOCS at a time (parsed only when written, never held parsed:
+     * parsed dicts, or JSON held longer, would outlive young-generation collections and grow the heap); the next
+     * documents are read while the current ones are serialized.
      */
     async function* pages(): AsyncGenerator<Documents> {
       let page: IdPage | undefined = await idPage(undefined)
@@ -284,13 +280,13 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
     }
     const catalogNode = DataFactory.namedNode(catalogIri)
     const hasDataset = DataFactory.namedNode('http://www.w3.org/ns/dcat#dataset')
-    /** The quads of some datasets, each followed by its `<catalog> dcat:dataset <dataset>` link. */
-    function* batchQuads(jsons: string[], describable: ReadonlySet<string>): Generator<Quad> {
-      for (const json of jsons) {
-        const dict = JSON.parse(json) as PackageDict
-        yield* datasetToQuads(dict, mappingContext(profile, dict, describable))
-        yield DataFactory.quad(catalogNode, hasDataset, DataFactory.namedNode(datasetUri(dict, base)))
-      }
+    /** The quads of some datasets (checked), each followed by its `<catalog> dcat:dataset <dataset>` link. */
+    async function batchQuads(jsons: string[]): Promise<Quad[]> {
+      const dicts = jsons.map((json) => JSON.parse(json) as PackageDict)
+      const checked = await checkedQuads(profile, dicts)
+      const quads: Quad[] = []
+      dicts.forEach((dict, i) => quads.push(...checked[i]!, DataFactory.quad(catalogNode, hasDataset, DataFactory.namedNode(datasetUri(dict, base)))))
+      return quads
     }
 
     const pump = (async () => {
@@ -306,11 +302,22 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
           service.vocab,
           service.reference.organizations,
         )
+        /**
+         * The text of some datasets, with the catalog-wide check of their auxiliary IRIs (as checkedDatasetQuads
+         * makes it): made optimistically, then the IRIs it describes looked up; made again without the taken ones
+         * when there are any.
+         */
+        const checkedFragment = async (jsons: string[]): Promise<string[]> => {
+          const optimistic = await encoder.encode(jsons, null)
+          const taken = await takenIris(service, optimistic.asked)
+          if (taken.size === 0) return optimistic.chunks
+          return (await encoder.encode(jsons, optimistic.asked.filter((iri) => !taken.has(iri)))).chunks
+        }
         const ahead: Array<Promise<string[]>> = []
         try {
-          for await (const { jsons, describable } of pages()) {
+          for await (const { jsons } of pages()) {
             for (let i = 0; i < jsons.length; i += STREAM_FRAGMENT) {
-              const fragment = encoder.encode(jsons.slice(i, i + STREAM_FRAGMENT), describable)
+              const fragment = checkedFragment(jsons.slice(i, i + STREAM_FRAGMENT))
               fragment.catch(() => undefined)
               ahead.push(fragment)
               while (ahead.length > STREAM_AHEAD) await stream.writeFragment(await ahead.shift()!)
@@ -322,8 +329,8 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
         }
       } else {
         const batchSize = format === 'jsonld' ? STREAM_BATCH_JSONLD : STREAM_BATCH
-        for await (const { jsons, describable } of pages()) {
-          for (let i = 0; i < jsons.length; i += batchSize) await stream.write(batchQuads(jsons.slice(i, i + batchSize), describable))
+        for await (const { jsons } of pages()) {
+          for (let i = 0; i < jsons.length; i += batchSize) await stream.write(await batchQuads(jsons.slice(i, i + batchSize)))
         }
       }
       await stream.end()
@@ -349,7 +356,7 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
     if (lastModified) reply.header('Last-Modified', lastModified)
     if (notModified(request, etag)) return reply.code(304).send()
     const pkg = dict as PackageDict
-    const body = await serialize(datasetToQuads(pkg, mappingContext(profile, pkg, await describableIris(service, config, [pkg]))), format)
+    const body = await serialize((await checkedQuads(profile, [pkg]))[0]!, format)
     return reply.type(`${contentType(format)}; charset=utf-8`).send(body)
   }
 

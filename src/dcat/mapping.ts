@@ -133,13 +133,18 @@ export interface MappingContext {
   /** Told about values the export leaves out (for example a format outside the EU file-type list). */
   onNote?: (note: MappingNote) => void
   /**
-   * The catalog-wide check of the auxiliary IRIs (the export always makes it, see DatasetExport.mayDescribe): the
-   * http(s) IRIs among auxiliaryIriCandidates of the datasets being exported that name no dataset or distribution
-   * of the catalog (table package_uri). Only these are described as named nodes; any other http(s) IRI the
-   * dataset's quads would describe is not. Absent where no catalog is at hand (validating one dataset, tests):
-   * then only the service's own namespace is kept apart.
+   * The catalog-wide check of the auxiliary IRIs (the export always makes it, see DatasetExport.mayDescribe and
+   * context.ts checkedDatasetQuads): whether an http(s) IRI the dataset's quads would describe names no dataset
+   * or distribution of the catalog (table package_uri). Only those it answers yes for are described as named
+   * nodes. Absent where no catalog is at hand (validating one dataset, tests): then only the service's own
+   * namespace is kept apart.
    */
-  describableIris?: ReadonlySet<string>
+  describableIris?: DescribableCheck
+}
+
+/** The catalog-wide check as the mapping asks it: whether it may describe an http(s) IRI (a Set of the free ones is one). */
+export interface DescribableCheck {
+  has(iri: string): boolean
 }
 
 export interface ParsedResource {
@@ -957,65 +962,18 @@ class DistributionExport {
   }
 }
 
-/** Longer than any code, alias or URI of the vocabularies. */
-const VOCABULARY_KEY_MAX = 300
-
 /**
- * Every http(s) IRI outside the service's namespace that the export of `pkg` could describe: each string of the
- * dict and of its Kommune's record (and each item of a JSON list), as it is, as an IRI repaired (cleanIri), and
- * mapped by each vocabulary the mapping applies (licences, languages, frequencies, file and media types, themes).
- * The export checks these against the catalog's dataset and distribution URIs (MappingContext.describableIris)
- * and describes no other http(s) IRI: an IRI this misses is not described (safe), never described unchecked.
+ * The export's optimistic first mapping (context.ts checkedDatasetQuads): answers yes to every http(s) IRI the
+ * mapping asks to describe and records it. The recorded IRIs are then checked against the catalog's dataset and
+ * distribution URIs together, and the datasets are mapped again with only the free ones when any is taken; the
+ * quads of this mapping are never written before that check.
  */
-export function auxiliaryIriCandidates(pkg: PackageDict, organization: OrganizationLike | null | undefined, vocab: Vocabularies, baseUrl: string, into = new Set<string>()): Set<string> {
-  const seen = new Set<string>()
-  const add = (iri: string | undefined): void => {
-    if (iri !== undefined && /^https?:/i.test(iri) && !inOwnNamespace(iri, baseUrl)) into.add(iri)
+export class AskedIris implements DescribableCheck {
+  readonly asked = new Set<string>()
+  has(iri: string): boolean {
+    this.asked.add(iri)
+    return true
   }
-  const variants = (value: string): void => {
-    if (seen.has(value)) return
-    seen.add(value)
-    const mapped = new Set<string | undefined>([value.trim()])
-    // Vocabulary keys (codes, aliases, URIs) are short, and theme codes are CKAN group names: longer or other
-    // text maps to no vocabulary term (and were it to, its IRI would only go undescribed).
-    if (value.length <= VOCABULARY_KEY_MAX) {
-      mapped.add(vocab.licenseToId(value))
-      mapped.add(vocab.languageToUri(value))
-      mapped.add(vocab.frequencyToUri(value))
-      mapped.add(vocab.formatToUri(value))
-      mapped.add(mediaTypeUri(vocab, value))
-      mapped.add(vocab.themes.find(value)?.uri)
-      if (/^[\w-]+$/.test(value)) mapped.add(VOCAB.dataTheme + value.toUpperCase())
-    }
-    for (const m of mapped) {
-      if (m === undefined || m === '') continue
-      add(m)
-      add(cleanIri(m))
-    }
-  }
-  // JSON text (lists in extras, a Kommune's extras object) is read as the mapping reads it; nesting deeper than
-  // any the mapping reads is not followed.
-  const walk = (value: unknown, depth: number): void => {
-    if (depth > 6) return
-    if (typeof value === 'string') {
-      variants(value)
-      const trimmed = value.trim()
-      if (trimmed !== value) variants(trimmed)
-      if (trimmed.startsWith('[') || trimmed.startsWith('{')) {
-        let parsed: unknown
-        try {
-          parsed = JSON.parse(trimmed)
-        } catch {
-          return
-        }
-        walk(parsed, depth + 1)
-      }
-    } else if (Array.isArray(value)) for (const v of value) walk(v, depth + 1)
-    else if (value !== null && typeof value === 'object') for (const v of Object.values(value)) walk(v, depth + 1)
-  }
-  walk(pkg, 0)
-  walk(organization, 0)
-  return into
 }
 
 /** The extras of the dict being exported, by key (first occurrence), while datasetToQuads runs. */

@@ -20,7 +20,7 @@ import { DataFactory } from 'n3'
 import jsonld from 'jsonld'
 import type * as RDF from '@rdfjs/types'
 import { vocabularies, type Vocabularies } from '../catalog/vocabularies.js'
-import { datasetToQuads, datasetUri, type DcatProfile, type OrganizationLike, type PackageDict } from './mapping.js'
+import { AskedIris, datasetToQuads, datasetUri, type DcatProfile, type OrganizationLike, type PackageDict } from './mapping.js'
 import { DEFAULT_PREFIXES, NS } from './namespaces.js'
 import { internIri, labelBlankNodes } from './terms.js'
 import { TextTermEncoder, writableQuad } from './term-encoding.js'
@@ -418,17 +418,35 @@ type Organizations = ReadonlyMap<string, OrganizationLike>
 const DCAT_DATASET = `${NS.dcat}dataset`
 
 /**
+ * Some datasets as text, in chunks, and the auxiliary IRIs that text describes when it was made optimistically
+ * (`asked`; see TextFragmentCheck).
+ */
+export interface TextFragment {
+  chunks: string[]
+  asked: string[]
+}
+
+/**
+ * The catalog-wide check of auxiliary IRIs for a text fragment: `null` maps optimistically (AskedIris: every
+ * http(s) IRI asked about is described, and listed in TextFragment.asked for the caller to check before the text
+ * is written); a list maps with exactly those IRIs describable.
+ */
+export type TextFragmentCheck = readonly string[] | null
+
+/**
  * The fragment of some datasets (package_show JSON): each one's datasetToQuads (with the catalog-wide check of
- * their auxiliary IRIs, MappingContext.describableIris), then its dcat:dataset link; in chunks of about
- * CHUNK_CHARS characters.
+ * their auxiliary IRIs, MappingContext.describableIris, as `check` says), then its dcat:dataset link; in chunks of
+ * about CHUNK_CHARS characters.
  */
 function datasetsFragment(
   jsons: readonly string[],
-  describableIris: ReadonlySet<string>,
+  check: TextFragmentCheck,
   settings: DatasetTextSettings,
   vocab: Vocabularies,
   organizations: Organizations,
-): string[] {
+): TextFragment {
+  const asked = check === null ? new AskedIris() : undefined
+  const describableIris = asked ?? new Set(check)
   const { baseUrl, contributorId, profile } = settings
   const sink = new StringSink()
   const writer = textWriter(sink, settings.format, DEFAULT_PREFIXES)
@@ -446,7 +464,7 @@ function datasetsFragment(
   writer.endStatement()
   const rest = sink.take()
   if (rest) chunks.push(rest)
-  return chunks
+  return { chunks, asked: asked ? [...asked.asked] : [] }
 }
 
 /**
@@ -469,18 +487,18 @@ export class DatasetTextEncoder {
     this.workers = vocab === vocabularies() ? FragmentWorker.pool() : []
   }
 
-  /** The fragment of these datasets (package_show JSON, in order), in chunks; `describableIris` as the mapping takes it. */
-  encode(jsons: string[], describableIris: ReadonlySet<string>): Promise<string[]> {
+  /** The fragment of these datasets (package_show JSON, in order), in chunks, checked as `check` says. */
+  encode(jsons: string[], check: TextFragmentCheck): Promise<TextFragment> {
     let worker: FragmentWorker | undefined
     for (const w of this.workers) if (w.usable() && w.load() < WORKER_IN_FLIGHT && (!worker || w.load() < worker.load())) worker = w
     if (worker) {
-      return worker.run(this.key, this.organizations, this.settings, jsons, describableIris).catch((err: unknown) => {
+      return worker.run(this.key, this.organizations, this.settings, jsons, check).catch((err: unknown) => {
         if (!(err instanceof WorkerUnavailableError)) throw err
-        return datasetsFragment(jsons, describableIris, this.settings, this.vocab, this.organizations)
+        return datasetsFragment(jsons, check, this.settings, this.vocab, this.organizations)
       })
     }
     try {
-      return Promise.resolve(datasetsFragment(jsons, describableIris, this.settings, this.vocab, this.organizations))
+      return Promise.resolve(datasetsFragment(jsons, check, this.settings, this.vocab, this.organizations))
     } catch (err) {
       return Promise.reject(err as Error)
     }
@@ -521,8 +539,8 @@ const WORKER_RETRY_MS = 60_000
 type ToWorker =
   | { type: 'organizations'; key: number; organizations: Array<[string, OrganizationLike]> }
   | { type: 'forget'; key: number }
-  | { type: 'batch'; id: number; key: number; settings: DatasetTextSettings; jsons: string[]; describableIris: string[] }
-type FromWorker = { type: 'ready' } | { type: 'failed'; error: string } | { type: 'done'; id: number; chunks: string[] } | { type: 'error'; id: number; message: string }
+  | { type: 'batch'; id: number; key: number; settings: DatasetTextSettings; jsons: string[]; check: TextFragmentCheck }
+type FromWorker = { type: 'ready' } | { type: 'failed'; error: string } | { type: 'done'; id: number; fragment: TextFragment } | { type: 'error'; id: number; message: string }
 
 /** Runs in the worker: registers tsx when this module is TypeScript, then serves runDatasetTextWorker. */
 const WORKER_BOOTSTRAP = `
@@ -555,7 +573,7 @@ class FragmentWorker {
   private gone = false
   private inFlight = 0
   private nextId = 1
-  private readonly pending = new Map<number, { resolve(chunks: string[]): void; reject(err: Error): void }>()
+  private readonly pending = new Map<number, { resolve(fragment: TextFragment): void; reject(err: Error): void }>()
   private readonly known = new Set<number>()
   private idleTimer: NodeJS.Timeout | undefined
 
@@ -578,7 +596,7 @@ class FragmentWorker {
     return this.inFlight
   }
 
-  run(key: number, organizations: Organizations, settings: DatasetTextSettings, jsons: string[], describableIris: ReadonlySet<string>): Promise<string[]> {
+  run(key: number, organizations: Organizations, settings: DatasetTextSettings, jsons: string[], check: TextFragmentCheck): Promise<TextFragment> {
     if (this.gone) return Promise.reject(new WorkerUnavailableError())
     if (!this.known.has(key)) {
       this.known.add(key)
@@ -587,9 +605,9 @@ class FragmentWorker {
     const id = this.nextId++
     this.inFlight++
     clearTimeout(this.idleTimer)
-    return new Promise<string[]>((resolve, reject) => {
+    return new Promise<TextFragment>((resolve, reject) => {
       this.pending.set(id, { resolve, reject })
-      this.post({ type: 'batch', id, key, settings, jsons, describableIris: [...describableIris] })
+      this.post({ type: 'batch', id, key, settings, jsons, check })
     })
   }
 
@@ -616,7 +634,7 @@ class FragmentWorker {
     this.pending.delete(message.id)
     this.inFlight--
     if (this.inFlight === 0) this.idle()
-    if (message.type === 'done') job.resolve(message.chunks)
+    if (message.type === 'done') job.resolve(message.fragment)
     else job.reject(new Error(message.message))
   }
 
@@ -658,8 +676,7 @@ export function runDatasetTextWorker(): void {
     else {
       let reply: FromWorker
       try {
-        const describable = new Set(message.describableIris)
-        reply = { type: 'done', id: message.id, chunks: datasetsFragment(message.jsons, describable, message.settings, vocab, organizations.get(message.key) ?? new Map()) }
+        reply = { type: 'done', id: message.id, fragment: datasetsFragment(message.jsons, message.check, message.settings, vocab, organizations.get(message.key) ?? new Map()) }
       } catch (err) {
         reply = { type: 'error', id: message.id, message: (err as Error)?.message ?? String(err) }
       }

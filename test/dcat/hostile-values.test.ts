@@ -124,7 +124,7 @@ interface Expected {
 }
 
 async function expectedOf(dict: PackageDict, app: App, config: AppConfig): Promise<Expected> {
-  const describable = await describableIris(app.service, config, [dict])
+  const describable = await describableIris(app.service, config, 'dcat_ap_de_2', [dict])
   const quads = datasetToQuads(dict, catalogMappingContext(app.service, config, 'dcat_ap_de_2', dict, describable))
   const datasetIri = datasetUri(dict, config.baseUrl)
   const subjects = new Set([datasetIri])
