@@ -45,10 +45,10 @@ const STREAM_IDS = 500
  * young-generation collections is promoted, and the heap grows).
  */
 const STREAM_DOCS = 50
-/** Datasets per Turtle / N-Triples fragment (the unit of work shared with the worker thread). */
-const STREAM_FRAGMENT = 20
+/** Datasets per Turtle / N-Triples fragment (the unit of work shared with the worker thread, and of one package_uri lookup). */
+const STREAM_FRAGMENT = 50
 /** Fragments serialized ahead of the response. */
-const STREAM_AHEAD = 2
+const STREAM_AHEAD = 3
 /** Datasets per write of RDF/XML (one scriber call) and JSON-LD (one compaction). */
 const STREAM_BATCH = 50
 const STREAM_BATCH_JSONLD = 50
