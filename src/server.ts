@@ -18,7 +18,7 @@ import cluster, { type Worker } from 'node:cluster'
 import type { AddressInfo } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { pino, type Logger } from 'pino'
-import { buildApp, type App } from './app.js'
+import type { App } from './app.js'
 import { redact, type AppConfig } from './config.js'
 import type { CatalogChange } from './catalog/service.js'
 import { openStore, type Store } from './db/connect.js'
@@ -106,6 +106,7 @@ async function listen(app: App, config: AppConfig): Promise<AddressInfo> {
 // Worker
 
 async function runWorker(config: AppConfig, options: ServerOptions): Promise<void> {
+  const { buildApp } = await import('./app.js')
   const app = await buildApp(config, {
     prepared: true,
     rateLimitStore: PrimaryRateLimitStore as never,
@@ -228,6 +229,7 @@ async function runInThisProcess(config: AppConfig, log: Logger): Promise<Running
   let app: App | undefined
   try {
     await prepareDatabase(store, config, log)
+    const { buildApp } = await import('./app.js')
     app = await buildApp(config, { store, prepared: true, loggerInstance: log })
     phase(log, 'service started in this process (no workers: the in-memory database lives here)')
     const address = await listen(app, config)

@@ -1,5 +1,5 @@
 import type { TObject, TSchema } from '@sinclair/typebox'
-import { Ajv } from 'ajv'
+import { Ajv, type ValidateFunction } from 'ajv'
 import addFormatsModule from 'ajv-formats'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { CatalogService } from '../catalog/service.js'
@@ -23,7 +23,19 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
  * would also take what CKAN's int_validator refuses: `0x10`, `1e3`, `2.0`.)
  */
 const actionInputAjv = addFormats(new Ajv({ allErrors: true, removeAdditional: false, coerceTypes: false, useDefaults: false, strict: false }))
-const actionInputValidator = ({ schema }: { schema: object }) => actionInputAjv.compile(schema)
+/** An action's input validator, compiled on first use and once per schema (each serves two prefixes, GET and POST): start-up compiles none. */
+const compiledInputs = new WeakMap<object, ValidateFunction>()
+const actionInputValidator = ({ schema }: { schema: object }) => {
+  const validate = (data: unknown): boolean => {
+    let compiled = compiledInputs.get(schema)
+    if (!compiled) compiledInputs.set(schema, (compiled = actionInputAjv.compile(schema)))
+    const valid = compiled(data) as boolean
+    validate.errors = compiled.errors
+    return valid
+  }
+  validate.errors = null as ValidateFunction['errors']
+  return validate
+}
 
 export const ACTION_PREFIXES = ['/api/3/action', '/api/action'] as const
 

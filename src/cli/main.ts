@@ -5,7 +5,6 @@ import { ConfigError, checkHostResolves, loadConfig, redact } from '../config.js
 import { openStore } from '../db/connect.js'
 import { MigrationError, migrateToLatest } from '../db/migrate.js'
 import { CatalogError } from '../errors.js'
-import { renderOpenApi, OPENAPI_PATH } from './openapi.js'
 import { ROLES, UserService, type Role } from '../auth/users.js'
 import { CatalogService } from '../catalog/service.js'
 import { vocabularies } from '../catalog/vocabularies.js'
@@ -17,7 +16,7 @@ commands:
   serve                         start the HTTP service (HOST, PORT, DATABASE_URL, BASE_URL)
   migrate                       apply pending database migrations
   seed --datasets N [--seed S]  add N deterministic synthetic datasets (never deletes)
-  openapi [--out FILE]          write the OpenAPI document (default ${OPENAPI_PATH})
+  openapi [--out FILE]          write the OpenAPI document (default openapi/openapi.json of the package)
   user add NAME [--sysadmin] [--org ORG --role admin|editor|member] [--email E] [--fullname F]
                                 create a user (or give an existing one a role in a Kommune)
   validate FILE|URL [--profile dcat_ap_de_2|dcat_ap_de_3] [--lang de|en] [--shapes official]
@@ -87,6 +86,8 @@ async function seed(args: string[]): Promise<void> {
 }
 
 async function openapi(args: string[]): Promise<void> {
+  // Loaded here, not at the top: it builds the whole app, which `serve`'s primary process never needs.
+  const { renderOpenApi, OPENAPI_PATH } = await import('./openapi.js')
   const { values } = parseArgs({ args, options: { out: { type: 'string', default: OPENAPI_PATH } } })
   writeFileSync(values.out!, await renderOpenApi())
   out(`wrote ${values.out}`)

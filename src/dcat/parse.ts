@@ -4,8 +4,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { DataFactory, Parser } from 'n3'
-import { RdfXmlParser } from 'rdfxml-streaming-parser'
-import jsonld from 'jsonld'
+import type { JsonLdDocument } from 'jsonld'
 import type * as RDF from '@rdfjs/types'
 import { CATALOG_DIR } from '../catalog/vocabularies.js'
 
@@ -109,7 +108,9 @@ function parseN3(text: string, format: 'ttl' | 'nt', options: ParseOptions): RDF
   }
 }
 
-function parseRdfXml(text: string, options: ParseOptions): Promise<RDF.Quad[]> {
+async function parseRdfXml(text: string, options: ParseOptions): Promise<RDF.Quad[]> {
+  // Loaded on first use (start-up time): most processes never read RDF/XML.
+  const { RdfXmlParser } = await import('rdfxml-streaming-parser')
   return new Promise((resolve, reject) => {
     const quads: RDF.Quad[] = []
     const parser = new RdfXmlParser({
@@ -172,7 +173,9 @@ async function parseJsonLd(text: string, options: ParseOptions): Promise<RDF.Qua
   }
   let dataset: JsonLdQuad[]
   try {
-    dataset = (await jsonld.toRDF(doc as jsonld.JsonLdDocument, {
+    // Loaded on first use (start-up time): most processes never read JSON-LD.
+    const jsonld = (await import('jsonld')).default
+    dataset = (await jsonld.toRDF(doc as JsonLdDocument, {
       base: options.baseIri ?? null,
       documentLoader: localDocumentLoader(options.contexts) as never,
     } as never)) as unknown as JsonLdQuad[]

@@ -17,7 +17,6 @@ import { availableParallelism } from 'node:os'
 import { Readable, type Transform } from 'node:stream'
 import { Worker, isMainThread, parentPort, threadId } from 'node:worker_threads'
 import { DataFactory } from 'n3'
-import jsonld from 'jsonld'
 import type * as RDF from '@rdfjs/types'
 import { vocabularies, type Vocabularies } from '../catalog/vocabularies.js'
 import { AskedIris, datasetToQuads, datasetUri, type DcatProfile, type OrganizationLike, type PackageDict } from './mapping.js'
@@ -29,9 +28,14 @@ import { CONTENT_TYPES, localDocumentLoader, localJsonLdContext, type RdfFormat 
 export { CONTENT_TYPES, type RdfFormat }
 
 const require = createRequire(import.meta.url)
-const xmlScriber = require('@graphy/content.xml.scribe') as (config: { prefixes?: Record<string, string> }) => Transform & {
+type XmlScriber = (config: { prefixes?: Record<string, string> }) => Transform & {
   serialize(event: { type: 'array'; value: RDF.Quad[] }): string | undefined
 }
+// The RDF/XML and JSON-LD libraries are loaded on first use: most processes never write these formats, and
+// loading them is a good part of the start-up time.
+let xmlScriberModule: XmlScriber | undefined
+const xmlScriber: XmlScriber = (config) => (xmlScriberModule ??= require('@graphy/content.xml.scribe') as XmlScriber)(config)
+const loadJsonLd = async () => (await import('jsonld')).default
 
 export interface RdfStream {
   /** Writes one batch (for example the quads of some datasets); resolves when the stream can take more. */
@@ -313,6 +317,7 @@ async function jsonLdNodes(quads: Iterable<RDF.Quad>, context: Record<string, un
   if (!dataset.length) return []
   const documentLoader = localDocumentLoader() as never
   // jsonld.js reads RDF/JS quads directly (no N-Quads text in between).
+  const jsonld = await loadJsonLd()
   const expanded = await jsonld.fromRDF(dataset as never, { useNativeTypes: false } as never)
   // fromRDF gives expanded JSON-LD: compact need not expand it again.
   const compacted = (await jsonld.compact(expanded as never, context as never, { documentLoader, skipExpansion: true } as never)) as unknown as Record<string, unknown>
