@@ -45,7 +45,7 @@ export interface BenchContext {
   database: BenchDatabase
   /** The service as `npm start` starts it (all defaults), already running; nothing has searched yet on it. */
   app: ServiceHandle
-  /** The in-memory search index's share of a worker's RSS, measured on `app` at its first package_search. */
+  /** The in-memory search index's share of a worker's RSS: `app` against the same service without the index (bench/memory.ts). */
   index: IndexEstimate
   /** Ids of up to 1000 random public datasets of the seeded catalog. */
   datasetIds: string[]

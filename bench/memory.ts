@@ -95,9 +95,9 @@ export function memoryNow(service: Pick<ServiceHandle, 'processes'>): MemoryReco
 }
 
 export interface IndexEstimate {
-  /** Each worker's RSS before its first package_search and a second after it (MB). */
+  /** Each worker's RSS without the index (SEARCH_MEMORY_INDEX=0) and with it, smallest to largest (MB). */
   workers: Array<{ pid: number; before: number; after: number }>
-  /** Largest after − before of the workers (MB): the in-memory search index's share of a worker's RSS. */
+  /** Largest worker RSS with the index less the largest without (MB): the index's share of a worker's RSS. */
   indexMb: number
   /** Largest worker RSS after the index is loaded (MB). */
   loadedMb: number
@@ -117,28 +117,37 @@ function getOnNewConnection(url: string): Promise<number> {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
- * Estimates the in-memory search index's share of a worker's RSS: each worker's RSS before the first
- * package_search (which loads the index) and after it. Must run before anything has searched. The
+ * Estimates the in-memory search index's share of a worker's RSS: the workers of `service` (which loads the index
+ * in the background after its start) against those of `withoutIndex`, the same service started with
+ * SEARCH_MEMORY_INDEX=0, both idle after /readyz (which waits for the index) has been asked on each worker. The
  * connections are closed after each request, so that the cluster's round robin hands each worker one.
  */
-export async function estimateIndex(service: Pick<ServiceHandle, 'processes' | 'url' | 'workers'>): Promise<IndexEstimate> {
-  const before = memoryNow(service)
-  for (let i = 0; i < service.workers * 2; i++) {
-    const status = await getOnNewConnection(`${service.url}/api/3/action/package_search?rows=1&q=${encodeURIComponent('*:*')}`)
-    if (status !== 200) throw new Error(`package_search (index estimate): HTTP ${status}`)
+export async function estimateIndex(
+  service: Pick<ServiceHandle, 'processes' | 'url' | 'workers'>,
+  withoutIndex: Pick<ServiceHandle, 'processes' | 'url' | 'workers'>,
+): Promise<IndexEstimate> {
+  for (const s of [service, withoutIndex]) {
+    for (let i = 0; i < s.workers * 2; i++) {
+      const status = await getOnNewConnection(`${s.url}/readyz`)
+      if (status !== 200) throw new Error(`/readyz (index estimate): HTTP ${status}`)
+    }
   }
   await sleep(1000)
-  const after = memoryNow(service)
-  const workers = before.processes
-    .filter((p) => p.role === 'worker')
-    .map((p) => ({ pid: p.pid, before: p.before, after: after.processes.find((q) => q.pid === p.pid)?.before ?? Number.NaN }))
+  const rss = (s: Pick<ServiceHandle, 'processes'>) =>
+    memoryNow(s)
+      .processes.filter((p) => p.role === 'worker')
+      .map((p) => p.before)
+      .sort((a, b) => a - b)
+  const without = rss(withoutIndex)
+  const withIndex = rss(service)
+  const workers = withIndex.map((after, i) => ({ pid: i + 1, before: without[i] ?? Number.NaN, after }))
   return {
     workers,
-    indexMb: Math.max(0, ...workers.map((w) => w.after - w.before).filter(Number.isFinite)),
-    loadedMb: Math.max(0, ...workers.map((w) => w.after).filter(Number.isFinite)),
+    indexMb: Math.max(0, Math.max(...withIndex) - Math.max(...without)),
+    loadedMb: Math.max(0, ...withIndex),
   }
 }
 
 export function formatIndexEstimate(estimate: IndexEstimate): string {
-  return estimate.workers.map((w, i) => `worker ${i + 1} ${mb(w.before)} → ${mb(w.after)}`).join('; ')
+  return estimate.workers.map((w, i) => `worker ${i + 1}: ${mb(w.before)} without the index, ${mb(w.after)} with it`).join('; ')
 }

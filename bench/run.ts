@@ -6,7 +6,7 @@
  *                   at the end); unset or sqlite:... a fresh SQLite file in a temporary directory
  *   BENCH_DATASETS  datasets to seed (default 100000)
  *   BENCH_SECONDS   duration of each measured load run (default 10)
- *   BENCH_SECTIONS  comma-separated section names to run (default all): package_show, lists,
+ *   BENCH_SECTIONS  comma-separated section names to run (default all): startup, package_show, lists,
  *                   package_search, harvest, dcat, staleness, writes
  *   BENCH_REFERENCE_DATASETS  size of the second, smaller catalog the dump's worker memory is compared
  *                   with (default 10000; measured only when BENCH_DATASETS is larger)
@@ -42,10 +42,11 @@ import { harvestSection } from './sections/harvest.js'
 import { dcatSection } from './sections/dcat.js'
 import { writesSection } from './sections/writes.js'
 import { stalenessSection } from './sections/staleness.js'
+import { startupSection } from './sections/startup.js'
 
 // The write section goes last: it adds datasets, which the read sections must not see. The staleness
 // section patches some seeded datasets (titles, tags), after the read sections have read them.
-const SECTIONS: Section[] = [packageShowSection, listsSection, searchSection, harvestSection, dcatSection, stalenessSection, writesSection]
+const SECTIONS: Section[] = [startupSection, packageShowSection, listsSection, searchSection, harvestSection, dcatSection, stalenessSection, writesSection]
 
 function selectedSections(): Section[] {
   const raw = process.env.BENCH_SECTIONS?.trim()
@@ -95,8 +96,9 @@ async function main(): Promise<number> {
     const app = await startWith()
     process.stderr.write(`bench: service up: ${app.how}\n`)
     serviceHow = app.how
-    // Before anything searches: the index's share of a worker's memory.
-    const index = await estimateIndex(app)
+    // The index's share of a worker's memory: against the same service without it.
+    const withoutIndex = await startService(database.url, { SEARCH_MEMORY_INDEX: '0' })
+    const index = await estimateIndex(app, withoutIndex).finally(() => withoutIndex.stop())
     const ctx: BenchContext = {
       settings,
       database,

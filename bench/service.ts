@@ -302,3 +302,68 @@ export async function startService(databaseUrl: string, env: Record<string, stri
   await stop()
   throw new Error(`the service did not answer status_show with ${config.workers} workers within ${timeoutMs} ms:\n${tail()}`)
 }
+
+/** How long a start took: from the spawn of the start script to the first 200 answer of `path`. */
+export interface StartTiming {
+  firstAnswerMs: number
+  /** The start-up phases the primary logged (message and its sinceStartMs), in order. */
+  phases: Array<{ msg: string; sinceStartMs: number }>
+}
+
+/**
+ * Starts the service over `databaseUrl` as `npm start` does (with `env` over the defaults), asks `path` every
+ * POLL_FIRST_ANSWER_MS from the moment of the spawn until it answers 200, then stops the service.
+ */
+export async function timeToFirstAnswer(databaseUrl: string, path: string, env: Record<string, string> = {}, timeoutMs = 120_000): Promise<StartTiming> {
+  const script = startScript()
+  const port = await freePort()
+  const childEnv: Record<string, string> = {}
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !SERVICE_SETTINGS.includes(k)) childEnv[k] = v
+  Object.assign(childEnv, env, { HOST: '127.0.0.1', PORT: String(port), DATABASE_URL: databaseUrl })
+  childEnv.PATH = `${join(REPO_ROOT, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`
+  logDir ??= scratchDir('godonu-bench-log')
+  const logFile = join(logDir, `start-${port}-${++services}.log`)
+  const fd = openSync(logFile, 'a')
+  const started = performance.now()
+  const child = spawn('/bin/sh', ['-c', script.script], { cwd: REPO_ROOT, env: childEnv, detached: true, stdio: ['ignore', fd, fd] })
+  closeSync(fd)
+  const pgid = child.pid!
+  groups.add(pgid)
+  let exited = false
+  child.once('exit', () => (exited = true))
+  try {
+    for (;;) {
+      if (exited) throw new Error(`the service exited before answering ${path}:\n${readFileSync(logFile, 'utf8').slice(-3000)}`)
+      if (performance.now() - started > timeoutMs) throw new Error(`no answer to ${path} within ${timeoutMs} ms`)
+      const ok = await fetch(`http://127.0.0.1:${port}${path}`).then(
+        async (res) => {
+          await res.arrayBuffer()
+          return res.status === 200
+        },
+        () => false,
+      )
+      if (ok) break
+      await sleep(POLL_FIRST_ANSWER_MS)
+    }
+    const firstAnswerMs = performance.now() - started
+    const phases: StartTiming['phases'] = []
+    for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+      try {
+        const entry = JSON.parse(line) as { msg?: string; sinceStartMs?: number }
+        if (typeof entry.sinceStartMs === 'number' && entry.msg) phases.push({ msg: entry.msg, sinceStartMs: entry.sinceStartMs })
+      } catch {
+        // not a log line of the service (npm's own output)
+      }
+    }
+    return { firstAnswerMs, phases }
+  } finally {
+    signalGroup(pgid, 'SIGTERM')
+    const deadline = Date.now() + 10_000
+    while (Date.now() < deadline && signalGroup(pgid, 0)) await sleep(50)
+    signalGroup(pgid, 'SIGKILL')
+    groups.delete(pgid)
+  }
+}
+
+/** Poll interval while waiting for a starting service's first answer (the measurement's resolution). */
+const POLL_FIRST_ANSWER_MS = 20

@@ -92,6 +92,15 @@ function phase(log: Logger, message: string, details: Record<string, unknown> = 
   log.info({ ...details, sinceStartMs: Math.round(performance.now()) }, message)
 }
 
+/** Loads the in-memory search index after the start, in the background: searches go through SQL until it is loaded. */
+function warmSearchIndex(app: App): void {
+  const started = performance.now()
+  app.search.warmIndex().then(
+    () => app.fastify.log.info({ ms: Math.round(performance.now() - started) }, 'search index loaded'),
+    (err: unknown) => app.fastify.log.warn({ err }, 'search index not loaded; searches go through SQL until it is'),
+  )
+}
+
 async function listen(app: App, config: AppConfig): Promise<AddressInfo> {
   try {
     await app.fastify.listen({ host: config.host, port: config.port })
@@ -141,6 +150,7 @@ async function runWorker(config: AppConfig, options: ServerOptions): Promise<voi
   })
   const address = await listen(app, config)
   process.send?.({ godonu: 'listening', address } satisfies WorkerMessage)
+  warmSearchIndex(app)
   // The primary disconnects the workers to stop them: finish the requests in flight, then leave.
   process.once('disconnect', () => {
     app.fastify.close().finally(() => process.exit(0))
@@ -234,6 +244,7 @@ async function runInThisProcess(config: AppConfig, log: Logger): Promise<Running
     phase(log, 'service started in this process (no workers: the in-memory database lives here)')
     const address = await listen(app, config)
     phase(log, 'server listening', { address: `http://${address.address}:${address.port}` })
+    warmSearchIndex(app)
     const running = app
     return {
       address,

@@ -147,7 +147,8 @@ async function measureReference(ctx: BenchContext, datasets: number): Promise<Re
     const seeded = await seedBenchDatabase(database, { ...ctx.settings, datasets })
     const service = await startService(database.url)
     try {
-      const index = await estimateIndex(service)
+      const withoutIndex = await startService(database.url, { SEARCH_MEMORY_INDEX: '0' })
+      const index = await estimateIndex(service, withoutIndex).finally(() => withoutIndex.stop())
       const dump = await measureDumps(service, seeded.publicDatasets, DUMP_RUNS)
       return { datasets, index, dump, how: `${service.how}; a second scratch database seeded with ${formatNumber(datasets)} datasets (seed ${ctx.settings.seed}), dropped after` }
     } finally {

@@ -37,8 +37,10 @@ export function readinessChecks(store: Store, search: SearchService): ReadinessC
       if (pending.length)
         throw new Error(`not applied: ${pending.join(', ')} (run godonu migrate, or restart the service)`)
     },
-    // The visible datasets' search as an anonymous caller asks it: loads the in-memory index when it is not loaded.
+    // The in-memory index loaded (searches are answered through SQL until it is), and the visible datasets'
+    // search as an anonymous caller asks it.
     search: async () => {
+      await search.warmIndex()
       await search.search(
         {
           q: '*:*',

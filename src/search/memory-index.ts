@@ -88,6 +88,9 @@ type Leaf = { kind: 'text'; word: string; prefix: boolean }
 export class VisibleDatasetIndex {
   private docs = new Map<string, IndexedDataset>()
   private loading: Promise<void> | null = null
+  /** The first full load, started by warm(); until it is done, searches go through SQL (SearchService). */
+  private warming: Promise<void> | null = null
+  private loadedOnce = false
   private stale = true
   private dirty = new Set<string>()
   private readonly codes: Record<FacetField, FacetCodes> = {
@@ -115,6 +118,26 @@ export class VisibleDatasetIndex {
     return this.everyDoc
   }
 
+  /** Whether the first full load is done: from then on the index answers (kept current by current()). */
+  get ready(): boolean {
+    return this.loadedOnce
+  }
+
+  /**
+   * Starts the first full load unless it runs or ran; resolves when it is done. A failed load is forgotten, so
+   * that the next call tries again.
+   */
+  warm(): Promise<void> {
+    this.warming ??= this.current().then(
+      () => undefined,
+      (err: unknown) => {
+        this.warming = null
+        throw err
+      },
+    )
+    return this.warming
+  }
+
   /** The index, current as of now (see the class comment). */
   async current(): Promise<Map<string, IndexedDataset>> {
     while (this.loading) await this.loading
@@ -139,6 +162,7 @@ export class VisibleDatasetIndex {
       const docs = new Map<string, IndexedDataset>()
       await this.load(docs, null)
       this.docs = docs
+      this.loadedOnce = true
     }
   }
 

@@ -72,6 +72,7 @@ function answer(body: any): string {
 
 await forEachBackend(t, async (t, backend) => {
   const withIndex = await startApp(t, backend)
+  t.equal(withIndex.search.answeredFromMemory, 0)
   // No caches on the SQL side: the writes below go through the other app's service, whose change events this one does not hear.
   const sqlOnly = await startApp(t, { ...backend, config: { ...backend.config, searchMemoryIndex: false, readCacheTtlMs: 0 } })
   await insertDatasets(withIndex, SAMPLE_DATASETS)
@@ -87,6 +88,11 @@ await forEachBackend(t, async (t, backend) => {
     t.equal(withIndex.search.answeredFromMemory - before, expectMemory ? 1 : 0, `${expectMemory ? 'from memory' : 'through SQL'}: ${JSON.stringify(params)}`)
     return a.body.result
   }
+
+  await t.test('until its first load is done the index answers nothing: the first searches go through SQL', async (t) => {
+    await compare(t, IN_MEMORY[0]!, false)
+    await withIndex.search.warmIndex()
+  })
 
   await t.test('the corpus: the same answers with and without the index', async (t) => {
     let hits = 0
