@@ -88,7 +88,13 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const table of ['usage_zero_result_search', 'usage_daily', 'link_check_job', 'link_check_history', 'link_check']) {
+  for (const table of [
+    'usage_zero_result_search',
+    'usage_daily',
+    'link_check_job',
+    'link_check_history',
+    'link_check',
+  ]) {
     await db.schema.dropTable(table).execute()
   }
 }

@@ -48,7 +48,10 @@ interface Answer {
 }
 
 class CheckFailure extends Error {
-  constructor(readonly code: LinkErrorCode, readonly httpStatus: number | null = null) {
+  constructor(
+    readonly code: LinkErrorCode,
+    readonly httpStatus: number | null = null,
+  ) {
     super(code)
   }
 }
@@ -79,7 +82,8 @@ export async function checkUrl(raw: string, options: CheckOptions): Promise<Chec
     url = parseCheckedUrl(raw)
     if (isOgcService(url)) {
       method = 'GET'
-      if (![...url.searchParams.keys()].some((k) => k.toLowerCase() === 'request')) url.searchParams.set('request', 'GetCapabilities')
+      if (![...url.searchParams.keys()].some((k) => k.toLowerCase() === 'request'))
+        url.searchParams.set('request', 'GetCapabilities')
     }
     const seen = new Set([url.href])
     for (;;) {
@@ -104,19 +108,31 @@ export async function checkUrl(raw: string, options: CheckOptions): Promise<Chec
       }
       const contentType = mediaTypeOf(answer.contentType)
       if (answer.status >= 200 && answer.status < 400) {
-        return done({ status: 'reachable', httpStatus: answer.status, contentType, mediaTypeMismatch: mediaTypesDiffer(options.declaredMediaType, contentType) ? 1 : 0 })
+        return done({
+          status: 'reachable',
+          httpStatus: answer.status,
+          contentType,
+          mediaTypeMismatch: mediaTypesDiffer(options.declaredMediaType, contentType) ? 1 : 0,
+        })
       }
       return done({ status: 'unreachable', httpStatus: answer.status, errorCode: 'http_error', contentType })
     }
   } catch (err) {
-    if (err instanceof CheckFailure) return done({ status: 'unreachable', errorCode: err.code, httpStatus: err.httpStatus })
+    if (err instanceof CheckFailure)
+      return done({ status: 'unreachable', errorCode: err.code, httpStatus: err.httpStatus })
     return done({ status: 'unreachable', errorCode: classifyError(err, signal) })
   }
 }
 
 /** An http(s) URL to request; a URL without scheme is taken as http (as the catalog accepts it). */
 function parseCheckedUrl(raw: string): URL {
-  if (typeof raw !== 'string' || raw.length === 0 || raw.length > MAX_URL_LENGTH || /[\uD800-\uDFFF]/.test(raw.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, '')) || /[\s\0<>"]/.test(raw)) {
+  if (
+    typeof raw !== 'string' ||
+    raw.length === 0 ||
+    raw.length > MAX_URL_LENGTH ||
+    /[\uD800-\uDFFF]/.test(raw.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, '')) ||
+    /[\s\0<>"]/.test(raw)
+  ) {
     throw new CheckFailure('invalid_url')
   }
   const withScheme = /^[a-z][a-z0-9+.-]*:/i.test(raw) ? raw : `http://${raw}`
@@ -143,7 +159,8 @@ export function isOgcService(url: URL): boolean {
 
 function request(url: URL, method: 'HEAD' | 'GET', options: CheckOptions, signal: AbortSignal): Promise<Answer> {
   const host = url.hostname.replace(/^\[|\]$/g, '')
-  if (!options.allowPrivateAddresses && isIP(host) && isBlockedAddress(host)) return Promise.reject(new CheckFailure('blocked'))
+  if (!options.allowPrivateAddresses && isIP(host) && isBlockedAddress(host))
+    return Promise.reject(new CheckFailure('blocked'))
   return new Promise<Answer>((resolve, reject) => {
     const transport = url.protocol === 'https:' ? https : http
     const req = transport.request(
@@ -156,7 +173,11 @@ function request(url: URL, method: 'HEAD' | 'GET', options: CheckOptions, signal
         ...(options.allowPrivateAddresses ? {} : { lookup: guardedLookup }),
       },
       (res) => {
-        const answer: Answer = { status: res.statusCode ?? 0, location: res.headers.location, contentType: res.headers['content-type'] }
+        const answer: Answer = {
+          status: res.statusCode ?? 0,
+          location: res.headers.location,
+          contentType: res.headers['content-type'],
+        }
         res.once('error', reject)
         if (method === 'HEAD' || answer.status < 200 || answer.status >= 300) {
           resolve(answer)
@@ -178,10 +199,27 @@ function request(url: URL, method: 'HEAD' | 'GET', options: CheckOptions, signal
 
 /** Addresses a checked URL may not lead to, unless allowed: loopback, private, link-local, CGNAT, unspecified, multicast. */
 const blocked = new BlockList()
-for (const [net, prefix] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.168.0.0', 16], ['224.0.0.0', 4], ['240.0.0.0', 4]] as const) {
+for (const [net, prefix] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.168.0.0', 16],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const) {
   blocked.addSubnet(net, prefix, 'ipv4')
 }
-for (const [net, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const) blocked.addSubnet(net, prefix, 'ipv6')
+for (const [net, prefix] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+] as const)
+  blocked.addSubnet(net, prefix, 'ipv6')
 
 export function isBlockedAddress(address: string): boolean {
   const family = isIP(address)
@@ -198,9 +236,14 @@ const guardedLookup: LookupFunction = (hostname, options, callback) => {
     if (err) return callback(err, '', 4)
     const list = addresses as unknown as LookupAddress[]
     if (list.some((a) => isBlockedAddress(a.address))) {
-      return callback(Object.assign(new Error(`${hostname} resolves to a non-public address`), { code: 'EBLOCKED' }), '', 4)
+      return callback(
+        Object.assign(new Error(`${hostname} resolves to a non-public address`), { code: 'EBLOCKED' }),
+        '',
+        4,
+      )
     }
-    if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, list)
+    if ((options as { all?: boolean }).all)
+      return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, list)
     const first = list[0]
     if (!first) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), '', 4)
     callback(null, first.address, first.family)
@@ -215,7 +258,11 @@ export function classifyError(err: unknown, signal: AbortSignal): LinkErrorCode 
   if (code === 'ENOTFOUND' || code.startsWith('EAI_')) return 'dns'
   if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return 'refused'
   if (code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT' || code === 'ABORT_ERR') return 'timeout'
-  if (code === 'EPROTO' || /^(ERR_TLS|ERR_SSL|ERR_OSSL|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|HOSTNAME_MISMATCH)/.test(code)) return 'tls'
+  if (
+    code === 'EPROTO' ||
+    /^(ERR_TLS|ERR_SSL|ERR_OSSL|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|HOSTNAME_MISMATCH)/.test(code)
+  )
+    return 'tls'
   if (code === 'ERR_INVALID_URL') return 'invalid_url'
   // ECONNRESET, EPIPE, a connection closed before or while answering, or an answer that is no HTTP.
   return 'reset'
@@ -260,10 +307,16 @@ export function mediaTypesDiffer(declaredRaw: string | null | undefined, actual:
 }
 
 /** The media type declared for a resource: its mimetype, else the usual one of its format, else none. */
-export function declaredMediaType(mimetype: string | null | undefined, format: string | null | undefined): string | null {
+export function declaredMediaType(
+  mimetype: string | null | undefined,
+  format: string | null | undefined,
+): string | null {
   const fromMime = mediaTypeOf(mimetype)
   if (fromMime) return fromMime
-  const key = (format ?? '').trim().replace(/^.*\/file-type\//i, '').toUpperCase()
+  const key = (format ?? '')
+    .trim()
+    .replace(/^.*\/file-type\//i, '')
+    .toUpperCase()
   return FORMAT_MEDIA_TYPES[key] ?? null
 }
 

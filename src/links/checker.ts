@@ -54,7 +54,11 @@ export class LinkChecker {
     for (const among of groups) {
       for (;;) {
         if (options.signal?.aborted) return summary
-        const claim = await claimJobs(this.store, `${this.name}:${++this.claims}`, { limit: BATCH, leaseMs: leaseMs(this.settings, BATCH), ...(among ? { among } : {}) })
+        const claim = await claimJobs(this.store, `${this.name}:${++this.claims}`, {
+          limit: BATCH,
+          leaseMs: leaseMs(this.settings, BATCH),
+          ...(among ? { among } : {}),
+        })
         if (claim.jobs.length === 0) break
         await Promise.all(claim.jobs.map((job) => this.checkOne(claim, job, summary, options)))
       }
@@ -62,7 +66,12 @@ export class LinkChecker {
     return summary
   }
 
-  private async checkOne(claim: Claim, job: LinkCheckJobTable, summary: RunSummary, options: RunOptions): Promise<void> {
+  private async checkOne(
+    claim: Claim,
+    job: LinkCheckJobTable,
+    summary: RunSummary,
+    options: RunOptions,
+  ): Promise<void> {
     const result = await this.politeness.run(hostKey(job.url), () =>
       checkUrl(job.url, {
         timeoutMs: this.settings.timeoutMs,

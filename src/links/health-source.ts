@@ -32,8 +32,14 @@ export function linkHealthSource(db: Kysely<Database>): LinkHealthSource {
       }
       const hashes = [...byHash.keys()]
       for (let i = 0; i < hashes.length; i += CHUNK) {
-        const rows = await linksDb(db).selectFrom('link_check').select(['url_hash', 'status']).where('url_hash', 'in', hashes.slice(i, i + CHUNK)).execute()
-        for (const row of rows) for (const url of byHash.get(row.url_hash) ?? []) health.set(url, row.status === 'reachable' ? 'reachable' : 'unreachable')
+        const rows = await linksDb(db)
+          .selectFrom('link_check')
+          .select(['url_hash', 'status'])
+          .where('url_hash', 'in', hashes.slice(i, i + CHUNK))
+          .execute()
+        for (const row of rows)
+          for (const url of byHash.get(row.url_hash) ?? [])
+            health.set(url, row.status === 'reachable' ? 'reachable' : 'unreachable')
       }
       return health
     },

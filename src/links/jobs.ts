@@ -65,7 +65,10 @@ export async function datasetUrls(store: Store, orgId?: string): Promise<Map<str
  * kept current; with `prune`, the jobs of URLs no dataset holds any more go (their results and history stay).
  * Returns the hashes of the URLs found.
  */
-export async function syncJobs(store: Store, options: { orgId?: string; prune?: boolean; now?: number } = {}): Promise<string[]> {
+export async function syncJobs(
+  store: Store,
+  options: { orgId?: string; prune?: boolean; now?: number } = {},
+): Promise<string[]> {
   const db = linksDb(store.db)
   const urls = await datasetUrls(store, options.orgId)
   const now = isoAt(options.now ?? Date.now())
@@ -73,28 +76,58 @@ export async function syncJobs(store: Store, options: { orgId?: string; prune?: 
   const hashes = [...wanted.keys()]
   for (let i = 0; i < hashes.length; i += CHUNK) {
     const chunk = hashes.slice(i, i + CHUNK)
-    const existing = await db.selectFrom('link_check_job').select(['url_hash', 'declared_media_type']).where('url_hash', 'in', chunk).execute()
+    const existing = await db
+      .selectFrom('link_check_job')
+      .select(['url_hash', 'declared_media_type'])
+      .where('url_hash', 'in', chunk)
+      .execute()
     const have = new Map(existing.map((e) => [e.url_hash, e.declared_media_type]))
     const missing = chunk.filter((h) => !have.has(h))
     if (missing.length) {
       await db
         .insertInto('link_check_job')
-        .values(missing.map((h) => ({ url_hash: h, url: wanted.get(h)!.url, declared_media_type: wanted.get(h)!.declaredMediaType, due_at: now, claimed_by: null, lease_until: null })))
-        .$call((q) => (store.dialect === 'mysql' ? q.ignore() : q.onConflict((oc) => oc.column('url_hash').doNothing())))
+        .values(
+          missing.map((h) => ({
+            url_hash: h,
+            url: wanted.get(h)!.url,
+            declared_media_type: wanted.get(h)!.declaredMediaType,
+            due_at: now,
+            claimed_by: null,
+            lease_until: null,
+          })),
+        )
+        .$call((q) =>
+          store.dialect === 'mysql' ? q.ignore() : q.onConflict((oc) => oc.column('url_hash').doNothing()),
+        )
         .execute()
     }
     for (const h of chunk) {
       const declared = wanted.get(h)!.declaredMediaType
-      if (have.has(h) && have.get(h) !== declared) await db.updateTable('link_check_job').set({ declared_media_type: declared }).where('url_hash', '=', h).execute()
+      if (have.has(h) && have.get(h) !== declared)
+        await db
+          .updateTable('link_check_job')
+          .set({ declared_media_type: declared })
+          .where('url_hash', '=', h)
+          .execute()
     }
   }
   if (options.prune && !options.orgId) {
     let after = ''
     for (;;) {
-      const rows = await db.selectFrom('link_check_job').select('url_hash').where('url_hash', '>', after).orderBy('url_hash').limit(SYNC_BATCH).execute()
+      const rows = await db
+        .selectFrom('link_check_job')
+        .select('url_hash')
+        .where('url_hash', '>', after)
+        .orderBy('url_hash')
+        .limit(SYNC_BATCH)
+        .execute()
       if (rows.length === 0) break
       const gone = rows.map((r) => r.url_hash).filter((h) => !wanted.has(h))
-      for (let i = 0; i < gone.length; i += CHUNK) await db.deleteFrom('link_check_job').where('url_hash', 'in', gone.slice(i, i + CHUNK)).execute()
+      for (let i = 0; i < gone.length; i += CHUNK)
+        await db
+          .deleteFrom('link_check_job')
+          .where('url_hash', 'in', gone.slice(i, i + CHUNK))
+          .execute()
       after = rows.at(-1)!.url_hash
     }
   }
@@ -105,7 +138,11 @@ export async function syncJobs(store: Store, options: { orgId?: string; prune?: 
 export async function makeDue(store: Store, hashes: readonly string[], now = Date.now()): Promise<void> {
   const db = linksDb(store.db)
   for (let i = 0; i < hashes.length; i += CHUNK) {
-    await db.updateTable('link_check_job').set({ due_at: isoAt(now) }).where('url_hash', 'in', hashes.slice(i, i + CHUNK)).execute()
+    await db
+      .updateTable('link_check_job')
+      .set({ due_at: isoAt(now) })
+      .where('url_hash', 'in', hashes.slice(i, i + CHUNK))
+      .execute()
   }
 }
 
@@ -126,7 +163,11 @@ export function checkerName(): string {
  * concurrent checkers take disjoint sets without waiting for each other. SQLite, whose writers take turns:
  * one UPDATE statement that picks and marks the rows at once. Either way a job is held by one claim.
  */
-export async function claimJobs(store: Store, token: string, options: { limit: number; leaseMs: number; now?: number; among?: readonly string[] }): Promise<Claim> {
+export async function claimJobs(
+  store: Store,
+  token: string,
+  options: { limit: number; leaseMs: number; now?: number; among?: readonly string[] },
+): Promise<Claim> {
   const nowMs = options.now ?? Date.now()
   const now = isoAt(nowMs)
   const until = isoAt(nowMs + options.leaseMs)
@@ -146,7 +187,11 @@ export async function claimJobs(store: Store, token: string, options: { limit: n
       await tx
         .updateTable('link_check_job')
         .set({ claimed_by: token, lease_until: until })
-        .where('url_hash', 'in', rows.map((r) => r.url_hash))
+        .where(
+          'url_hash',
+          'in',
+          rows.map((r) => r.url_hash),
+        )
         .execute()
     })
   } else {
@@ -157,7 +202,12 @@ export async function claimJobs(store: Store, token: string, options: { limit: n
         where due_at <= ${now} and (lease_until is null or lease_until < ${now}) ${among}
         order by due_at limit ${options.limit})`.execute(db)
   }
-  const jobs = await db.selectFrom('link_check_job').selectAll().where('claimed_by', '=', token).where('lease_until', '=', until).execute()
+  const jobs = await db
+    .selectFrom('link_check_job')
+    .selectAll()
+    .where('claimed_by', '=', token)
+    .where('lease_until', '=', until)
+    .execute()
   return { token, jobs }
 }
 
@@ -166,10 +216,21 @@ export async function claimJobs(store: Store, token: string, options: { limit: n
  * backoff after failures) and released. Nothing is written when the claim was lost (its lease ran out and
  * another checker took the job): returns false then.
  */
-export async function completeJob(store: Store, claim: Claim, job: LinkCheckJobTable, result: CheckResult, settings: LinkCheckSettings, nowMs = Date.now()): Promise<boolean> {
+export async function completeJob(
+  store: Store,
+  claim: Claim,
+  job: LinkCheckJobTable,
+  result: CheckResult,
+  settings: LinkCheckSettings,
+  nowMs = Date.now(),
+): Promise<boolean> {
   return writeTransaction(store, async (trx) => {
     const db = linksDb(trx)
-    const previous = await db.selectFrom('link_check').select('consecutive_failures').where('url_hash', '=', job.url_hash).executeTakeFirst()
+    const previous = await db
+      .selectFrom('link_check')
+      .select('consecutive_failures')
+      .where('url_hash', '=', job.url_hash)
+      .executeTakeFirst()
     const failures = result.status === 'reachable' ? 0 : (previous?.consecutive_failures ?? 0) + 1
     const checkedAt = isoAt(nowMs)
     const next = isoAt(nowMs + nextCheckDelayMs(settings, failures))

@@ -37,7 +37,8 @@ export async function startFixtureServer(t: Test, options: FixtureOptions = {}):
     maxInFlight = Math.max(maxInFlight, inFlight)
     res.once('close', () => inFlight--)
     const path = url.pathname
-    if (path === '/ok' || path.startsWith('/file/')) return res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8' }).end('a,b\n1,2\n')
+    if (path === '/ok' || path.startsWith('/file/'))
+      return res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8' }).end('a,b\n1,2\n')
     if (path === '/empty') return res.writeHead(204).end()
     if (path === '/html') return res.writeHead(200, { 'content-type': 'text/html' }).end('<p>not csv</p>')
     if (path === '/xml') return res.writeHead(200, { 'content-type': 'text/xml' }).end('<a/>')
@@ -47,7 +48,9 @@ export async function startFixtureServer(t: Test, options: FixtureOptions = {}):
     const chain = /^\/chain\/(\d+)$/.exec(path)
     if (chain) {
       const n = Number(chain[1])
-      return n > 0 ? res.writeHead(301, { location: `/chain/${n - 1}` }).end() : res.writeHead(200, { 'content-type': 'text/csv' }).end('a\n')
+      return n > 0
+        ? res.writeHead(301, { location: `/chain/${n - 1}` }).end()
+        : res.writeHead(200, { 'content-type': 'text/csv' }).end('a\n')
     }
     if (path === '/loop/a') return res.writeHead(302, { location: '/loop/b' }).end()
     if (path === '/loop/b') return res.writeHead(302, { location: `http://127.0.0.1:${port}/loop/a` }).end()
@@ -88,7 +91,10 @@ export async function startFixtureServer(t: Test, options: FixtureOptions = {}):
       return
     }
     if (path.startsWith('/held/')) {
-      const timer = setTimeout(() => res.writeHead(200, { 'content-type': 'text/csv' }).end('a\n'), options.holdMs ?? 50)
+      const timer = setTimeout(
+        () => res.writeHead(200, { 'content-type': 'text/csv' }).end('a\n'),
+        options.holdMs ?? 50,
+      )
       res.once('close', () => clearTimeout(timer))
       return
     }
