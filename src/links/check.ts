@@ -226,7 +226,7 @@ export function isBlockedAddress(address: string): boolean {
   if (family === 4) return blocked.check(address, 'ipv4')
   if (family !== 6) return false
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)
-  if (mapped) return blocked.check(mapped[1]!, 'ipv4')
+  if (mapped) return blocked.check(mapped[1], 'ipv4')
   return blocked.check(address, 'ipv6')
 }
 
@@ -234,7 +234,7 @@ export function isBlockedAddress(address: string): boolean {
 const guardedLookup: LookupFunction = (hostname, options, callback) => {
   dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
     if (err) return callback(err, '', 4)
-    const list = addresses as unknown as LookupAddress[]
+    const list = addresses
     if (list.some((a) => isBlockedAddress(a.address))) {
       return callback(
         Object.assign(new Error(`${hostname} resolves to a non-public address`), { code: 'EBLOCKED' }),
@@ -253,7 +253,8 @@ const guardedLookup: LookupFunction = (hostname, options, callback) => {
 /** The distinct code of a failed request. */
 export function classifyError(err: unknown, signal: AbortSignal): LinkErrorCode {
   if (signal.aborted) return 'timeout'
-  const code = String((err as { code?: unknown })?.code ?? '')
+  const raw = (err as { code?: unknown } | null)?.code
+  const code = typeof raw === 'string' ? raw : ''
   if (code === 'EBLOCKED') return 'blocked'
   if (code === 'ENOTFOUND' || code.startsWith('EAI_')) return 'dns'
   if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return 'refused'
@@ -274,7 +275,7 @@ export function mediaTypeOf(value: string | null | undefined): string | null {
   const essence = value
     .trim()
     .replace(/^https?:\/\/www\.iana\.org\/assignments\/media-types\//i, '')
-    .split(';')[0]!
+    .split(';')[0]
     .trim()
     .toLowerCase()
   return /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(essence) ? essence.slice(0, 255) : null
@@ -288,7 +289,7 @@ const ALIASES: string[][] = [
   ['application/zip', 'application/x-zip-compressed', 'application/x-zip'],
   ['application/javascript', 'text/javascript'],
 ]
-const CANONICAL = new Map(ALIASES.flatMap((names) => names.map((n) => [n, names[0]!] as const)))
+const CANONICAL = new Map(ALIASES.flatMap((names) => names.map((n) => [n, names[0]] as const)))
 
 /**
  * Whether an answer's media type contradicts the declared one. Aliases (text/xml, application/xml) are one

@@ -41,7 +41,7 @@ export async function datasetUrls(store: Store, orgId?: string): Promise<Map<str
     if (rows.length === 0) break
     for (const row of rows) {
       const declared = declaredMediaType(row.mimetype, row.format)
-      let extras: Record<string, unknown> = {}
+      let extras: Record<string, unknown>
       try {
         extras = JSON.parse(row.extras) as Record<string, unknown>
       } catch {

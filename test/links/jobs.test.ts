@@ -135,7 +135,7 @@ await forEachBackend(t, async (t, backend) => {
   })
 
   await t.test('a claim whose lease ran out records nothing', async (t) => {
-    const hash = urlHash(held[1]!)
+    const hash = urlHash(held[1])
     await makeDue(app.store, [hash])
     const now = Date.now()
     const stale = await claimJobs(app.store, 'stale', { limit: 10, leaseMs: 1000, now, among: [hash] })
@@ -144,7 +144,7 @@ await forEachBackend(t, async (t, backend) => {
     t.equal(blocked.jobs.length, 0, 'a leased job is not claimed again')
     const fresh = await claimJobs(app.store, 'fresh', { limit: 10, leaseMs: 60_000, now: now + 2000, among: [hash] })
     t.equal(fresh.jobs.length, 1, 'after the lease it can be claimed')
-    const result = await checkUrl(held[1]!, {
+    const result = await checkUrl(held[1], {
       timeoutMs: 2000,
       maxRedirects: 5,
       userAgent: 'x',
@@ -153,7 +153,7 @@ await forEachBackend(t, async (t, backend) => {
     const before = (await db.selectFrom('link_check_history').select('id').where('url_hash', '=', hash).execute())
       .length
     t.equal(
-      await completeJob(app.store, stale, stale.jobs[0]!, result, settings()),
+      await completeJob(app.store, stale, stale.jobs[0], result, settings()),
       false,
       'the stale claim records nothing',
     )
@@ -161,7 +161,7 @@ await forEachBackend(t, async (t, backend) => {
       (await db.selectFrom('link_check_history').select('id').where('url_hash', '=', hash).execute()).length,
       before,
     )
-    t.equal(await completeJob(app.store, fresh, fresh.jobs[0]!, result, settings()), true)
+    t.equal(await completeJob(app.store, fresh, fresh.jobs[0], result, settings()), true)
     t.equal(
       (await db.selectFrom('link_check_history').select('id').where('url_hash', '=', hash).execute()).length,
       before + 1,
@@ -170,14 +170,14 @@ await forEachBackend(t, async (t, backend) => {
 
   await t.test('LinkHealthSource: latest results, unknown until checked', async (t) => {
     const health = await linkHealthSource(app.store.db).lookup([
-      held[0]!,
+      held[0],
       `${b}/missing`,
       `${b}/never-checked`,
-      held[0]!,
+      held[0],
       `${b}/HTML`,
     ])
     t.same(Object.fromEntries(health), {
-      [held[0]!]: 'reachable',
+      [held[0]]: 'reachable',
       [`${b}/missing`]: 'unreachable',
       [`${b}/never-checked`]: 'unknown',
       [`${b}/HTML`]: 'unknown',
