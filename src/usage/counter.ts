@@ -157,7 +157,8 @@ export class UsageCounter {
     }
   }
 
-  private async write(pending: Map<string, number>, zero: Map<string, number>): Promise<void> {
+  /** Adds the counts to the database in one transaction (all or nothing). */
+  protected async write(pending: Map<string, number>, zero: Map<string, number>): Promise<void> {
     const rows: Array<{ day: string; package_id: string; owner_org: string; kind: string; count: number }> = []
     const ids = [...new Set([...pending.keys()].map((key) => key.split('\t')[1]).filter((id) => id !== ''))]
     const owners = new Map<string, string>()
