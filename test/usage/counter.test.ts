@@ -35,7 +35,7 @@ t.test('harvesters by user agent', async (t) => {
   ])
     t.ok(isHarvester(ua), ua)
   for (const ua of [undefined, '', 'Mozilla/5.0 (Windows NT 10.0) Firefox/120', 'curl/8.0', ['ckanext-harvest']])
-    t.notOk(isHarvester(ua as string | undefined), `not: ${JSON.stringify(ua)}`)
+    t.notOk(isHarvester(ua), `not: ${JSON.stringify(ua)}`)
 })
 
 await forEachBackend(t, async (t, backend) => {
@@ -50,22 +50,22 @@ await forEachBackend(t, async (t, backend) => {
         await db
           .selectFrom('usage_daily')
           .select((eb) => eb.fn.sum<string>('count').as('n'))
-          .where('package_id', '=', id!)
+          .where('package_id', '=', id)
           .executeTakeFirst()
       )?.n ?? 0,
     )
 
   await t.test('counts made while a flush runs go with the next flush; none lost, none doubled', async (t) => {
     const counter = new UsageCounter(backend.store)
-    for (let i = 0; i < 50; i++) counter.datasetView(GET, id!, 'api')
+    for (let i = 0; i < 50; i++) counter.datasetView(GET, id, 'api')
     const flushing = counter.flush()
-    for (let i = 0; i < 30; i++) counter.datasetView(GET, id!, 'api')
+    for (let i = 0; i < 30; i++) counter.datasetView(GET, id, 'api')
     const second = counter.flush()
-    for (let i = 0; i < 20; i++) counter.datasetView(GET, id!, 'api')
+    for (let i = 0; i < 20; i++) counter.datasetView(GET, id, 'api')
     await Promise.all([flushing, second, counter.flush()])
     t.equal(await total(), 100)
-    counter.datasetView({ method: 'HEAD', headers: {} }, id!, 'api')
-    counter.download({ method: 'HEAD', headers: {} }, id!)
+    counter.datasetView({ method: 'HEAD', headers: {} }, id, 'api')
+    counter.download({ method: 'HEAD', headers: {} }, id)
     await counter.flush()
     t.equal(await total(), 100, 'HEAD is not counted')
   })
@@ -80,11 +80,11 @@ await forEachBackend(t, async (t, backend) => {
       }
     }
     const counter = new FailingCounter(backend.store)
-    for (let i = 0; i < 7; i++) counter.datasetView(GET, id!, 'rdf')
+    for (let i = 0; i < 7; i++) counter.datasetView(GET, id, 'rdf')
     await t.rejects(counter.flush(), /database gone/)
     t.equal(await total(), 100, 'nothing written')
     counter.fail = false
-    counter.datasetView(GET, id!, 'rdf')
+    counter.datasetView(GET, id, 'rdf')
     await counter.flush()
     t.equal(await total(), 108, 'the 7 went with the next flush')
   })
