@@ -19,6 +19,8 @@ export interface CheckOptions {
   allowPrivateAddresses: boolean
   /** The media type the catalog declares for the URL (a resource's mimetype or format), if any. */
   declaredMediaType?: string | null
+  /** Aborts the check (a checker stopping); its result is then a timeout, to be thrown away. */
+  signal?: AbortSignal
 }
 
 export interface CheckResult {
@@ -63,7 +65,9 @@ class CheckFailure extends Error {
  */
 export async function checkUrl(raw: string, options: CheckOptions): Promise<CheckResult> {
   const started = performance.now()
-  const signal = AbortSignal.timeout(options.timeoutMs)
+  const signal = options.signal
+    ? AbortSignal.any([AbortSignal.timeout(options.timeoutMs), options.signal])
+    : AbortSignal.timeout(options.timeoutMs)
   let url: URL | undefined
   let redirects = 0
   let method: 'HEAD' | 'GET' = 'HEAD'

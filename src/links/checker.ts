@@ -1,6 +1,7 @@
+import { setMaxListeners } from 'node:events'
 import type { Store } from '../db/connect.js'
 import { checkUrl, type CheckResult } from './check.js'
-import { checkerName, claimJobs, completeJob, type Claim } from './jobs.js'
+import { checkerName, claimJobs, completeJob, releaseClaim, type Claim } from './jobs.js'
 import { Politeness, hostKey } from './politeness.js'
 import { leaseMs, type LinkCheckSettings } from './settings.js'
 import type { LinkCheckJobTable } from './tables.js'
@@ -21,7 +22,10 @@ export interface RunOptions {
   among?: readonly string[]
   /** Called after each recorded check. */
   onChecked?: (link: CheckedLink) => void
-  /** Stops taking new batches once aborted (checks in flight end within their timeout). */
+  /**
+   * Stops the run: no new batch is claimed, checks waiting for a slot do not start, checks in flight are
+   * aborted and not recorded, and the unchecked jobs of the batch are released (due as before).
+   */
   signal?: AbortSignal
 }
 
@@ -50,6 +54,12 @@ export class LinkChecker {
   /** Checks every job that is due now (among the given ones), batch after batch, until none is left. */
   async runDue(options: RunOptions = {}): Promise<RunSummary> {
     const summary: RunSummary = { checked: 0, reachable: 0, unreachable: 0 }
+    const signal = options.signal
+    if (signal) {
+      // Every waiting check and request listens to it.
+      setMaxListeners(0, signal)
+      signal.addEventListener('abort', () => this.politeness.wakeAll(), { once: true })
+    }
     const groups = options.among ? chunks(options.among, BATCH) : [undefined]
     for (const among of groups) {
       for (;;) {
@@ -61,6 +71,10 @@ export class LinkChecker {
         })
         if (claim.jobs.length === 0) break
         await Promise.all(claim.jobs.map((job) => this.checkOne(claim, job, summary, options)))
+        if (signal?.aborted) {
+          await releaseClaim(this.store, claim)
+          return summary
+        }
       }
     }
     return summary
@@ -72,15 +86,28 @@ export class LinkChecker {
     summary: RunSummary,
     options: RunOptions,
   ): Promise<void> {
-    const result = await this.politeness.run(hostKey(job.url), () =>
-      checkUrl(job.url, {
-        timeoutMs: this.settings.timeoutMs,
-        maxRedirects: this.settings.maxRedirects,
-        userAgent: this.settings.userAgent,
-        allowPrivateAddresses: this.settings.allowPrivateAddresses,
-        declaredMediaType: job.declared_media_type,
-      }),
-    )
+    const signal = options.signal
+    let result: CheckResult
+    try {
+      result = await this.politeness.run(
+        hostKey(job.url),
+        () =>
+          checkUrl(job.url, {
+            timeoutMs: this.settings.timeoutMs,
+            maxRedirects: this.settings.maxRedirects,
+            userAgent: this.settings.userAgent,
+            allowPrivateAddresses: this.settings.allowPrivateAddresses,
+            declaredMediaType: job.declared_media_type,
+            ...(signal ? { signal } : {}),
+          }),
+        signal,
+      )
+    } catch (err) {
+      if (signal?.aborted) return
+      throw err
+    }
+    // A check cut short by the stop says nothing about the link.
+    if (signal?.aborted) return
     const recorded = await completeJob(this.store, claim, job, result, this.settings)
     if (!recorded) return
     summary.checked++

@@ -275,3 +275,12 @@ export async function completeJob(
     return true
   })
 }
+
+/** Gives back the jobs of a claim not recorded yet (a checker stopping): due as they were, free to claim. */
+export async function releaseClaim(store: Store, claim: Claim): Promise<void> {
+  await linksDb(store.db)
+    .updateTable('link_check_job')
+    .set({ claimed_by: null, lease_until: null })
+    .where('claimed_by', '=', claim.token)
+    .execute()
+}

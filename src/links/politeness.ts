@@ -28,8 +28,9 @@ export class Politeness {
 
   constructor(private readonly limits: PolitenessLimits) {}
 
-  async run<T>(host: string, task: () => Promise<T>): Promise<T> {
-    await this.acquire(host)
+  /** Runs `task` within the limits; throws AbortError (nothing run) when `signal` is aborted while it waits. */
+  async run<T>(host: string, task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    await this.acquire(host, signal)
     try {
       return await task()
     } finally {
@@ -37,8 +38,16 @@ export class Politeness {
     }
   }
 
-  private async acquire(host: string): Promise<void> {
+  /** Wakes every waiting check (to see an abort). */
+  wakeAll(): void {
+    const waiting = this.waiters
+    this.waiters = []
+    for (const wake of waiting) wake()
+  }
+
+  private async acquire(host: string, signal?: AbortSignal): Promise<void> {
     for (;;) {
+      signal?.throwIfAborted()
       let state = this.hosts.get(host)
       if (!state) {
         state = { active: 0, nextStart: 0 }
@@ -52,7 +61,7 @@ export class Politeness {
           state.nextStart = Date.now() + this.limits.hostDelayMs
           return
         }
-        await sleep(wait)
+        await sleep(wait, undefined, signal ? { signal } : undefined).catch(() => {})
         continue
       }
       await new Promise<void>((resolve) => this.waiters.push(resolve))
@@ -66,9 +75,7 @@ export class Politeness {
       state.active--
       if (state.active === 0 && state.nextStart <= Date.now()) this.hosts.delete(host)
     }
-    const waiting = this.waiters
-    this.waiters = []
-    for (const wake of waiting) wake()
+    this.wakeAll()
   }
 }
 

@@ -113,8 +113,13 @@ await forEachBackend(
         },
         { store: backend.store, logger: false },
       )
-      for (let i = 0; i < 200 && (server.hits.get('HEAD /html') ?? 0) === before; i++)
-        await new Promise((r) => setTimeout(r, 25))
+      const allDueLater = async () =>
+        (await db.selectFrom('link_check_job').select('due_at').execute()).every(
+          (j) => j.due_at > new Date().toISOString(),
+        )
+      for (let i = 0; i < 400 && !(await allDueLater()); i++) await new Promise((r) => setTimeout(r, 25))
+      // A few more ticks: a due job would be checked again in them.
+      await new Promise((r) => setTimeout(r, 200))
       await scheduled.fastify.close()
       t.equal(server.hits.get('HEAD /html'), before + 1, 'checked once in the background')
       const jobs = await db.selectFrom('link_check_job').selectAll().execute()
@@ -125,6 +130,57 @@ await forEachBackend(
       t.ok(
         jobs.every((j) => j.due_at > new Date().toISOString()),
         'every job due later',
+      )
+    })
+
+    await t.test('a stopping scheduler aborts its checks, records none of them and leaves no job leased', async (t) => {
+      const slow = Array.from({ length: 6 }, (_, i) => `${server.base}/slow/${i}`)
+      await insertDatasets(app, [
+        {
+          name: 'cli-giessen-slow',
+          title: 'Langsam',
+          owner_org: 'giessen',
+          resources: slow.map((url, i) => ({ name: `s${i}`, url, format: 'CSV' })),
+        },
+      ])
+      const slowHits = () => slow.reduce((n, url) => n + (server.hits.get(`HEAD ${new URL(url).pathname}`) ?? 0), 0)
+      const scheduled = await buildApp(
+        {
+          ...backend.config,
+          linkCheck: {
+            ...backend.config.linkCheck,
+            scheduler: true,
+            tickMs: 50,
+            allowPrivateAddresses: true,
+            perHost: 1,
+            hostDelayMs: 0,
+            timeoutMs: 60_000,
+          },
+        },
+        { store: backend.store, logger: false },
+      )
+      for (let i = 0; i < 400 && slowHits() === 0; i++) await new Promise((r) => setTimeout(r, 25))
+      t.equal(slowHits(), 1, 'one slow check in flight (per-host limit 1)')
+      await scheduled.fastify.close()
+      t.equal(slowHits(), 1, 'no further check started')
+      const hashes = await db
+        .selectFrom('link_check_job')
+        .select(['url', 'claimed_by', 'due_at'])
+        .where('url', 'in', slow)
+        .execute()
+      t.equal(hashes.length, 6)
+      t.ok(
+        hashes.every((j) => j.claimed_by === null),
+        'every job released',
+      )
+      t.ok(
+        hashes.every((j) => j.due_at <= new Date().toISOString()),
+        'and still due',
+      )
+      t.same(
+        await db.selectFrom('link_check').select('url').where('url', 'in', slow).execute(),
+        [],
+        'the aborted check is not recorded',
       )
     })
 

@@ -74,7 +74,7 @@ export async function startFixtureServer(t: Test, options: FixtureOptions = {}):
       if (req.method !== 'GET' || request !== 'GetCapabilities') return res.writeHead(400).end()
       return res.writeHead(200, { 'content-type': 'application/vnd.ogc.wms_xml' }).end('<WMS_Capabilities/>')
     }
-    if (path === '/slow') {
+    if (path === '/slow' || path.startsWith('/slow/')) {
       const timer = setTimeout(() => res.writeHead(200).end('late'), 5000)
       res.once('close', () => clearTimeout(timer))
       return
