@@ -27,6 +27,9 @@ import { loggerOptions } from './logging.js'
 import { registerHttpConventions } from './http/conventions.js'
 import { readinessChecks, registerHealthRoutes } from './http/health.js'
 import { registerHomeRoute } from './http/home.js'
+import { UsageCounter } from './usage/counter.js'
+import { registerUsageRoutes } from './usage/routes.js'
+import { startLinkScheduler } from './links/scheduler.js'
 
 export interface BuildOptions {
   /** Fastify's logger option (tests: false, or pino options with a stream); default: LOG_LEVEL and LOG_FORMAT. */
@@ -97,9 +100,20 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   registerValidationRoutes(fastify, { service, users, validation })
   registerHealthRoutes(fastify, readinessChecks(store, search))
   registerHomeRoute(fastify, config, service)
+  registerUsageRoutes(fastify, { service, users, store })
+  // Usage counts in memory, written in batches off the request path (usage/counter.ts); USAGE_COUNTING=off: none.
+  const usage = config.usageCounting ? new UsageCounter(store, fastify.log) : undefined
+  if (usage) {
+    fastify.decorate('usage', usage)
+    usage.start(config.usageFlushMs)
+  }
+  // The background link checker (LINKCHECK_SCHEDULER=on), never on a request path.
+  const linkScheduler = config.linkCheck.scheduler ? startLinkScheduler(store, config.linkCheck, fastify.log) : undefined
   // Every process keeps its caches and indexes current by tailing the change feed (catalog/change-feed.ts).
   await service.startChangeFeed(config.changePollMs, (err) => fastify.log.error({ err }, 'reading the change feed failed'))
   fastify.addHook('onClose', async () => {
+    await linkScheduler?.stop()
+    await usage?.stop().catch((err: unknown) => fastify.log.error({ err }, 'writing usage counts failed'))
     await service.stopChangeFeed()
     if (!options.store) await store.close()
   })

@@ -2,6 +2,7 @@ import { lookup } from 'node:dns/promises'
 import { isIP } from 'node:net'
 import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
+import type { LinkCheckSettings } from './links/settings.js'
 
 export type DatabaseConfig =
   | { kind: 'sqlite'; file: string }
@@ -78,6 +79,12 @@ export interface AppConfig {
    * for this long is closed, e.g. a client that stops reading a streamed answer (Fastify's connectionTimeout).
    */
   idleTimeoutMs: number
+  /** LINKCHECK_*: the link checker (src/links/settings.ts). */
+  linkCheck: LinkCheckSettings
+  /** USAGE_COUNTING=on|off (default on): count dataset views, downloads and empty searches (src/usage). */
+  usageCounting: boolean
+  /** USAGE_FLUSH_MS (default 60000, 100 to 3,600,000): how often each process writes its usage counts. */
+  usageFlushMs: number
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -255,6 +262,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     requestTimeoutMs: intFromEnv(env, 'REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
     idleTimeoutMs: intFromEnv(env, 'IDLE_TIMEOUT_MS', 60_000, 1000, 3_600_000),
     workers,
+    linkCheck: {
+      scheduler: choiceFromEnv(env, 'LINKCHECK_SCHEDULER', ['on', 'off'], 'off') === 'on',
+      concurrency: intFromEnv(env, 'LINKCHECK_CONCURRENCY', 8, 1, 256),
+      perHost: intFromEnv(env, 'LINKCHECK_PER_HOST', 2, 1, 64),
+      hostDelayMs: intFromEnv(env, 'LINKCHECK_HOST_DELAY_MS', 1000, 0, 600_000),
+      timeoutMs: intFromEnv(env, 'LINKCHECK_TIMEOUT_MS', 10_000, 100, 600_000),
+      maxRedirects: intFromEnv(env, 'LINKCHECK_MAX_REDIRECTS', 5, 0, 50),
+      intervalMs: intFromEnv(env, 'LINKCHECK_INTERVAL_HOURS', 168, 1, 24 * 365) * 3_600_000,
+      retryMs: intFromEnv(env, 'LINKCHECK_RETRY_MINUTES', 60, 1, 60 * 24 * 365) * 60_000,
+      tickMs: intFromEnv(env, 'LINKCHECK_TICK_MS', 60_000, 100, 86_400_000),
+      allowPrivateAddresses: choiceFromEnv(env, 'LINKCHECK_PRIVATE_ADDRESSES', ['allow', 'deny'], 'deny') === 'allow',
+      userAgent: `GoDonuLinkChecker/1.0 (+${baseUrl})`,
+    },
+    usageCounting: choiceFromEnv(env, 'USAGE_COUNTING', ['on', 'off'], 'on') === 'on',
+    usageFlushMs: intFromEnv(env, 'USAGE_FLUSH_MS', 60_000, 100, 3_600_000),
     ...overrides,
   }
 }

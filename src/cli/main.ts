@@ -23,6 +23,7 @@ commands:
                                 validate a DCAT RDF document; exit 2 when it has violations
   token create NAME [--name LABEL] [--expires-in SECONDS]
                                 create an API token for a user; the token is the last line printed
+  links check [--org NAME]      check the links of the datasets now (exit 2 when some are unreachable)
 `
 
 function out(line: string): void {
@@ -186,6 +187,16 @@ async function validate(args: string[]): Promise<void> {
   process.exitCode = report.conforms ? 0 : 2
 }
 
+async function links(args: string[]): Promise<void> {
+  const { linksCommand, LinksUsageError } = await import('./links-command.js')
+  try {
+    process.exitCode = await linksCommand(loadConfig(), args, { write: (text) => process.stdout.write(text), isTTY: process.stdout.isTTY === true, columns: process.stdout.columns })
+  } catch (err) {
+    if (err instanceof LinksUsageError) fail(err.message)
+    throw err
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv
   switch (command) {
@@ -203,6 +214,8 @@ async function main(argv: string[]): Promise<void> {
       return validate(rest)
     case 'token':
       return token(rest)
+    case 'links':
+      return links(rest)
     case undefined:
     case 'help':
     case '--help':

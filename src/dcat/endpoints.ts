@@ -12,6 +12,7 @@ import { errorBody } from '../ckan/envelope.js'
 import { checkedDatasetQuads, takenIris } from './context.js'
 import { revisionTag } from '../catalog/revision-tag.js'
 import { PUBLIC_DATASETS, type Viewer } from '../auth/viewer.js'
+import { usageOf } from '../usage/counter.js'
 import { parseSolrDate } from '../search/datemath.js'
 import { catalogQuads, datasetToQuads, datasetUri, hydraQuads, catalogUri, type DcatProfile, type PackageDict } from './mapping.js'
 import { DatasetTextEncoder, RdfStreamClosedError, contentType, createRdfStream, serialize } from './serialize.js'
@@ -163,6 +164,7 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
   }
 
   async function sendCatalog(request: FastifyRequest, reply: FastifyReply, format: RdfFormat, path: string, orgId?: string) {
+    usageOf(request)?.catalogVisit(request, orgId)
     const query = request.query as CatalogQuery
     const profile = parseProfiles(query.profiles)
     const viewer = await viewerOf(request)
@@ -348,6 +350,7 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
     const profile = parseProfiles(query.profiles)
     const viewer = await viewerOf(request)
     const { dict, revision } = await service.showPackage(idOrName, viewer)
+    usageOf(request)?.datasetView(request, String(dict.id), 'rdf')
     // Not the revision alone: the dataset's RDF also shows its Kommune and groups, and which other IRIs it may
     // describe depends on the URIs other datasets hold (describableIris); the feed's position covers all.
     const etag = await feedTag(service, revisionTag(String(dict.id), revision), format, profile, viewer.userId)

@@ -3,6 +3,7 @@ import { validationError } from '../../errors.js'
 import { revisionTag } from '../../catalog/revision-tag.js'
 import { defineAction } from '../action.js'
 import { Bool, IdOrName, Natural, PackageDict, ResourceDict } from '../schemas.js'
+import { usageOf } from '../../usage/counter.js'
 
 export const packageList = defineAction({
   name: 'package_list',
@@ -33,10 +34,11 @@ export const packageShow = defineAction({
     include_tracking: Type.Optional(Bool('Accepted for compatibility')),
   }),
   result: PackageDict,
-  handler: async ({ service, viewer, reply }, input) => {
+  handler: async ({ service, viewer, reply, request }, input) => {
     const id = input.id || input.name_or_id
     if (!id) throw validationError({ name_or_id: ['Missing value'] })
     const shown = await service.showPackageJson(id, viewer)
+    usageOf(request)?.datasetView(request, shown.id, 'api')
     reply.header('ETag', revisionTag(shown.id, shown.revision))
     return shown.json
   },

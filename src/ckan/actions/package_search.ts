@@ -4,6 +4,7 @@ import type { SearchParams } from '../../search/search.js'
 import { parseJsonBounded, JsonLimitError } from '../../json.js'
 import { defineAction, type ActionContext } from '../action.js'
 import { Bool, BoundedInteger, MAX_INTEGER_PARAM, Natural, PackageDict } from '../schemas.js'
+import { countSearch } from '../../usage/hooks.js'
 
 const FacetResult = Type.Record(Type.String(), Type.Record(Type.String(), Type.Integer()))
 const SearchFacets = Type.Record(
@@ -106,7 +107,7 @@ export const packageSearch = defineAction({
     facets: FacetResult,
     search_facets: SearchFacets,
   }),
-  handler: async (ctx, input) => ctx.search.search(searchParams(ctx, input as Record<string, unknown>), ctx.viewer),
+  handler: async (ctx, input) => countSearch(ctx.request, input.q, await ctx.search.search(searchParams(ctx, input as Record<string, unknown>), ctx.viewer)),
 })
 
 /** Datasets loaded at a time while current_package_list_with_resources streams its answer. */
