@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely'
-import { isMysql } from '../src/db/dialect.js'
+import { createTable, isMysql } from '../src/db/dialect.js'
 
 /**
  * The link checker's state and the usage counts (issue 12).
@@ -24,8 +24,7 @@ import { isMysql } from '../src/db/dialect.js'
  */
 export async function up(db: Kysely<any>): Promise<void> {
   const mysql = isMysql(db)
-  await db.schema
-    .createTable('link_check')
+  await createTable(db, 'link_check')
     .addColumn('url_hash', 'char(64)', (c) => c.primaryKey().notNull())
     .addColumn('url', 'text', (c) => c.notNull())
     .addColumn('status', 'varchar(12)', (c) => c.notNull())
@@ -41,8 +40,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('consecutive_failures', 'integer', (c) => c.notNull())
     .execute()
 
-  await db.schema
-    .createTable('link_check_history')
+  await createTable(db, 'link_check_history')
     .addColumn('id', mysql ? 'bigint' : 'integer', (c) => c.primaryKey().autoIncrement().notNull())
     .addColumn('url_hash', 'char(64)', (c) => c.notNull())
     .addColumn('checked_at', 'varchar(24)', (c) => c.notNull())
@@ -55,8 +53,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute()
   await db.schema.createIndex('link_check_history_url').on('link_check_history').columns(['url_hash', 'id']).execute()
 
-  await db.schema
-    .createTable('link_check_job')
+  await createTable(db, 'link_check_job')
     .addColumn('url_hash', 'char(64)', (c) => c.primaryKey().notNull())
     .addColumn('url', 'text', (c) => c.notNull())
     .addColumn('declared_media_type', 'varchar(255)')
@@ -66,8 +63,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute()
   await db.schema.createIndex('link_check_job_due').on('link_check_job').columns(['due_at']).execute()
 
-  await db.schema
-    .createTable('usage_daily')
+  await createTable(db, 'usage_daily')
     .addColumn('day', 'char(10)', (c) => c.notNull())
     .addColumn('package_id', 'varchar(36)', (c) => c.notNull())
     .addColumn('owner_org', 'varchar(36)', (c) => c.notNull())
@@ -77,8 +73,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute()
   await db.schema.createIndex('usage_daily_org').on('usage_daily').columns(['owner_org', 'day']).execute()
 
-  await db.schema
-    .createTable('usage_zero_result_search')
+  await createTable(db, 'usage_zero_result_search')
     .addColumn('day', 'char(10)', (c) => c.notNull())
     .addColumn('query_hash', 'char(64)', (c) => c.notNull())
     .addColumn('query', 'varchar(200)', (c) => c.notNull())
