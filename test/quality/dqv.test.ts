@@ -16,7 +16,7 @@ await forEachBackend(t, async (t, backend) => {
   const app = await startApp(t, backend)
   const editor = await userWithToken(app, 'q-dqv', { org: 'marburg', role: 'editor' })
   const hostile = 'Bäume <script>"\'&\u2028'
-  const created = []
+  const created: any[] = []
   for (let i = 0; i < 3; i++) {
     const r = await call(
       app,
