@@ -6,6 +6,7 @@ import type { DialectName } from '../db/connect.js'
 import { datasetToQuads, type OrganizationLike, type PackageDict } from '../dcat/mapping.js'
 import { BANDS, type Band } from './indicators.js'
 import type { Compliance } from './compliance.js'
+import { factsFromDict } from './facts.js'
 import { unknownLinkHealth, type LinkHealth, type LinkHealthSource } from './link-health.js'
 import type { StatementBatch } from '../catalog/repository.js'
 import {
@@ -134,15 +135,25 @@ export class QualityRecorder {
     },
   ) {}
 
-  /** The facts of a package dict, on the RDF the export makes of it. */
+  private organizationOf(dict: PackageDict): OrganizationLike | null {
+    // As the export (DatasetExport): the Kommune from the reference data, else the organization embedded in the dict.
+    const known = dict.organization?.id ? this.deps.organization(dict.organization.id) : undefined
+    return known ?? dict.organization ?? null
+  }
+
+  /** The facts of a package dict, as the DCAT export would write them (facts.ts). */
   facts(dict: PackageDict): DatasetFacts {
-    const org = dict.organization?.id ? (this.deps.organization(dict.organization.id) ?? null) : null
+    return factsFromDict(dict, this.organizationOf(dict), this.deps.vocab, this.deps.config.baseUrl)
+  }
+
+  /** The same facts read from the RDF the export makes (the reference facts.ts is tested against). */
+  factsViaRdf(dict: PackageDict): DatasetFacts {
     const quads = datasetToQuads(dict, {
       baseUrl: this.deps.config.baseUrl,
       contributorId: this.deps.config.contributorId,
       vocab: this.deps.vocab,
       profile: 'dcat_ap_de_2',
-      organization: org,
+      organization: this.organizationOf(dict),
     })
     return factsFromQuads(quads)
   }

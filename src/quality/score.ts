@@ -120,7 +120,9 @@ export function factsFromQuads(quads: readonly RDF.Quad[]): DatasetFacts {
   }
   const ds = datasetKey ? bySubject.get(datasetKey)! : new Map<string, RDF.Term[]>()
   const has = (props: Map<string, RDF.Term[]>, p: string) => (props.get(p)?.length ?? 0) > 0
-  const values = (props: Map<string, RDF.Term[]>, p: string) => (props.get(p) ?? []).map((t) => t.value)
+  // Blank nodes as `_:<label>`: a statement given as text (access rights) is a blank node, not an IRI.
+  const values = (props: Map<string, RDF.Term[]>, p: string) =>
+    (props.get(p) ?? []).map((t) => (t.termType === 'BlankNode' ? `_:${t.value}` : t.value))
   const iris = (props: Map<string, RDF.Term[]>, p: string) =>
     (props.get(p) ?? []).filter((t) => t.termType === 'NamedNode').map((t) => t.value)
   const distributions: DistributionFacts[] = []
@@ -175,39 +177,59 @@ function linkVerdict(urls: string[], health: ReadonlyMap<string, LinkHealth>): V
 
 const IANA_BASES = [VOCAB.ianaMediaTypes, VOCAB.ianaMediaTypesHttp]
 
+/** The distribution-level indicators in table order, and the dataset-level ones. */
+const DISTRIBUTION_INDICATORS = INDICATORS.filter((i) => i.level === 'distribution')
+const DATASET_INDICATORS = INDICATORS.filter((i) => i.level === 'dataset')
+
+const YES = 1
+const NO = 0
+const UNKNOWN = 2
+type Code = typeof YES | typeof NO | typeof UNKNOWN
+const code = (v: Verdict): Code => (v === 'yes' ? YES : v === 'unknown' ? UNKNOWN : NO)
+
+/** One distribution's verdicts, in the order of DISTRIBUTION_INDICATORS. */
 function distributionVerdicts(
   d: DistributionFacts,
   vocab: Vocabularies,
   health: ReadonlyMap<string, LinkHealth>,
-): Map<IndicatorId, Verdict> {
+  dataset: DatasetFacts,
+): Uint8Array {
   const fileTypes = d.formats.map((f) => vocab.fileTypes.byUriExact(f)).filter((t) => t !== undefined)
-  const ianaKnown = d.mediaTypes.some((m) => {
+  const bareMediaTypes = d.mediaTypes.map((m) => {
     const base = IANA_BASES.find((b) => m.startsWith(b))
-    return base !== undefined && vocab.mediaTypeToUri(m.slice(base.length)).startsWith(VOCAB.ianaMediaTypes)
+    return base === undefined ? undefined : m.slice(base.length)
   })
+  const ianaKnown = bareMediaTypes.some(
+    (m) => m !== undefined && vocab.mediaTypeToUri(m).startsWith(VOCAB.ianaMediaTypes),
+  )
   // A media type that names an EU file type counts for the format flags when the format does not.
-  const viaMediaType = d.mediaTypes
-    .map((m) => IANA_BASES.reduce((v, b) => (v.startsWith(b) ? v.slice(b.length) : v), m))
-    .map((m) => vocab.fileTypes.find(m))
-    .filter((t) => t !== undefined)
-  const types = [...fileTypes, ...viaMediaType]
-  const yes = (b: boolean): Verdict => (b ? 'yes' : 'no')
-  return new Map<IndicatorId, Verdict>([
-    ['accessUrlStatusCode', linkVerdict(d.accessUrls, health)],
-    ['downloadUrlAvailability', yes(d.downloadUrls.length > 0)],
-    ['downloadUrlStatusCode', linkVerdict(d.downloadUrls, health)],
-    ['formatAvailability', yes(d.formats.length > 0)],
-    ['mediaTypeAvailability', yes(d.mediaTypes.length > 0)],
-    ['formatMediaTypeVocabularyAlignment', yes(fileTypes.length > 0 || ianaKnown)],
-    ['formatMediaTypeNonProprietary', yes(types.some((t) => t.non_proprietary))],
-    ['formatMediaTypeMachineInterpretable', yes(types.some((t) => t.machine_readable))],
-    ['licenceAvailability', yes(d.licences.length > 0)],
-    ['knownLicence', yes(d.licences.some((l) => vocab.licenses.find(l) !== undefined))],
-    ['rightsAvailability', yes(d.rights)],
-    ['byteSizeAvailability', yes(d.byteSize)],
-    ['dateIssuedAvailability', yes(d.issued)],
-    ['dateModifiedAvailability', yes(d.modified)],
-  ])
+  const types = [
+    ...fileTypes,
+    ...bareMediaTypes
+      .map((m) => (m === undefined ? undefined : vocab.fileTypes.find(m)))
+      .filter((t) => t !== undefined),
+  ]
+  const yes = (b: boolean): Code => (b ? YES : NO)
+  const byId: Record<string, Code> = {
+    accessUrlStatusCode: code(linkVerdict(d.accessUrls, health)),
+    downloadUrlAvailability: yes(d.downloadUrls.length > 0),
+    downloadUrlStatusCode: code(linkVerdict(d.downloadUrls, health)),
+    formatAvailability: yes(d.formats.length > 0),
+    mediaTypeAvailability: yes(d.mediaTypes.length > 0),
+    formatMediaTypeVocabularyAlignment: yes(fileTypes.length > 0 || ianaKnown),
+    formatMediaTypeNonProprietary: yes(types.some((t) => t.non_proprietary)),
+    formatMediaTypeMachineInterpretable: yes(types.some((t) => t.machine_readable)),
+    licenceAvailability: yes(d.licences.length > 0),
+    knownLicence: yes(d.licences.some((l) => vocab.licenses.find(l) !== undefined)),
+    rightsAvailability: yes(d.rights),
+    byteSizeAvailability: yes(d.byteSize),
+    // issued/modified: checked on the distribution, falling back to the dataset (piveau).
+    dateIssuedAvailability: yes(d.issued || dataset.issued),
+    dateModifiedAvailability: yes(d.modified || dataset.modified),
+  }
+  const out = new Uint8Array(DISTRIBUTION_INDICATORS.length)
+  for (let i = 0; i < DISTRIBUTION_INDICATORS.length; i++) out[i] = byId[DISTRIBUTION_INDICATORS[i]!.id]!
+  return out
 }
 
 const round2 = (n: number) => Math.round(n * 100) / 100
@@ -219,74 +241,76 @@ export function scoreFacts(
   compliance: Compliance,
   health: ReadonlyMap<string, LinkHealth>,
 ): QualityResult {
-  const dataset = new Map<IndicatorId, Verdict>([
-    ['keywordAvailability', facts.keyword ? 'yes' : 'no'],
-    ['categoryAvailability', facts.theme ? 'yes' : 'no'],
-    ['spatialAvailability', facts.spatial ? 'yes' : 'no'],
-    ['temporalAvailability', facts.temporal ? 'yes' : 'no'],
-    ['dcatApCompliance', compliance === 'passed' ? 'yes' : 'no'],
-    ['accessRightsAvailability', facts.accessRights.length ? 'yes' : 'no'],
-    [
-      'accessRightsVocabularyAlignment',
-      facts.accessRights.some((a) => a.startsWith(ACCESS_RIGHT_BASE) && accessRights().has(a)) ? 'yes' : 'no',
-    ],
-    ['contactPointAvailability', facts.contactPoint ? 'yes' : 'no'],
-    ['publisherAvailability', facts.publisher ? 'yes' : 'no'],
-  ])
-  const perDistribution = facts.distributions.map((d) => {
-    const v = distributionVerdicts(d, vocab, health)
-    // issued/modified: checked on the distribution, falling back to the dataset (piveau).
-    if (v.get('dateIssuedAvailability') === 'no' && facts.issued) v.set('dateIssuedAvailability', 'yes')
-    if (v.get('dateModifiedAvailability') === 'no' && facts.modified) v.set('dateModifiedAvailability', 'yes')
-    return v
-  })
-  const distributionPoints = perDistribution.map((v) =>
-    INDICATORS.reduce((sum, i) => sum + (i.level === 'distribution' && v.get(i.id) === 'yes' ? i.points : 0), 0),
-  )
-  // Portal: the first of the distributions with the most points.
+  const dataset: Record<string, boolean> = {
+    keywordAvailability: facts.keyword,
+    categoryAvailability: facts.theme,
+    spatialAvailability: facts.spatial,
+    temporalAvailability: facts.temporal,
+    dcatApCompliance: compliance === 'passed',
+    accessRightsAvailability: facts.accessRights.length > 0,
+    accessRightsVocabularyAlignment: facts.accessRights.some(
+      (a) => a.startsWith(ACCESS_RIGHT_BASE) && accessRights().has(a),
+    ),
+    contactPointAvailability: facts.contactPoint,
+    publisherAvailability: facts.publisher,
+  }
+  const perDistribution = facts.distributions.map((d) => distributionVerdicts(d, vocab, health, facts))
+  // Portal: the first of the distributions with the most distribution-level points.
   let best = -1
-  for (let i = 0; i < distributionPoints.length; i++)
-    if (best < 0 || distributionPoints[i] > distributionPoints[best]) best = i
-
-  const portal: IndicatorResult[] = []
-  const proportional: IndicatorResult[] = []
+  let bestPoints = -1
+  for (let d = 0; d < perDistribution.length; d++) {
+    const v = perDistribution[d]!
+    let points = 0
+    for (let i = 0; i < DISTRIBUTION_INDICATORS.length; i++)
+      if (v[i] === YES) points += DISTRIBUTION_INDICATORS[i]!.points
+    if (points > bestPoints) {
+      best = d
+      bestPoints = points
+    }
+  }
+  const results = new Map<IndicatorId, { portal: IndicatorResult; proportional: IndicatorResult }>()
+  for (const ind of DATASET_INDICATORS) {
+    const met = dataset[ind.id] === true
+    const r: IndicatorResult = {
+      id: ind.id,
+      max: ind.points,
+      points: met ? ind.points : 0,
+      status: met ? 'earned' : 'missed',
+    }
+    results.set(ind.id, { portal: r, proportional: { ...r } })
+  }
   const total = perDistribution.length
-  for (const ind of INDICATORS) {
-    if (ind.level === 'dataset') {
-      const met = dataset.get(ind.id) === 'yes'
-      const r: IndicatorResult = {
+  for (let i = 0; i < DISTRIBUTION_INDICATORS.length; i++) {
+    const ind = DISTRIBUTION_INDICATORS[i]!
+    let met = 0
+    let unknown = 0
+    for (const v of perDistribution) {
+      if (v[i] === YES) met++
+      else if (v[i] === UNKNOWN) unknown++
+    }
+    const counts = { total, met, unknown }
+    const bestCode = best < 0 ? NO : perDistribution[best]![i]!
+    results.set(ind.id, {
+      portal: {
         id: ind.id,
         max: ind.points,
-        points: met ? ind.points : 0,
-        status: met ? 'earned' : 'missed',
-      }
-      portal.push(r)
-      proportional.push({ ...r })
-      continue
-    }
-    const verdicts = perDistribution.map((v) => v.get(ind.id)!)
-    const met = verdicts.filter((v) => v === 'yes').length
-    const unknown = verdicts.filter((v) => v === 'unknown').length
-    const counts = { total, met, unknown }
-    const bestVerdict: Verdict = best < 0 ? 'no' : verdicts[best]
-    portal.push({
-      id: ind.id,
-      max: ind.points,
-      points: bestVerdict === 'yes' ? ind.points : 0,
-      status: bestVerdict === 'yes' ? 'earned' : bestVerdict === 'unknown' ? 'unknown' : 'missed',
-      distributions: counts,
-    })
-    proportional.push({
-      id: ind.id,
-      max: ind.points,
-      points: total ? round2((ind.points * met) / total) : 0,
-      status: total > 0 && met === total ? 'earned' : unknown > 0 ? 'unknown' : met > 0 ? 'partial' : 'missed',
-      distributions: counts,
+        points: bestCode === YES ? ind.points : 0,
+        status: bestCode === YES ? 'earned' : bestCode === UNKNOWN ? 'unknown' : 'missed',
+        distributions: counts,
+      },
+      proportional: {
+        id: ind.id,
+        max: ind.points,
+        points: total ? round2((ind.points * met) / total) : 0,
+        status: total > 0 && met === total ? 'earned' : unknown > 0 ? 'unknown' : met > 0 ? 'partial' : 'missed',
+        distributions: { ...counts },
+      },
     })
   }
-  const result = (indicators: IndicatorResult[]): ModeResult => {
+  const result = (mode: Mode): ModeResult => {
+    const indicators = INDICATORS.map((ind) => results.get(ind.id)![mode])
     const score = round2(indicators.reduce((s, i) => s + i.points, 0))
     return { score, band: bandOf(score), indicators }
   }
-  return { portal: result(portal), proportional: result(proportional), compliance }
+  return { portal: result('portal'), proportional: result('proportional'), compliance }
 }
