@@ -16,7 +16,6 @@ import type { LinkHealth } from './link-health.js'
  */
 
 export type Mode = 'portal' | 'proportional'
-export const MODES: readonly Mode[] = ['portal', 'proportional']
 
 /** What one distribution offers, as the export writes it. */
 export interface DistributionFacts {

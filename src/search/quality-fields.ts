@@ -32,11 +32,6 @@ export const QUALITY_FIELDS: Readonly<Record<string, QualityField>> = Object.fre
   }),
 )
 
-/** Sortable quality fields (the scores). */
-export const QUALITY_SORT_FIELDS = ['quality_score', 'quality_score_proportional'] as const
-/** Facet fields (the bands). */
-export const QUALITY_FACET_FIELDS = ['quality_band', 'quality_band_proportional'] as const
-
 export function isQualityField(field: string): boolean {
   return field in QUALITY_FIELDS
 }
