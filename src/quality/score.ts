@@ -227,7 +227,7 @@ function distributionVerdicts(
     dateModifiedAvailability: yes(d.modified || dataset.modified),
   }
   const out = new Uint8Array(DISTRIBUTION_INDICATORS.length)
-  for (let i = 0; i < DISTRIBUTION_INDICATORS.length; i++) out[i] = byId[DISTRIBUTION_INDICATORS[i]!.id]!
+  for (let i = 0; i < DISTRIBUTION_INDICATORS.length; i++) out[i] = byId[DISTRIBUTION_INDICATORS[i].id]!
   return out
 }
 
@@ -258,10 +258,10 @@ export function scoreFacts(
   let best = -1
   let bestPoints = -1
   for (let d = 0; d < perDistribution.length; d++) {
-    const v = perDistribution[d]!
+    const v = perDistribution[d]
     let points = 0
     for (let i = 0; i < DISTRIBUTION_INDICATORS.length; i++)
-      if (v[i] === YES) points += DISTRIBUTION_INDICATORS[i]!.points
+      if (v[i] === YES) points += DISTRIBUTION_INDICATORS[i].points
     if (points > bestPoints) {
       best = d
       bestPoints = points
@@ -280,7 +280,7 @@ export function scoreFacts(
   }
   const total = perDistribution.length
   for (let i = 0; i < DISTRIBUTION_INDICATORS.length; i++) {
-    const ind = DISTRIBUTION_INDICATORS[i]!
+    const ind = DISTRIBUTION_INDICATORS[i]
     let met = 0
     let unknown = 0
     for (const v of perDistribution) {
@@ -288,7 +288,7 @@ export function scoreFacts(
       else if (v[i] === UNKNOWN) unknown++
     }
     const counts = { total, met, unknown }
-    const bestCode = best < 0 ? NO : perDistribution[best]![i]!
+    const bestCode = best < 0 ? NO : perDistribution[best][i]
     results.set(ind.id, {
       portal: {
         id: ind.id,

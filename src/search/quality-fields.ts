@@ -54,7 +54,7 @@ const scored = (condition: RawBuilder<SqlBool>) =>
 // --- SQL --------------------------------------------------------------------------------------------
 
 export function qualityTermSql(name: string, raw: string): RawBuilder<SqlBool> {
-  const f = QUALITY_FIELDS[name]!
+  const f = QUALITY_FIELDS[name]
   return scored(sql<SqlBool>`${column(f)} = ${termValue(f, raw)}`)
 }
 
@@ -64,7 +64,7 @@ export function qualityExistsSql(): RawBuilder<SqlBool> {
 
 /** Ranges only over scores (bands are words: `quality_band:good`). */
 function rangeField(name: string): QualityField {
-  const f = QUALITY_FIELDS[name]!
+  const f = QUALITY_FIELDS[name]
   if (f.kind !== 'number') throw new SearchQueryError(`range queries are not supported on ${name}`)
   return f
 }
@@ -93,7 +93,7 @@ export function qualityRangeSql(
 
 /** The sort expression of a score: NULL for a dataset without one. */
 export function qualityOrderSql(name: string): RawBuilder<unknown> {
-  const f = QUALITY_FIELDS[name]!
+  const f = QUALITY_FIELDS[name]
   return sql`(select ${column(f)} from package_quality q where q.package_id = p.id)`
 }
 
@@ -102,7 +102,7 @@ export function qualityFacetSql(
   name: string,
   join: RawBuilder<unknown>,
 ): { join: RawBuilder<unknown>; value: RawBuilder<unknown> } {
-  const f = QUALITY_FIELDS[name]!
+  const f = QUALITY_FIELDS[name]
   return { join: sql`${join} package_quality q on q.package_id = p.id`, value: column(f) }
 }
 
@@ -110,11 +110,11 @@ export function qualityFacetSql(
 
 export function qualityValue(values: QualityValues | null, name: string): number | string | null {
   if (!values) return null
-  return values[QUALITY_FIELDS[name]!.column]
+  return values[QUALITY_FIELDS[name].column]
 }
 
 export function qualityTermMatch(name: string, raw: string): (values: QualityValues | null) => boolean {
-  const f = QUALITY_FIELDS[name]!
+  const f = QUALITY_FIELDS[name]
   const wanted = termValue(f, raw)
   return (values) => values !== null && values[f.column] === wanted
 }

@@ -38,9 +38,9 @@ await forEachBackend(t, async (t, backend) => {
   const measurements = (store: N3Store, dataset: string) => {
     const out = new Map<string, string>()
     for (const m of store.getObjects(namedNode(dataset), namedNode(`${DQV}hasQualityMeasurement`), null)) {
-      const metric = store.getObjects(m, namedNode(`${DQV}isMeasurementOf`), null)[0]!.value.slice(PV.length)
+      const metric = store.getObjects(m, namedNode(`${DQV}isMeasurementOf`), null)[0].value.slice(PV.length)
       t.equal(store.getObjects(m, namedNode(`${DQV}computedOn`), null)[0]?.value, dataset)
-      out.set(metric, store.getObjects(m, namedNode(`${DQV}value`), null)[0]!.value)
+      out.set(metric, store.getObjects(m, namedNode(`${DQV}value`), null)[0].value)
     }
     return out
   }

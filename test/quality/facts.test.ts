@@ -56,7 +56,7 @@ await forEachBackend(t, async (t, backend) => {
   })
 
   await t.test('hostile values in every field scoring reads', async (t) => {
-    const base = dicts[0]!
+    const base = dicts[0]
     let n = 0
     for (const v of HOSTILE) {
       const variants: PackageDict[] = [
@@ -93,14 +93,14 @@ await forEachBackend(t, async (t, backend) => {
               created: v,
               modified: v,
               state: 'active',
-            } as never,
+            },
           ],
         },
         {
           ...base,
           resources: [
-            { id: 'r2', url: 'https://example.org/x', state: v } as never,
-            { id: 'r3', url: v, size: Number(v) } as never,
+            { id: 'r2', url: 'https://example.org/x', state: v },
+            { id: 'r3', url: v, size: Number(v) },
           ],
         },
       ]

@@ -68,7 +68,7 @@ await forEachBackend(t, async (t, backend) => {
   }
   // Datasets stored past the service (as an older version of the catalog did): no score.
   await insertDatasets(withIndex, [
-    { name: 'q-ohne-wert', title: 'Ohne Wert', notes: 'Suchtest', owner_org: 'marburg', resources: [] } as never,
+    { name: 'q-ohne-wert', title: 'Ohne Wert', notes: 'Suchtest', owner_org: 'marburg', resources: [] },
   ])
   // A private dataset with a score: never counted for anonymous callers.
   const editor = await userWithToken(withIndex, 'q-suche', { org: 'marburg', role: 'editor' })

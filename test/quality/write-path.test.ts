@@ -61,7 +61,7 @@ await forEachBackend(t, async (t, backend) => {
       .where('package_id', '=', created.body.result.id)
       .execute()
     t.equal(history.length, 1, 'one row per dataset per day, updated in place')
-    t.equal(Number(history[0]!.score_portal), updated.body.result.quality.score)
+    t.equal(Number(history[0].score_portal), updated.body.result.quality.score)
   })
 
   await t.test('a draft is not validated: compliance unchecked, 30 points missed and said so', async (t) => {
