@@ -201,6 +201,40 @@ await forEachBackend(t, async (t, backend) => {
     },
   )
 
+  await t.test('concurrent writes of one Kommune: its row of the day holds every difference', async (t) => {
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        call(
+          app,
+          editor,
+          'package_create',
+          validDataset('marburg', { name: `q-parallel-${i}`, ...(i % 2 ? { tags: [] } : {}) }),
+        ),
+      ),
+    )
+    t.ok(
+      results.every((r) => r.status === 200),
+      'all written',
+    )
+    const expected = await db
+      .selectFrom('package_quality')
+      .select(['score_portal', 'band_portal'])
+      .where('owner_org', '=', marburg)
+      .where('visible', '=', 1)
+      .execute()
+    const row = (await orgRow())!
+    t.equal(Number(row.dataset_count), expected.length)
+    t.equal(
+      Number(row.score_portal_sum),
+      expected.reduce((s, r) => s + Number(r.score_portal), 0),
+    )
+    t.equal(
+      ['excellent', 'good', 'sufficient', 'bad'].reduce((s, b) => s + Number(row[`portal_${b}` as 'portal_good']), 0),
+      expected.length,
+      'band counts add up',
+    )
+  })
+
   await t.test('moving a dataset to another Kommune moves its contribution', async (t) => {
     const sysadmin = await userWithToken(app, 'q-admin', { sysadmin: true })
     const created = await call(app, sysadmin, 'package_create', validDataset('marburg', { name: 'q-umzug' }))
