@@ -45,6 +45,15 @@ export async function scoreUnscored(service: CatalogService, onProgress?: (done:
   }
 }
 
+/**
+ * Scores some datasets again as they are stored, keeping each one's compliance: for the link checker, whose new
+ * results change the accessibility indicators without a write of the dataset (call it after a check run with
+ * the datasets whose URLs changed health). One transaction.
+ */
+export async function rescoreDatasets(service: CatalogService, ids: string[]): Promise<void> {
+  for (let i = 0; i < ids.length; i += BATCH) await writeScores(service, ids.slice(i, i + BATCH))
+}
+
 async function writeScores(service: CatalogService, ids: string[]): Promise<void> {
   const dicts = (await service.packageDicts(ids, sql`1 = 1`)) as PackageDict[]
   const rows = await service.db

@@ -2,7 +2,7 @@ import t from 'tap'
 import { forEachBackend } from '../helpers/backends.js'
 import { startApp } from '../helpers/app.js'
 import { seedDatasets } from '../../src/catalog/seed.js'
-import { scoreUnscored } from '../../src/quality/backfill.js'
+import { rescoreDatasets, scoreUnscored } from '../../src/quality/backfill.js'
 import { qualityDb } from '../../src/quality/recorder.js'
 
 await forEachBackend(t, async (t, backend) => {
@@ -52,5 +52,45 @@ await forEachBackend(t, async (t, backend) => {
       Object.values(counts).reduce((a, b) => a + b, 0),
       scores.filter((s) => s.visible === 1).length,
     )
+  })
+
+  await t.test('new link-check results rescore datasets without a write, compliance kept', async (t) => {
+    const one = await db
+      .selectFrom('package_quality')
+      .select(['package_id', 'score_portal'])
+      .where('visible', '=', 1)
+      .limit(1)
+      .executeTakeFirstOrThrow()
+    const before = JSON.parse(
+      (
+        await db
+          .selectFrom('package_quality')
+          .select('explanation')
+          .where('package_id', '=', one.package_id)
+          .executeTakeFirstOrThrow()
+      ).explanation,
+    )
+    t.equal(before.portal.indicators.find((i: { id: string }) => i.id === 'accessUrlStatusCode').status, 'unknown')
+    app.service.quality.links = { lookup: async (urls) => new Map(urls.map((u) => [u, 'reachable' as const])) }
+    t.teardown(() => {
+      app.service.quality.links = { lookup: async (urls) => new Map(urls.map((u) => [u, 'unknown' as const])) }
+    })
+    await rescoreDatasets(app.service, [one.package_id])
+    const after = await db
+      .selectFrom('package_quality')
+      .select(['score_portal', 'explanation'])
+      .where('package_id', '=', one.package_id)
+      .executeTakeFirstOrThrow()
+    const explained = JSON.parse(after.explanation)
+    t.equal(explained.portal.indicators.find((i: { id: string }) => i.id === 'accessUrlStatusCode').status, 'earned')
+    t.equal(
+      Number(after.score_portal),
+      Number(one.score_portal) +
+        50 +
+        (explained.portal.indicators.find((i: { id: string }) => i.id === 'downloadUrlStatusCode').status === 'earned'
+          ? 30
+          : 0),
+    )
+    t.equal(explained.compliance, before.compliance)
   })
 })
