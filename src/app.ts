@@ -30,6 +30,8 @@ import { registerHomeRoute } from './http/home.js'
 import { UsageCounter } from './usage/counter.js'
 import { registerUsageRoutes } from './usage/routes.js'
 import { startLinkScheduler } from './links/scheduler.js'
+import { markCompliance } from './quality/compliance.js'
+import { registerQualityRoutes } from './quality/routes.js'
 
 export interface BuildOptions {
   /** Fastify's logger option (tests: false, or pino options with a stream); default: LOG_LEVEL and LOG_FORMAT. */
@@ -95,7 +97,9 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   const search = new SearchService(service)
   const users = new UserService(store)
   const validation = new DatasetValidation(service, config)
-  registerActionRoutes(fastify, allActions(), { service, search, users, config, datasetRules: (input) => validation.writeFindings(input) })
+  // The write's validation also decides the MQA DCAT-AP compliance indicator (quality/compliance.ts): validated once.
+  const datasetRules = async (input: object & Parameters<typeof validation.writeFindings>[0]) => markCompliance(input, await validation.writeFindings(input))
+  registerActionRoutes(fastify, allActions(), { service, search, users, config, datasetRules })
   registerDcatRoutes(fastify, { service, search, users, config, pageSize: config.dcatPageSize })
   registerValidationRoutes(fastify, { service, users, validation })
   registerHealthRoutes(fastify, readinessChecks(store, search))
@@ -109,6 +113,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   }
   // The background link checker (LINKCHECK_SCHEDULER=on), never on a request path.
   const linkScheduler = config.linkCheck.scheduler ? startLinkScheduler(store, config.linkCheck, fastify.log) : undefined
+  registerQualityRoutes(fastify, { service, users, config })
   // Every process keeps its caches and indexes current by tailing the change feed (catalog/change-feed.ts).
   await service.startChangeFeed(config.changePollMs, (err) => fastify.log.error({ err }, 'reading the change feed failed'))
   fastify.addHook('onClose', async () => {

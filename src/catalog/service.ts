@@ -23,6 +23,10 @@ import { writeTransaction, type DuplicateField } from '../db/write.js'
 import { inNamespace, uriHash, uriIdentity } from './uris.js'
 import { ownDatasetUri } from '../dcat/mapping.js'
 import { isHttpIri } from '../dcat/iri.js'
+import { QualityRecorder } from '../quality/recorder.js'
+import { linkHealthSource } from '../links/health-source.js'
+import { complianceOf } from '../quality/compliance.js'
+import type { PackageDict } from '../dcat/mapping.js'
 
 export interface ListOptions {
   limit?: number
@@ -84,7 +88,13 @@ export class CatalogService {
     this.db = store.db
     this.reference = new ReferenceCache(store.db)
     this.documents = new DocumentCache(config.readCacheTtlMs)
+    this.quality = new QualityRecorder({ vocab, config, dialect: store.dialect, organization: (id) => this.reference.organizations.get(id) })
+    // The accessibility indicators read the link checker's latest results (unknown until a URL is checked).
+    this.quality.links = linkHealthSource(store.db)
   }
+
+  /** MQA scores: made by every dataset write inside its transaction (src/quality/). */
+  readonly quality: QualityRecorder
 
   async init(): Promise<void> {
     await syncReferenceData(this.db, this.vocab)
@@ -451,6 +461,7 @@ export class CatalogService {
         await insertPackageRecords(trx, [record], this.writeHooks, batch)
         for (const insert of uris) batch.add(insert)
         batch.add(this.activityInsert(trx, actor, record, 'new package', null))
+        await this.recordQuality(trx, batch, record, input)
       },
       (value, key) => this.duplicateFieldOf(record)(value, key),
     )
@@ -504,6 +515,7 @@ export class CatalogService {
         batch.add(trx.deleteFrom('package_uri').where('package_id', '=', row.id))
         for (const insert of uris) batch.add(insert)
         batch.add(this.activityInsert(trx, actor, next, decided.activity ?? 'changed package', previous))
+        await this.recordQuality(trx, batch, next, decided.input)
         record = next
         revision = next.row.revision
       },
@@ -521,6 +533,7 @@ export class CatalogService {
     batch.add(trx.updateTable('package').set({ state, visible, revision: row.revision + 1, metadata_modified: now }).where('id', '=', row.id))
     batch.add(trx.updateTable('package_document').set({ document: JSON.stringify(next) }).where('package_id', '=', row.id))
     batch.add(this.activityInsert(trx, actor, { id: row.id, owner_org: row.owner_org, timestamp: now, dict: next }, activity, previous))
+    await this.quality.recordVisibility(trx, row.id, visible, now, batch)
     return row.revision + 1
   }
 
@@ -537,6 +550,13 @@ export class CatalogService {
       if (err instanceof CatalogError && err.code === 'conflict' && expectedRevision !== undefined) return false
       throw err
     }
+  }
+
+  /** The MQA score of a dataset being written, stored by the write's own transaction (src/quality/). */
+  private async recordQuality(trx: Kysely<Database>, batch: StatementBatch, record: PackageRecord, input: PackageInput): Promise<void> {
+    const dict = this.packageDict(this.storedDocument(record)) as unknown as PackageDict
+    const { id, owner_org, visible, metadata_modified } = record.row
+    await this.quality.recordWrite(trx, dict, { id, owner_org, visible, now: metadata_modified, compliance: complianceOf(input) }, batch)
   }
 
   /** The stored form of a record, as loadDocument reads it back. */
@@ -561,6 +581,7 @@ export class CatalogService {
       async (trx) => {
         const row = await trx.selectFrom('package').select('name').where('id', '=', id).executeTakeFirst()
         if (row) keys.push(row.name)
+        await this.quality.recordVisibility(trx, id, 0, ckanNow())
         await trx.deleteFrom('package_uri').where('package_id', '=', id).execute()
         await deletePackage(trx, id)
       },

@@ -6,6 +6,7 @@ import { packageList, packageShow, resourceShow } from './actions/package_read.j
 import { currentPackageListWithResources, packageSearch } from './actions/package_search.js'
 import { licenseList, siteRead, statusShow } from './actions/site.js'
 import { organizationListForUser, userList, userShow } from './actions/users.js'
+import { packageQualityShow } from './actions/quality.js'
 import { formatAutocomplete, packageAutocomplete, tagAutocomplete } from './actions/autocomplete.js'
 import {
   datasetPurge, organizationActivityList, packageActivityList, recentlyChangedPackagesActivityList, packageCreate, packageDelete, packagePatch, packageResourceReorder, packageUpdate,
@@ -64,6 +65,7 @@ const READ_ACTIONS: ActionDefinition<any>[] = [
   recentlyChangedPackagesActivityList,
   memberRolesList,
   apiTokenList,
+  packageQualityShow,
 ]
 
 /** help_show needs the registry itself, so it is defined beside it. */

@@ -14,6 +14,7 @@ import { revisionTag } from '../catalog/revision-tag.js'
 import { PUBLIC_DATASETS, type Viewer } from '../auth/viewer.js'
 import { usageOf } from '../usage/counter.js'
 import { parseSolrDate } from '../search/datemath.js'
+import { qualityQuads, storedQuality } from './quality.js'
 import { catalogQuads, datasetToQuads, datasetUri, hydraQuads, catalogUri, type DcatProfile, type PackageDict } from './mapping.js'
 import { DatasetTextEncoder, RdfStreamClosedError, contentType, createRdfStream, serialize } from './serialize.js'
 import type { RdfFormat } from './parse.js'
@@ -80,7 +81,12 @@ interface CatalogQuery {
   profiles?: string
   cursor?: string
   all?: string
+  quality?: string
 }
+
+/** `?quality=1`: the MQA measurements as DQV with each dataset (dcat/quality.ts). */
+const withQuality = (query: CatalogQuery) => query.quality === '1' || query.quality === 'true'
+const QualityParam = Type.Optional(Type.String({ description: '1: add the stored MQA results as W3C DQV (dqv:hasQualityMeasurement); not with page=all' }))
 
 const CatalogQuerySchema = Type.Object({
   page: Type.Optional(Type.String({ description: '1-based page number, or "all" for the whole catalog in one streamed document' })),
@@ -90,6 +96,7 @@ const CatalogQuerySchema = Type.Object({
   profiles: Type.Optional(Type.String({ description: 'e.g. euro_dcat_ap_2,dcatap_de (DCAT-AP.de 2, default) or dcat_ap_de_3' })),
   cursor: Type.Optional(Type.String({ maxLength: 200, description: 'Keyset position, as the hydra:next links carry it' })),
   all: Type.Optional(Type.String({ description: '1: the whole catalog, streamed' })),
+  quality: QualityParam,
 })
 
 function encodeCursor(created: string, id: string): string {
@@ -157,7 +164,7 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
   /** The page URL with the kept parameters (modified_since, profiles, q, fq), as ckanext-dcat builds it. */
   function pageUrl(path: string, query: CatalogQuery, page: number, cursor?: string): string {
     const params = new URLSearchParams()
-    for (const key of ['modified_since', 'profiles', 'q', 'fq'] as const) if (query[key]) params.set(key, query[key]!)
+    for (const key of ['modified_since', 'profiles', 'q', 'fq', 'quality'] as const) if (query[key]) params.set(key, query[key]!)
     params.set('page', String(page))
     if (cursor) params.set('cursor', cursor)
     return `${base}${path}?${params.toString()}`
@@ -198,6 +205,13 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
       ),
     )
     for (const datasetQuads of await checkedQuads(profile, dicts)) quads.push(...datasetQuads)
+    if (withQuality(query)) {
+      const scores = await storedQuality(service.db, dicts.map((d) => d.id))
+      for (const dict of dicts) {
+        const stored = scores.get(dict.id)
+        if (stored) quads.push(...qualityQuads(datasetUri(dict, base), stored))
+      }
+    }
     if (result.count > 0) {
       const lastPage = Math.max(1, Math.ceil(result.count / pageSize))
       const lastRow = result.ids.at(-1)
@@ -353,13 +367,18 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
     usageOf(request)?.datasetView(request, String(dict.id), 'rdf')
     // Not the revision alone: the dataset's RDF also shows its Kommune and groups, and which other IRIs it may
     // describe depends on the URIs other datasets hold (describableIris); the feed's position covers all.
-    const etag = await feedTag(service, revisionTag(String(dict.id), revision), format, profile, viewer.userId)
+    const etag = await feedTag(service, revisionTag(String(dict.id), revision), format, profile, viewer.userId, withQuality(query) ? 'quality' : '')
     const lastModified = httpDate(dict.metadata_modified as string)
     reply.header('ETag', etag).header('Vary', 'Accept, Authorization')
     if (lastModified) reply.header('Last-Modified', lastModified)
     if (notModified(request, etag)) return reply.code(304).send()
     const pkg = dict as PackageDict
-    const body = await serialize((await checkedQuads(profile, [pkg]))[0]!, format)
+    const quads = (await checkedQuads(profile, [pkg]))[0]!
+    if (withQuality(query)) {
+      const stored = (await storedQuality(service.db, [pkg.id])).get(pkg.id)
+      if (stored) quads.push(...qualityQuads(datasetUri(pkg, base), stored))
+    }
+    const body = await serialize(quads, format)
     return reply.type(`${contentType(format)}; charset=utf-8`).send(body)
   }
 
@@ -392,7 +411,7 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
     }))
   }
   app.get('/catalog', { schema: { tags, summary: 'The catalog, format by Accept header', querystring: CatalogQuerySchema, produces } }, wrap((req, reply) => sendCatalog(req, reply, negotiated(req), '/catalog')))
-  app.get('/dataset/:id', { schema: { tags, summary: 'One dataset: /dataset/{id}.ttl|.rdf|.xml|.jsonld|.nt, or by Accept header', params: Type.Object({ id: Type.String() }), querystring: Type.Object({ profiles: Type.Optional(Type.String()) }), produces } }, wrap((req, reply) => {
+  app.get('/dataset/:id', { schema: { tags, summary: 'One dataset: /dataset/{id}.ttl|.rdf|.xml|.jsonld|.nt, or by Accept header', params: Type.Object({ id: Type.String() }), querystring: Type.Object({ profiles: Type.Optional(Type.String()), quality: QualityParam }), produces } }, wrap((req, reply) => {
     const raw = (req.params as { id: string }).id
     const match = /^(.+)\.(ttl|rdf|xml|jsonld|nt)$/.exec(raw)
     return match ? sendDataset(req, reply, match[1]!, EXTENSIONS[match[2]!]!) : sendDataset(req, reply, raw, negotiated(req))

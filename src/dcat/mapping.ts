@@ -514,14 +514,14 @@ const C = {
 } as const
 
 /** The EU file-type URI of a stored format, or undefined when it is not in the vocabulary. */
-function formatUri(vocab: Vocabularies, format: string): string | undefined {
+export function formatUri(vocab: Vocabularies, format: string): string | undefined {
   const uri = vocab.formatToUri(format)
   if (uri.startsWith(VOCAB.fileType)) return uri
   return undefined
 }
 
 /** The IANA media-type URI of a stored mimetype (`text/csv`, or an IANA URI already). */
-function mediaTypeUri(vocab: Vocabularies, mimetype: string): string | undefined {
+export function mediaTypeUri(vocab: Vocabularies, mimetype: string): string | undefined {
   const v = mimetype.trim()
   if (v.startsWith(VOCAB.ianaMediaTypes) || v.startsWith(VOCAB.ianaMediaTypesHttp)) return isIri(v) ? v : undefined
   if (/^[a-z]+\/[a-z0-9!#$&^_.+-]+$/i.test(v)) {

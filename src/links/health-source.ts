@@ -1,16 +1,7 @@
 import type { Kysely } from 'kysely'
 import type { Database } from '../db/types.js'
+import type { LinkHealth, LinkHealthSource } from '../quality/link-health.js'
 import { linksDb, urlHash } from './tables.js'
-
-/**
- * What the quality score (src/quality/link-health.ts, defined there the same way) asks of the link checker:
- * the latest result per URL; `unknown` until a URL has been checked.
- */
-export type LinkHealth = 'reachable' | 'unreachable' | 'unknown'
-
-export interface LinkHealthSource {
-  lookup(urls: readonly string[]): Promise<Map<string, LinkHealth>>
-}
 
 const CHUNK = 500
 
@@ -20,28 +11,32 @@ const CHUNK = 500
  */
 export function linkHealthSource(db: Kysely<Database>): LinkHealthSource {
   return {
-    async lookup(urls) {
-      const health = new Map<string, LinkHealth>()
-      const byHash = new Map<string, string[]>()
-      for (const url of urls) {
-        health.set(url, 'unknown')
-        const hash = urlHash(url)
-        const same = byHash.get(hash)
-        if (same) same.push(url)
-        else byHash.set(hash, [url])
-      }
-      const hashes = [...byHash.keys()]
-      for (let i = 0; i < hashes.length; i += CHUNK) {
-        const rows = await linksDb(db)
-          .selectFrom('link_check')
-          .select(['url_hash', 'status'])
-          .where('url_hash', 'in', hashes.slice(i, i + CHUNK))
-          .execute()
-        for (const row of rows)
-          for (const url of byHash.get(row.url_hash) ?? [])
-            health.set(url, row.status === 'reachable' ? 'reachable' : 'unreachable')
-      }
-      return health
-    },
+    lookup: (urls) => latestResults(db, urls),
+    // Scores are made inside the dataset's write transaction: read through its handle (link-health.ts).
+    lookupWithin: (within, urls) => latestResults(within as Kysely<Database>, urls),
   }
+}
+
+async function latestResults(db: Kysely<Database>, urls: readonly string[]): Promise<Map<string, LinkHealth>> {
+  const health = new Map<string, LinkHealth>()
+  const byHash = new Map<string, string[]>()
+  for (const url of urls) {
+    health.set(url, 'unknown')
+    const hash = urlHash(url)
+    const same = byHash.get(hash)
+    if (same) same.push(url)
+    else byHash.set(hash, [url])
+  }
+  const hashes = [...byHash.keys()]
+  for (let i = 0; i < hashes.length; i += CHUNK) {
+    const rows = await linksDb(db)
+      .selectFrom('link_check')
+      .select(['url_hash', 'status'])
+      .where('url_hash', 'in', hashes.slice(i, i + CHUNK))
+      .execute()
+    for (const row of rows)
+      for (const url of byHash.get(row.url_hash) ?? [])
+        health.set(url, row.status === 'reachable' ? 'reachable' : 'unreachable')
+  }
+  return health
 }

@@ -9,6 +9,7 @@ import type { FullTextAdapter, TextMatch } from './fulltext.js'
 import { tokens } from './text.js'
 import { escapeLike } from '../db/dialect.js'
 import { balancedJoin } from './sql-tree.js'
+import { isQualityField, qualityExistsSql, qualityRangeSql, qualityTermSql } from './quality-fields.js'
 
 /**
  * Turns a query tree into one SQL condition over `package p`. Identifiers come only from the tables
@@ -114,6 +115,7 @@ function compileTerm(q: TermQuery, ctx: CompileContext): RawBuilder<SqlBool> {
     return sql<SqlBool>`exists (select 1 from resource r where r.package_id = p.id and r.state = 'active' and ${sql.ref(`r.${column}`)} = ${value})`
   }
   if (field in PACKAGE_COLUMNS) return sql<SqlBool>`${sql.ref(`p.${PACKAGE_COLUMNS[field]}`)} = ${q.value}`
+  if (isQualityField(field)) return qualityTermSql(field, q.value)
   if (DATE_FIELDS.has(field)) {
     const bound = { raw: q.value, quoted: q.phrase }
     return compileRange(field, bound, bound, true, true, ctx)
@@ -164,7 +166,7 @@ function compileWildcard(q: WildcardQuery, ctx: CompileContext): RawBuilder<SqlB
   }
   if (field in PACKAGE_COLUMNS) return like(sql.ref(`p.${PACKAGE_COLUMNS[field]}`))
   if (IGNORED_FIELDS.has(field)) return TRUE
-  if (DATE_FIELDS.has(field) || NUMBER_FIELDS.has(field)) throw new SearchQueryError(`wildcards are not supported on ${field}`)
+  if (DATE_FIELDS.has(field) || NUMBER_FIELDS.has(field) || isQualityField(field)) throw new SearchQueryError(`wildcards are not supported on ${field}`)
   return extraCondition(field, like(sql.ref('e.value')))
 }
 
@@ -175,6 +177,7 @@ function compileExists(field: string): RawBuilder<SqlBool> {
   if (field === 'license_id') return sql<SqlBool>`p.license_id is not null`
   if (field in RESOURCE_COLUMNS) return sql<SqlBool>`exists (select 1 from resource r where r.package_id = p.id and r.state = 'active' and ${sql.ref(`r.${RESOURCE_COLUMNS[field]}`)} <> '')`
   if (field in PACKAGE_COLUMNS) return sql<SqlBool>`${sql.ref(`p.${PACKAGE_COLUMNS[field]}`)} <> ''`
+  if (isQualityField(field)) return qualityExistsSql()
   if (field in TEXT_FIELDS || DATE_FIELDS.has(field) || NUMBER_FIELDS.has(field) || IGNORED_FIELDS.has(field)) return TRUE
   return extraCondition(field, sql`e.value <> ''`)
 }
@@ -193,6 +196,7 @@ function compileRange(
   includeTo: boolean,
   ctx: CompileContext,
 ): RawBuilder<SqlBool> {
+  if (isQualityField(field)) return qualityRangeSql(field, from?.raw ?? null, to?.raw ?? null, includeFrom, includeTo)
   let column: RawBuilder<unknown>
   let convert: (raw: string) => string | number
   if (DATE_FIELDS.has(field)) {

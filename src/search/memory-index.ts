@@ -8,6 +8,7 @@ import { parseSolrDate } from './datemath.js'
 import { TEXT_FIELDS, wildcardIsPrefix, wildcardLiterals } from './compile.js'
 import { termCondition } from './fulltext.js'
 import { indexTerm, tokens } from './text.js'
+import { isQualityField, qualityRangeMatch, qualityTermMatch, qualityValue, type QualityValues } from './quality-fields.js'
 
 /**
  * The facet fields of the datasets everybody may see, held in memory, as Solr holds its facet fields
@@ -35,6 +36,8 @@ export interface IndexedDataset {
   tags: string[]
   modified: string
   created: string
+  /** The stored MQA scores and bands (quality-fields.ts), null when the dataset has none yet. */
+  quality: QualityValues | null
   /**
    * The facet values as numbers (FacetCodes), all fields in one array for counting: FACET_FIELDS.length
    * end offsets, then the codes of each field in turn.
@@ -42,7 +45,7 @@ export interface IndexedDataset {
   codes: Int32Array
 }
 
-export type FacetField = 'organization' | 'groups' | 'res_format' | 'license_id' | 'tags'
+export type FacetField = 'organization' | 'groups' | 'res_format' | 'license_id' | 'tags' | 'quality_band' | 'quality_band_proportional'
 
 /** Numbers for the facet values of one field (never reused: a value keeps its number). */
 class FacetCodes {
@@ -61,7 +64,7 @@ class FacetCodes {
 }
 
 /** Facet fields counted here; others go through SQL. */
-const FACET_FIELDS: FacetField[] = ['organization', 'groups', 'res_format', 'license_id', 'tags']
+const FACET_FIELDS: FacetField[] = ['organization', 'groups', 'res_format', 'license_id', 'tags', 'quality_band', 'quality_band_proportional']
 export const MEMORY_FACETS: ReadonlySet<string> = new Set(FACET_FIELDS)
 const NO_CODES = new Int32Array(0)
 
@@ -99,6 +102,8 @@ export class VisibleDatasetIndex {
     res_format: new FacetCodes(),
     license_id: new FacetCodes(),
     tags: new FacetCodes(),
+    quality_band: new FacetCodes(),
+    quality_band_proportional: new FacetCodes(),
   }
 
   constructor(private readonly db: Kysely<Database>) {}
@@ -186,7 +191,7 @@ export class VisibleDatasetIndex {
     const rows = await sql<{ id: string; name: string; owner_org: string | null; license_id: string | null; metadata_modified: string; metadata_created: string }>`select p.id, p.name, p.owner_org, p.license_id, p.metadata_modified, p.metadata_created from package p where p.visible = 1${only}`.execute(this.db)
     for (const r of rows.rows) {
       const codes = NO_CODES
-      into.set(r.id, { id: r.id, name: r.name, org: r.owner_org, license: r.license_id, groups: [], formats: [], tags: [], modified: r.metadata_modified, created: r.metadata_created, codes })
+      into.set(r.id, { id: r.id, name: r.name, org: r.owner_org, license: r.license_id, groups: [], formats: [], tags: [], modified: r.metadata_modified, created: r.metadata_created, quality: null, codes })
     }
     const themes = await sql<{ package_id: string; value: string }>`select g.package_id, g.theme_id as value from package_theme g join package p on p.id = g.package_id where p.visible = 1${only}`.execute(this.db)
     for (const r of themes.rows) into.get(r.package_id)?.groups.push(r.value)
@@ -194,6 +199,11 @@ export class VisibleDatasetIndex {
     for (const r of formats.rows) into.get(r.package_id)?.formats.push(r.value)
     const tags = await sql<{ package_id: string; value: string }>`select pt.package_id, t.name as value from package_tag pt join tag t on t.id = pt.tag_id join package p on p.id = pt.package_id where p.visible = 1${only}`.execute(this.db)
     for (const r of tags.rows) into.get(r.package_id)?.tags.push(r.value)
+    const quality = await sql<QualityValues & { package_id: string }>`select q.package_id, q.score_portal, q.band_portal, q.score_proportional, q.band_proportional from package_quality q join package p on p.id = q.package_id where p.visible = 1${only}`.execute(this.db)
+    for (const r of quality.rows) {
+      const doc = into.get(r.package_id)
+      if (doc) doc.quality = { score_portal: Number(r.score_portal), band_portal: r.band_portal, score_proportional: Number(r.score_proportional), band_proportional: r.band_proportional }
+    }
     for (const doc of into.values()) {
       const perField = FACET_FIELDS.map((field) => facetValues(doc, field).map((v) => this.codes[field].code(v)))
       const codes = new Int32Array(FACET_FIELDS.length + perField.reduce((n, c) => n + c.length, 0))
@@ -386,12 +396,19 @@ function compileField(field: string, value: string, phrase: boolean, ctx: Evalua
       const bound = { raw: value, quoted: phrase }
       return compileDateRange(field, bound.raw, bound.raw, true, true, ctx)
     }
-    default:
-      return null
+    default: {
+      if (!isQualityField(field)) return null
+      const match = qualityTermMatch(field, value)
+      return (doc) => match(doc.quality)
+    }
   }
 }
 
 function compileDateRange(field: string, from: string | null, to: string | null, includeFrom: boolean, includeTo: boolean, ctx: EvaluationContext): Predicate | null {
+  if (isQualityField(field)) {
+    const match = qualityRangeMatch(field, from, to, includeFrom, includeTo)
+    return (doc) => match(doc.quality)
+  }
   if (field !== 'metadata_modified' && field !== 'metadata_created') return null
   const lower = from === null ? null : parseSolrDate(from, ctx.now).iso
   const upper = to === null ? null : parseSolrDate(to, ctx.now).iso
@@ -417,6 +434,9 @@ export function facetValues(doc: IndexedDataset, field: string): Array<string | 
       return doc.formats
     case 'tags':
       return doc.tags
+    case 'quality_band':
+    case 'quality_band_proportional':
+      return doc.quality ? [qualityValue(doc.quality, field) as string] : []
     default:
       return []
   }

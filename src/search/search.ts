@@ -11,6 +11,7 @@ import { balancedJoin } from './sql-tree.js'
 import { indexTerm } from './text.js'
 import { MEMORY_FACETS, VisibleDatasetIndex, evaluate, leafKey, type FacetField, type IndexedDataset } from './memory-index.js'
 import { DEFAULT_SORT, parseSort, type SortKey } from './sort.js'
+import { compareQuality, isQualityField, qualityFacetSql, qualityOrderSql } from './quality-fields.js'
 
 export interface SearchParams {
   q?: string
@@ -433,6 +434,16 @@ export class SearchService {
           key: identity,
           display: (id) => ref.licenses.find((l) => l.id === id)?.title ?? id,
         }
+      case 'quality_band':
+      case 'quality_band_proportional':
+        return {
+          count: (w, l, m) => {
+            const facet = qualityFacetSql(field, w.join)
+            return grouped(facet.join, facet.value, w, l, m)
+          },
+          key: identity,
+          display: identity,
+        }
       default: {
         const column = SIMPLE_FACET_COLUMNS[field]
         if (column) return { count: (w, l, m) => grouped(sql``, sql.ref(column), w, l, m), key: identity, display: identity }
@@ -469,6 +480,10 @@ function orderBy(keys: SortKey[], useScore: boolean): RawBuilder<unknown>[] {
       if (useScore) parts.push(sql`coalesce(s.score, 0) ${direction}`)
       continue
     }
+    if (isQualityField(key.field)) {
+      parts.push(sql`${qualityOrderSql(key.field)} ${direction}`)
+      continue
+    }
     parts.push(sql`${sql.ref(SORT_COLUMNS[key.field]!)} ${direction}`)
   }
   // Ties are broken by id in the direction of the last key, so that one index can serve the whole order.
@@ -485,7 +500,7 @@ const SQL_PAGE_ABOVE = 20_000
 
 /** The sort keys the in-memory index can order by besides score (title needs the titles, which it does not hold). */
 const MEMORY_SORT_VALUES = fieldTable<(d: IndexedDataset) => string>({ id: (d) => d.id, name: (d) => d.name, metadata_modified: (d) => d.modified, metadata_created: (d) => d.created })
-const MEMORY_SORTS = new Set(['score', ...Object.keys(MEMORY_SORT_VALUES)])
+const MEMORY_SORTS = new Set(['score', 'quality_score', 'quality_score_proportional', ...Object.keys(MEMORY_SORT_VALUES)])
 
 type Compare = (a: IndexedDataset, b: IndexedDataset) => number
 
@@ -501,6 +516,11 @@ function memoryOrder(keys: SortKey[], score: Map<string, number> | null): Compar
     const desc = key.direction === 'desc'
     if (key.field === 'score') {
       if (score) parts.push((a, b) => ((score.get(a.id) ?? 0) - (score.get(b.id) ?? 0)) * (desc ? -1 : 1))
+      continue
+    }
+    if (isQualityField(key.field)) {
+      const field = key.field
+      parts.push((a, b) => compareQuality(a.quality, b.quality, field) * (desc ? -1 : 1))
       continue
     }
     parts.push(text(MEMORY_SORT_VALUES[key.field]!, desc))

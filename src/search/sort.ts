@@ -20,6 +20,9 @@ export const SORT_FIELDS = [
   'views_recent',
   'num_resources',
   'num_tags',
+  // MQA scores (quality-fields.ts)
+  'quality_score',
+  'quality_score_proportional',
 ] as const
 
 export type SortField = (typeof SORT_FIELDS)[number]

@@ -88,6 +88,8 @@ async function validatedInput(ctx: ActionContext, dict: Dict, current: Dict | un
 async function respondWithPackage(ctx: ActionContext, id: string, returnIdOnly?: boolean): Promise<unknown> {
   const { dict, revision } = await ctx.service.showPackage(id, { ...ctx.viewer, sysadmin: true })
   ctx.reply.header('ETag', revisionTag(id, revision))
+  // The MQA score the write just stored (src/quality/): read back, never computed here.
+  if (!returnIdOnly) dict.quality = (await ctx.service.quality.summary(ctx.service.db, id)) ?? null
   return returnIdOnly ? id : dict
 }
 
