@@ -60,6 +60,8 @@ await forEachBackend(t, async (t, backend) => {
     ...backend,
     config: { ...backend.config, searchMemoryIndex: false, readCacheTtlMs: 0 },
   })
+  // The in-memory index answers once its first load is done (searches go through SQL until then).
+  await withIndex.search.warmIndex()
   const ctx = { reference: withIndex.service.reference, vocab: withIndex.service.vocab }
   for (let i = 0; i < 30; i++) {
     const { input, errors } = packageFromDict(variant(i), ctx)

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import { validationError } from '../../errors.js'
-import type { SearchParams } from '../../search/search.js'
+import { FACET_LIMIT_MAX, MAX_FACET_FIELDS, type SearchParams } from '../../search/search.js'
+import { MAX_FILTER_QUERIES, REQUEST_MAX_CLAUSES, REQUEST_MAX_QUERY_LENGTH } from '../../search/budget.js'
 import { parseJsonBounded, JsonLimitError } from '../../json.js'
 import { defineAction, type ActionContext } from '../action.js'
 import { Bool, BoundedInteger, MAX_INTEGER_PARAM, Natural, PackageDict } from '../schemas.js'
@@ -67,12 +68,16 @@ export const packageSearch = defineAction({
     'As CKAN package_search. `q` is free text (German-aware: ä=ae, ß=ss, case-insensitive) or a fielded query ' +
     '(`tags:verkehr`, `title:"Haltestellen"`, AND/OR/NOT, `-term`, wildcards `wasser*`); `fq` filters with the same ' +
     'language, including date ranges such as `metadata_modified:[2024-01-01T00:00:00Z TO *]` and `NOW-1DAY`. ' +
-    '`rows` above the configured maximum (1000) is clamped. Unknown parameters are rejected with a Search Query Error.',
+    '`rows` above the configured maximum (1000) is clamped. Unknown parameters are rejected with a Search Query Error. ' +
+    `Bounds (a Search Query Error beyond them): q, fq and fq_list together at most ${REQUEST_MAX_CLAUSES} clauses and ` +
+    `${REQUEST_MAX_QUERY_LENGTH} characters, at most ${MAX_FILTER_QUERIES} filter queries, at most ${MAX_FACET_FIELDS} facet fields, ` +
+    `facet.limit at most ${FACET_LIMIT_MAX}. Quality (MQA): \`sort=quality_score desc\`, \`fq=quality_band:good\`, ` +
+    '`quality_score:[221 TO *]`, and the facets `quality_band` / `quality_band_proportional`.',
   tags: ['datasets'],
   inputErrors: 'search',
   input: Type.Object(
     {
-      q: Type.Optional(Type.String({ maxLength: 10000, description: 'Query, default *:*' })),
+      q: Type.Optional(Type.String({ maxLength: 10000, description: 'Query, default `*:*` (every dataset)' })),
       fq: Type.Optional(Type.String({ maxLength: 10000, description: 'Filter query' })),
       fq_list: Type.Optional(StringOrList('Further filter queries')),
       rows: Type.Optional(Natural('Results per page (default 10, clamped to the maximum)')),
