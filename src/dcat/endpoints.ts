@@ -16,7 +16,7 @@ import { parseSolrDate } from '../search/datemath.js'
 import { catalogQuads, datasetToQuads, datasetUri, hydraQuads, catalogUri, type DcatProfile, type PackageDict } from './mapping.js'
 import { DatasetTextEncoder, RdfStreamClosedError, contentType, createRdfStream, serialize } from './serialize.js'
 import type { RdfFormat } from './parse.js'
-import { EXTENSIONS, negotiateFormat } from './negotiation.js'
+import { EXTENSIONS, negotiateFormat, wantsCompat } from './negotiation.js'
 import { DataFactory } from 'n3'
 
 export interface DcatDeps {
@@ -61,6 +61,8 @@ const PROFILES: Record<string, DcatProfile | null> = {
   dcat_ap_de_2: 'dcat_ap_de_2',
   euro_dcat_ap_3: 'dcat_ap_de_3',
   dcat_ap_de_3: 'dcat_ap_de_3',
+  // not a DCAT version: adds the deprecated properties for older harvesters (wantsCompat)
+  compat: null,
 }
 
 export function parseProfiles(raw: string | undefined): DcatProfile {
@@ -133,7 +135,10 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
   const base = config.baseUrl
 
   /** Every export maps with the catalog-wide check of the auxiliary IRIs of the datasets it holds (describableIris). */
-  const mappingContext = (profile: DcatProfile, pkg: PackageDict, describable: ReadonlySet<string>) => catalogMappingContext(service, config, profile, pkg, describable)
+  const mappingContext = (profile: DcatProfile, pkg: PackageDict, describable: ReadonlySet<string>, compat: boolean) => ({
+    ...catalogMappingContext(service, config, profile, pkg, describable),
+    compat,
+  })
 
   const viewerOf = (request: FastifyRequest): Promise<Viewer> => deps.users.viewerForToken(tokenFromHeaders(request.headers))
 
@@ -196,7 +201,7 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
       ),
     )
     const describable = await describableIris(service, config, dicts)
-    for (const dict of dicts) quads.push(...datasetToQuads(dict, mappingContext(profile, dict, describable)))
+    for (const dict of dicts) quads.push(...datasetToQuads(dict, mappingContext(profile, dict, describable, wantsCompat(query.profiles))))
     if (result.count > 0) {
       const lastPage = Math.max(1, Math.ceil(result.count / pageSize))
       const lastRow = result.ids.at(-1)
@@ -288,7 +293,7 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
     function* batchQuads(jsons: string[], describable: ReadonlySet<string>): Generator<Quad> {
       for (const json of jsons) {
         const dict = JSON.parse(json) as PackageDict
-        yield* datasetToQuads(dict, mappingContext(profile, dict, describable))
+        yield* datasetToQuads(dict, mappingContext(profile, dict, describable, wantsCompat((request.query as CatalogQuery).profiles)))
         yield DataFactory.quad(catalogNode, hasDataset, DataFactory.namedNode(datasetUri(dict, base)))
       }
     }
@@ -343,13 +348,13 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
     const { dict, revision } = await service.showPackage(idOrName, viewer)
     // Not the revision alone: the dataset's RDF also shows its Kommune and groups, and which other IRIs it may
     // describe depends on the URIs other datasets hold (describableIris); the feed's position covers all.
-    const etag = await feedTag(service, revisionTag(String(dict.id), revision), format, profile, viewer.userId)
+    const etag = await feedTag(service, revisionTag(String(dict.id), revision), format, profile, wantsCompat(query.profiles) ? 'compat' : '', viewer.userId)
     const lastModified = httpDate(dict.metadata_modified as string)
     reply.header('ETag', etag).header('Vary', 'Accept, Authorization')
     if (lastModified) reply.header('Last-Modified', lastModified)
     if (notModified(request, etag)) return reply.code(304).send()
     const pkg = dict as PackageDict
-    const body = await serialize(datasetToQuads(pkg, mappingContext(profile, pkg, await describableIris(service, config, [pkg]))), format)
+    const body = await serialize(datasetToQuads(pkg, mappingContext(profile, pkg, await describableIris(service, config, [pkg]), wantsCompat(query.profiles))), format)
     return reply.type(`${contentType(format)}; charset=utf-8`).send(body)
   }
 

@@ -128,6 +128,8 @@ export interface MappingContext {
   contributorId: string
   vocab: Vocabularies
   profile: DcatProfile
+  /** The `compat` profile: also write the deprecated schema:startDate / schema:endDate (negotiation.ts wantsCompat). */
+  compat?: boolean
   /** The Kommune with its geocoding fields; defaults to the package's embedded organization. */
   organization?: OrganizationLike | null
   /** Told about values the export leaves out (for example a format outside the EU file-type list). */
@@ -739,11 +741,11 @@ class DatasetExport {
       b.type(node, C.PeriodOfTime)
       if (tStart) {
         b.add(node, P.startDate, dateLiteral(tStart))
-        b.add(node, P.schemaStartDate, dateLiteral(tStart))
+        if (ctx.compat) b.add(node, P.schemaStartDate, dateLiteral(tStart))
       }
       if (tEnd) {
         b.add(node, P.endDate, dateLiteral(tEnd))
-        b.add(node, P.schemaEndDate, dateLiteral(tEnd))
+        if (ctx.compat) b.add(node, P.schemaEndDate, dateLiteral(tEnd))
       }
     }
     const tRes = extra(pkg, 'temporal_resolution')
