@@ -11,7 +11,9 @@ import { SHARED_DIR, PACKAGE_ROOT } from '../../src/paths.js'
 import { createValidator, type Finding, type ValidationReport } from '../../src/validation/index.js'
 import { officialShapesMissingReason } from '../../src/validation/official.js'
 
-const FIXTURE_DIRS = ['dcat-ap-de-testcases', 'dcat-ap-de-examples', 'real-catalogs']
+// the official validator's test cases and real catalogs, the official reference examples, and the DCAT RDF
+// examples of ckanext-dcat / ckanext-dcatde (what CKAN harvesters send)
+const FIXTURE_DIRS = ['dcat-ap-de-testcases', 'dcat-ap-de-examples', 'real-catalogs', 'ckanext-dcatde', 'ckanext-dcat']
 const PAIRS = [
   { profile: 'dcat_ap_de_2', official: 'official-de-2' },
   { profile: 'dcat_ap_de_3', official: 'official-de-3' },
@@ -53,9 +55,16 @@ if (!existsSync(fixturesRoot) || missingShapes) {
       let total = 0
       for (const { dir, name } of files) {
         const format = rdfFormat(name.split('.').pop()!)!
-        const quads = await parseRdf(readFileSync(join(fixturesRoot, dir, name), 'utf8'), format, {
-          baseIri: `http://example.org/fixtures/${name}`,
-        })
+        let quads
+        try {
+          quads = await parseRdf(readFileSync(join(fixturesRoot, dir, name), 'utf8'), format, {
+            baseIri: `http://example.org/fixtures/${name}`,
+          })
+        } catch (err) {
+          // not RDF we can read (ckanext-dcat's dataset.ttl uses an undeclared prefix): nothing to compare
+          t.comment(`${dir}/${name}: not compared, unreadable: ${(err as Error).message}`)
+          continue
+        }
         const mine = violations(await own.validate(quads))
         const theirs = violations(await off.validate(quads))
         const mineKeys = new Set(mine.map(key))
