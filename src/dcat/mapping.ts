@@ -481,6 +481,9 @@ const P = {
   geocodingDescription: NS.dcatde + 'geocodingDescription',
   maintainer: NS.dcatde + 'maintainer',
   originator: NS.dcatde + 'originator',
+  // GeoDCAT-AP, which DCAT-AP.de 3.0 names instead of dcatde:maintainer / dcatde:originator
+  custodian: 'http://data.europa.eu/930/custodian',
+  geoOriginator: 'http://data.europa.eu/930/originator',
   licenseAttributionByText: NS.dcatde + 'licenseAttributionByText',
   plannedAvailability: NS.dcatde + 'plannedAvailability',
 } as const
@@ -653,12 +656,24 @@ class DatasetExport {
     for (const lang of listValue(raw)) this.iriObject(s, P.language, this.vocab.languageToUri(lang), C.LinguisticSystem)
   }
 
-  /** A GeoJSON geometry literal, and its WKT form when it converts. */
+  /**
+   * A geometry: one GeoJSON literal (DCAT-AP allows one value per property); the WKT form as a second value
+   * only in the compat profile. DCAT-AP.de 3.0 (SEMIC 3.0.0) wants locn:geometry to be a node: there it is
+   * `[ a locn:Geometry ; gsp:asGeoJSON …; gsp:asWKT … ]`.
+   */
   geo(node: Subject, p: string, value: string | undefined): void {
     if (!value) return
-    this.b.add(node, p, literal(value, nn(VOCAB.geoJsonLiteral)))
     const wkt = geoJsonToWkt(value)
-    if (wkt) this.b.add(node, p, literal(wkt, nn(NS.gsp + 'wktLiteral')))
+    if (p === P.geometry && this.ctx.profile === 'dcat_ap_de_3') {
+      const geometry = bn()
+      this.b.add(node, p, geometry)
+      this.b.type(geometry, NS.locn + 'Geometry')
+      this.b.add(geometry, NS.gsp + 'asGeoJSON', literal(value, nn(NS.gsp + 'geoJSONLiteral')))
+      if (wkt) this.b.add(geometry, NS.gsp + 'asWKT', literal(wkt, nn(NS.gsp + 'wktLiteral')))
+      return
+    }
+    this.b.add(node, p, literal(value, nn(VOCAB.geoJsonLiteral)))
+    if (wkt && this.ctx.compat) this.b.add(node, p, literal(wkt, nn(NS.gsp + 'wktLiteral')))
   }
 
   /** ckanext-dcatde contacts: dct:creator (author), dcatde:maintainer, dcatde:originator, dct:contributor. */
@@ -728,8 +743,11 @@ class DatasetExport {
     for (const v of listValue(extra(pkg, 'references'))) this.iriOrText(ds, P.references, v)
     for (const v of listValue(extra(pkg, 'applicable_legislation'))) this.iriObject(ds, P.applicableLegislation, v)
     for (const v of listValue(extra(pkg, 'hvd_category'))) this.iriObject(ds, P.hvdCategory, v, C.Concept)
-    this.iriOrText(ds, P.dctType, extra(pkg, 'dcat_type'), C.Concept)
-    this.statement(ds, P.provenance, extra(pkg, 'provenance'), C.ProvenanceStatement)
+    // dct:type is deprecated in DCAT-AP.de 2.0 (compat profile only there)
+    if (ctx.profile === 'dcat_ap_de_3' || ctx.compat) this.iriOrText(ds, P.dctType, extra(pkg, 'dcat_type'), C.Concept)
+    // DCAT-AP.de 2.0 wants dct:provenance as an IRI or a text, 3.0 as a dct:ProvenanceStatement
+    if (ctx.profile === 'dcat_ap_de_3') this.statement(ds, P.provenance, extra(pkg, 'provenance'), C.ProvenanceStatement)
+    else this.iriOrText(ds, P.provenance, extra(pkg, 'provenance'))
     this.statement(ds, P.accessRights, extra(pkg, 'access_rights'), C.RightsStatement)
 
     // dct:temporal
@@ -772,8 +790,11 @@ class DatasetExport {
     }
     const geocoding = geocodingUris(pkg, org)
     for (const uri of geocoding) {
-      this.iriObject(ds, P.politicalGeocodingURI, uri)
-      this.iriObject(ds, P.spatial, uri, C.Location)
+      // deprecated in DCAT-AP.de 3.0 (dct:spatial carries the same key): there only in the compat profile
+      if (ctx.profile === 'dcat_ap_de_2' || ctx.compat) this.iriObject(ds, P.politicalGeocodingURI, uri)
+      // an IRI of the dcat-ap.de key list, not described here (typed dct:Location it would draw the official
+      // warning "dct:Location SOLL dcat:bbox, dcat:centroid oder locn:geometry nutzen")
+      this.iriObject(ds, P.spatial, uri)
     }
     this.iriObject(ds, P.politicalGeocodingLevelURI, geocodingLevelUri(pkg, org))
 
@@ -816,8 +837,17 @@ class DatasetExport {
     }
 
     this.agent(P.creator, 'author', true)
-    this.agent(P.maintainer, 'maintainer', true)
-    this.agent(P.originator, 'originator', false)
+    // DCAT-AP.de 3.0 deprecates dcatde:maintainer / dcatde:originator for the GeoDCAT-AP properties; the
+    // deprecated ones are written there only in the compat profile
+    const de3 = ctx.profile === 'dcat_ap_de_3'
+    if (!de3 || ctx.compat) {
+      this.agent(P.maintainer, 'maintainer', true)
+      this.agent(P.originator, 'originator', false)
+    }
+    if (de3) {
+      this.agent(P.custodian, 'maintainer', true)
+      this.agent(P.geoOriginator, 'originator', false)
+    }
     this.agent(P.contributor, 'contributor', false)
 
     // DCAT-AP.de specifics
@@ -1318,7 +1348,11 @@ function parseDataset(g: Graph, ds: Node, ctx: ParseContext): ParsedDataset {
     if (loc.termType === 'NamedNode') spatialUris.push(cleanIri(loc.value) ?? loc.value)
     for (const unit of g.objects(loc, P.adminUnitL2)) if (unit.termType === 'NamedNode' && isGeocoding(unit.value)) geocoding.add(unit.value)
     spatialTexts.push(...g.objects(loc, P.prefLabel), ...g.objects(loc, P.label), ...g.objects(loc, NS.locn + 'geographicName'))
-    geometries.push(...g.objects(loc, P.geometry))
+    for (const geometry of g.objects(loc, P.geometry)) {
+      // DCAT-AP 3.0: [ a locn:Geometry ; gsp:asGeoJSON / gsp:asWKT ... ]
+      if (geometry.termType === 'Literal') geometries.push(geometry)
+      else geometries.push(...g.objects(geometry, NS.gsp + 'asGeoJSON'), ...g.objects(geometry, NS.gsp + 'asWKT'))
+    }
     bboxes.push(...g.objects(loc, P.bbox))
     centroids.push(...g.objects(loc, P.centroid))
   }
@@ -1381,8 +1415,8 @@ function parseDataset(g: Graph, ds: Node, ctx: ParseContext): ParsedDataset {
     return node ? readAgent(g, node) : undefined
   }
   const author = agentOf(g.sorted(ds, P.creator))
-  const maintainer = agentOf(g.dcatde(ds, 'maintainer'))
-  const originator = agentOf(g.dcatde(ds, 'originator'))
+  const maintainer = agentOf(g.dcatde(ds, 'maintainer')) ?? agentOf(g.objects(ds, P.custodian))
+  const originator = agentOf(g.dcatde(ds, 'originator')) ?? agentOf(g.objects(ds, P.geoOriginator))
   const contributor = agentOf(g.sorted(ds, P.contributor))
   for (const [prefix, a, topLevel] of [
     ['author', author, true],
