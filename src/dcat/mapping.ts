@@ -657,8 +657,8 @@ class DatasetExport {
   }
 
   /**
-   * A geometry: one GeoJSON literal (DCAT-AP allows one value per property); the WKT form as a second value
-   * only in the compat profile. DCAT-AP.de 3.0 (SEMIC 3.0.0) wants locn:geometry to be a node: there it is
+   * A geometry: one GeoJSON literal (DCAT-AP allows one value per property; a second, WKT value is a violation
+   * of the official shapes). DCAT-AP.de 3.0 (SEMIC 3.0.0) wants locn:geometry to be a node: there it is
    * `[ a locn:Geometry ; gsp:asGeoJSON …; gsp:asWKT … ]`.
    */
   geo(node: Subject, p: string, value: string | undefined): void {
@@ -673,7 +673,6 @@ class DatasetExport {
       return
     }
     this.b.add(node, p, literal(value, nn(VOCAB.geoJsonLiteral)))
-    if (wkt && this.ctx.compat) this.b.add(node, p, literal(wkt, nn(NS.gsp + 'wktLiteral')))
   }
 
   /** ckanext-dcatde contacts: dct:creator (author), dcatde:maintainer, dcatde:originator, dct:contributor. */
