@@ -742,8 +742,7 @@ class DatasetExport {
     for (const v of listValue(extra(pkg, 'references'))) this.iriOrText(ds, P.references, v)
     for (const v of listValue(extra(pkg, 'applicable_legislation'))) this.iriObject(ds, P.applicableLegislation, v)
     for (const v of listValue(extra(pkg, 'hvd_category'))) this.iriObject(ds, P.hvdCategory, v, C.Concept)
-    // dct:type is deprecated in DCAT-AP.de 2.0 (compat profile only there)
-    if (ctx.profile === 'dcat_ap_de_3' || ctx.compat) this.iriOrText(ds, P.dctType, extra(pkg, 'dcat_type'), C.Concept)
+    this.iriOrText(ds, P.dctType, extra(pkg, 'dcat_type'), C.Concept)
     // DCAT-AP.de 2.0 wants dct:provenance as an IRI or a text, 3.0 as a dct:ProvenanceStatement
     if (ctx.profile === 'dcat_ap_de_3') this.statement(ds, P.provenance, extra(pkg, 'provenance'), C.ProvenanceStatement)
     else this.iriOrText(ds, P.provenance, extra(pkg, 'provenance'))
@@ -789,8 +788,11 @@ class DatasetExport {
     }
     const geocoding = geocodingUris(pkg, org)
     for (const uri of geocoding) {
-      // deprecated in DCAT-AP.de 3.0 (dct:spatial carries the same key): there only in the compat profile
-      if (ctx.profile === 'dcat_ap_de_2' || ctx.compat) this.iriObject(ds, P.politicalGeocodingURI, uri)
+      // deprecated in DCAT-AP.de 3.0: there a dcat-ap.de key is only in dct:spatial (the import takes it back
+      // from there) unless the compat profile asks for it; any other IRI is kept, or it would be lost
+      if (ctx.profile === 'dcat_ap_de_2' || ctx.compat || !uri.startsWith(VOCAB.politicalGeocoding)) {
+        this.iriObject(ds, P.politicalGeocodingURI, uri)
+      }
       // an IRI of the dcat-ap.de key list, not described here (typed dct:Location it would draw the official
       // warning "dct:Location SOLL dcat:bbox, dcat:centroid oder locn:geometry nutzen")
       this.iriObject(ds, P.spatial, uri)
