@@ -39,7 +39,7 @@ function exportAll(profile: MappingContext['profile'], compat: boolean): Quad[] 
   return SAMPLE_DATASETS.flatMap((sample) => {
     const org = kommune(sample.owner_org)
     const { owner_org: _owner, ...input } = sample
-    const dict = packageDict({ ...input, extras: [...(sample.extras ?? []), ...HARVESTED_EXTRAS] } as never, org)
+    const dict = packageDict({ ...input, extras: [...(sample.extras ?? []), ...HARVESTED_EXTRAS] }, org)
     return datasetToQuads(dict, {
       baseUrl: BASE,
       contributorId: CONTRIBUTOR,
