@@ -307,7 +307,7 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
       )
       if ((format === 'ttl' || format === 'nt') && stream.writeFragment) {
         const encoder = new DatasetTextEncoder(
-          { format, profile, baseUrl: base, contributorId: config.contributorId, catalogUri: catalogIri },
+          { format, profile, compat: wantsCompat((request.query as CatalogQuery).profiles), baseUrl: base, contributorId: config.contributorId, catalogUri: catalogIri },
           service.vocab,
           service.reference.organizations,
         )
