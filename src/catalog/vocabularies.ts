@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 
 /** Reference data shipped in catalog/: loaded once, read-only, shared by every request. */
-export const CATALOG_DIR = fileURLToPath(new URL('../../catalog', import.meta.url))
+export { CATALOG_DIR } from '../paths.js'
+import { CATALOG_DIR } from '../paths.js'
 
 export interface Kommune {
   id: string

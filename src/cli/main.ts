@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { runServer } from '../server.js'
 import { ConfigError, checkHostResolves, loadConfig, redact } from '../config.js'
@@ -19,8 +19,10 @@ commands:
   openapi [--out FILE]          write the OpenAPI document (default openapi/openapi.json of the package)
   user add NAME [--sysadmin] [--org ORG --role admin|editor|member] [--email E] [--fullname F]
                                 create a user (or give an existing one a role in a Kommune)
-  validate FILE|URL [--profile dcat_ap_de_2|dcat_ap_de_3] [--lang de|en] [--shapes official]
-                                validate a DCAT RDF document; exit 2 when it has violations
+  validate FILE|URL|- [...] [--profile dcat_ap_de_2|dcat_ap_de_3] [--shapes own|official]
+           [--format ttl|rdf|jsonld|nt] [--output text|json] [--lang de|en]
+                                validate DCAT-AP.de documents; exit 0 conformant, 1 violations,
+                                2 unusable input (see README, "Validation")
   token create NAME [--name LABEL] [--expires-in SECONDS]
                                 create an API token for a user; the token is the last line printed
   links check [--org NAME]      check the links of the datasets now (exit 2 when some are unreachable)
@@ -148,43 +150,8 @@ async function token(args: string[]): Promise<void> {
 }
 
 async function validate(args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { profile: { type: 'string', default: 'dcat_ap_de_2' }, lang: { type: 'string', default: 'de' }, shapes: { type: 'string', default: 'own' } },
-  })
-  const source = positionals[0]
-  if (!source) fail('usage: godonu validate FILE|URL [--profile dcat_ap_de_2|dcat_ap_de_3] [--lang de|en]')
-  if (values.profile !== 'dcat_ap_de_2' && values.profile !== 'dcat_ap_de_3') fail('--profile must be dcat_ap_de_2 or dcat_ap_de_3')
-  if (values.shapes !== 'own' && values.shapes !== 'official') fail('--shapes must be own or official')
-  const { parseRdf, rdfFormat, RdfParseError } = await import('../dcat/parse.js')
-  const { createValidator, formatReport } = await import('../validation/index.js')
-  let text: string
-  let format: string | undefined
-  if (/^https?:\/\//.test(source)) {
-    const response = await fetch(source, { headers: { accept: 'text/turtle, application/rdf+xml;q=0.9, application/ld+json;q=0.8' } }).catch((err: Error) => fail(`cannot fetch ${source}: ${err.message}`))
-    if (!response.ok) fail(`cannot fetch ${source}: HTTP ${response.status}`)
-    format = rdfFormat((response.headers.get('content-type') ?? '').split(';')[0]!.trim())
-    text = await response.text()
-  } else {
-    try {
-      text = readFileSync(source, 'utf8')
-    } catch (err) {
-      fail(`cannot read ${source}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
-    }
-  }
-  format ??= rdfFormat(source.split('.').pop() ?? '') ?? 'ttl'
-  let quads
-  try {
-    quads = await parseRdf(text, format, { baseIri: /^https?:/.test(source) ? source : `file://${source}` })
-  } catch (err) {
-    if (err instanceof RdfParseError) fail(`${source} is not valid ${format}: ${err.message}`)
-    throw err
-  }
-  const validator = await createValidator({ profile: values.profile, shapes: values.shapes as 'own' | 'official' })
-  const report = await validator.validate(quads)
-  out(formatReport(report, values.lang === 'en' ? 'en' : 'de'))
-  process.exitCode = report.conforms ? 0 : 2
+  const { runValidate } = await import('./validate-command.js')
+  process.exitCode = await runValidate(args)
 }
 
 async function links(args: string[]): Promise<void> {

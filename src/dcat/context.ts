@@ -61,13 +61,19 @@ export async function takenIris(service: CatalogService, iris: Iterable<string>)
  * distribution are the datasets mapped again, with the asked IRIs less those. What the first mapping made is
  * returned only when every IRI it describes was found free.
  */
-export async function checkedDatasetQuads(service: CatalogService, config: AppConfig, profile: DcatProfile, dicts: readonly PackageDict[]): Promise<Quad[][]> {
+export async function checkedDatasetQuads(
+  service: CatalogService,
+  config: AppConfig,
+  profile: DcatProfile,
+  dicts: readonly PackageDict[],
+  compat = false,
+): Promise<Quad[][]> {
   const asked = new AskedIris()
-  const optimistic = dicts.map((dict) => datasetToQuads(dict, catalogMappingContext(service, config, profile, dict, asked)))
+  const optimistic = dicts.map((dict) => datasetToQuads(dict, { ...catalogMappingContext(service, config, profile, dict, asked), compat }))
   const taken = await takenIris(service, asked.asked)
   if (taken.size === 0) return optimistic
   const free = new Set([...asked.asked].filter((iri) => !taken.has(iri)))
-  return dicts.map((dict) => datasetToQuads(dict, catalogMappingContext(service, config, profile, dict, free)))
+  return dicts.map((dict) => datasetToQuads(dict, { ...catalogMappingContext(service, config, profile, dict, free), compat }))
 }
 
 /** The auxiliary IRIs the export of these datasets describes as named nodes (as checkedDatasetQuads decides). */

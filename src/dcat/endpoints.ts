@@ -18,7 +18,7 @@ import { qualityQuads, storedQuality } from './quality.js'
 import { catalogQuads, datasetToQuads, datasetUri, hydraQuads, catalogUri, type DcatProfile, type PackageDict } from './mapping.js'
 import { DatasetTextEncoder, RdfStreamClosedError, contentType, createRdfStream, serialize } from './serialize.js'
 import type { RdfFormat } from './parse.js'
-import { EXTENSIONS, negotiateFormat } from './negotiation.js'
+import { EXTENSIONS, negotiateFormat, wantsCompat } from './negotiation.js'
 import { DataFactory } from 'n3'
 
 export interface DcatDeps {
@@ -63,6 +63,8 @@ const PROFILES: Record<string, DcatProfile | null> = {
   dcat_ap_de_2: 'dcat_ap_de_2',
   euro_dcat_ap_3: 'dcat_ap_de_3',
   dcat_ap_de_3: 'dcat_ap_de_3',
+  // not a DCAT version: adds the deprecated properties for older harvesters (wantsCompat)
+  compat: null,
 }
 
 export function parseProfiles(raw: string | undefined): DcatProfile {
@@ -141,7 +143,7 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
   const base = config.baseUrl
 
   /** Every export maps with the catalog-wide check of the auxiliary IRIs of the datasets it holds (context.ts checkedDatasetQuads). */
-  const checkedQuads = (profile: DcatProfile, dicts: readonly PackageDict[]) => checkedDatasetQuads(service, config, profile, dicts)
+  const checkedQuads = (profile: DcatProfile, dicts: readonly PackageDict[], compat: boolean) => checkedDatasetQuads(service, config, profile, dicts, compat)
 
   const viewerOf = (request: FastifyRequest): Promise<Viewer> => deps.users.viewerForToken(tokenFromHeaders(request.headers))
 
@@ -204,7 +206,7 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
         },
       ),
     )
-    for (const datasetQuads of await checkedQuads(profile, dicts)) quads.push(...datasetQuads)
+    for (const datasetQuads of await checkedQuads(profile, dicts, wantsCompat(query.profiles))) quads.push(...datasetQuads)
     if (withQuality(query)) {
       const scores = await storedQuality(service.db, dicts.map((d) => d.id))
       for (const dict of dicts) {
@@ -299,7 +301,7 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
     /** The quads of some datasets (checked), each followed by its `<catalog> dcat:dataset <dataset>` link. */
     async function batchQuads(jsons: string[]): Promise<Quad[]> {
       const dicts = jsons.map((json) => JSON.parse(json) as PackageDict)
-      const checked = await checkedQuads(profile, dicts)
+      const checked = await checkedQuads(profile, dicts, wantsCompat((request.query as CatalogQuery).profiles))
       const quads: Quad[] = []
       dicts.forEach((dict, i) => quads.push(...checked[i]!, DataFactory.quad(catalogNode, hasDataset, DataFactory.namedNode(datasetUri(dict, base)))))
       return quads
@@ -314,7 +316,7 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
       )
       if ((format === 'ttl' || format === 'nt') && stream.writeFragment) {
         const encoder = new DatasetTextEncoder(
-          { format, profile, baseUrl: base, contributorId: config.contributorId, catalogUri: catalogIri },
+          { format, profile, compat: wantsCompat((request.query as CatalogQuery).profiles), baseUrl: base, contributorId: config.contributorId, catalogUri: catalogIri },
           service.vocab,
           service.reference.organizations,
         )
@@ -367,13 +369,13 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
     usageOf(request)?.datasetView(request, String(dict.id), 'rdf')
     // Not the revision alone: the dataset's RDF also shows its Kommune and groups, and which other IRIs it may
     // describe depends on the URIs other datasets hold (describableIris); the feed's position covers all.
-    const etag = await feedTag(service, revisionTag(String(dict.id), revision), format, profile, viewer.userId, withQuality(query) ? 'quality' : '')
+    const etag = await feedTag(service, revisionTag(String(dict.id), revision), format, profile, wantsCompat(query.profiles) ? 'compat' : '', viewer.userId, withQuality(query) ? 'quality' : '')
     const lastModified = httpDate(dict.metadata_modified as string)
     reply.header('ETag', etag).header('Vary', 'Accept, Authorization')
     if (lastModified) reply.header('Last-Modified', lastModified)
     if (notModified(request, etag)) return reply.code(304).send()
     const pkg = dict as PackageDict
-    const quads = (await checkedQuads(profile, [pkg]))[0]!
+    const quads = (await checkedQuads(profile, [pkg], wantsCompat(query.profiles)))[0]!
     if (withQuality(query)) {
       const stored = (await storedQuality(service.db, [pkg.id])).get(pkg.id)
       if (stored) quads.push(...qualityQuads(datasetUri(pkg, base), stored))

@@ -128,6 +128,8 @@ export interface MappingContext {
   contributorId: string
   vocab: Vocabularies
   profile: DcatProfile
+  /** The `compat` profile: also write the deprecated schema:startDate / schema:endDate (negotiation.ts wantsCompat). */
+  compat?: boolean
   /** The Kommune with its geocoding fields; defaults to the package's embedded organization. */
   organization?: OrganizationLike | null
   /** Told about values the export leaves out (for example a format outside the EU file-type list). */
@@ -484,6 +486,9 @@ const P = {
   geocodingDescription: NS.dcatde + 'geocodingDescription',
   maintainer: NS.dcatde + 'maintainer',
   originator: NS.dcatde + 'originator',
+  // GeoDCAT-AP, which DCAT-AP.de 3.0 names instead of dcatde:maintainer / dcatde:originator
+  custodian: 'http://data.europa.eu/930/custodian',
+  geoOriginator: 'http://data.europa.eu/930/originator',
   licenseAttributionByText: NS.dcatde + 'licenseAttributionByText',
   plannedAvailability: NS.dcatde + 'plannedAvailability',
 } as const
@@ -656,12 +661,23 @@ class DatasetExport {
     for (const lang of listValue(raw)) this.iriObject(s, P.language, this.vocab.languageToUri(lang), C.LinguisticSystem)
   }
 
-  /** A GeoJSON geometry literal, and its WKT form when it converts. */
+  /**
+   * A geometry: one GeoJSON literal (DCAT-AP allows one value per property; a second, WKT value is a violation
+   * of the official shapes). DCAT-AP.de 3.0 (SEMIC 3.0.0) wants locn:geometry to be a node: there it is
+   * `[ a locn:Geometry ; gsp:asGeoJSON …; gsp:asWKT … ]`.
+   */
   geo(node: Subject, p: string, value: string | undefined): void {
     if (!value) return
-    this.b.add(node, p, literal(value, nn(VOCAB.geoJsonLiteral)))
     const wkt = geoJsonToWkt(value)
-    if (wkt) this.b.add(node, p, literal(wkt, nn(NS.gsp + 'wktLiteral')))
+    if (p === P.geometry && this.ctx.profile === 'dcat_ap_de_3') {
+      const geometry = bn()
+      this.b.add(node, p, geometry)
+      this.b.type(geometry, NS.locn + 'Geometry')
+      this.b.add(geometry, NS.gsp + 'asGeoJSON', literal(value, nn(NS.gsp + 'geoJSONLiteral')))
+      if (wkt) this.b.add(geometry, NS.gsp + 'asWKT', literal(wkt, nn(NS.gsp + 'wktLiteral')))
+      return
+    }
+    this.b.add(node, p, literal(value, nn(VOCAB.geoJsonLiteral)))
   }
 
   /** ckanext-dcatde contacts: dct:creator (author), dcatde:maintainer, dcatde:originator, dct:contributor. */
@@ -732,7 +748,9 @@ class DatasetExport {
     for (const v of listValue(extra(pkg, 'applicable_legislation'))) this.iriObject(ds, P.applicableLegislation, v)
     for (const v of listValue(extra(pkg, 'hvd_category'))) this.iriObject(ds, P.hvdCategory, v, C.Concept)
     this.iriOrText(ds, P.dctType, extra(pkg, 'dcat_type'), C.Concept)
-    this.statement(ds, P.provenance, extra(pkg, 'provenance'), C.ProvenanceStatement)
+    // DCAT-AP.de 2.0 wants dct:provenance as an IRI or a text, 3.0 as a dct:ProvenanceStatement
+    if (ctx.profile === 'dcat_ap_de_3') this.statement(ds, P.provenance, extra(pkg, 'provenance'), C.ProvenanceStatement)
+    else this.iriOrText(ds, P.provenance, extra(pkg, 'provenance'))
     this.statement(ds, P.accessRights, extra(pkg, 'access_rights'), C.RightsStatement)
 
     // dct:temporal
@@ -744,11 +762,11 @@ class DatasetExport {
       b.type(node, C.PeriodOfTime)
       if (tStart) {
         b.add(node, P.startDate, dateLiteral(tStart))
-        b.add(node, P.schemaStartDate, dateLiteral(tStart))
+        if (ctx.compat) b.add(node, P.schemaStartDate, dateLiteral(tStart))
       }
       if (tEnd) {
         b.add(node, P.endDate, dateLiteral(tEnd))
-        b.add(node, P.schemaEndDate, dateLiteral(tEnd))
+        if (ctx.compat) b.add(node, P.schemaEndDate, dateLiteral(tEnd))
       }
     }
     const tRes = extra(pkg, 'temporal_resolution')
@@ -775,8 +793,14 @@ class DatasetExport {
     }
     const geocoding = geocodingUris(pkg, org)
     for (const uri of geocoding) {
-      this.iriObject(ds, P.politicalGeocodingURI, uri)
-      this.iriObject(ds, P.spatial, uri, C.Location)
+      // deprecated in DCAT-AP.de 3.0: there a dcat-ap.de key is only in dct:spatial (the import takes it back
+      // from there) unless the compat profile asks for it; any other IRI is kept, or it would be lost
+      if (ctx.profile === 'dcat_ap_de_2' || ctx.compat || !uri.startsWith(VOCAB.politicalGeocoding)) {
+        this.iriObject(ds, P.politicalGeocodingURI, uri)
+      }
+      // an IRI of the dcat-ap.de key list, not described here (typed dct:Location it would draw the official
+      // warning "dct:Location SOLL dcat:bbox, dcat:centroid oder locn:geometry nutzen")
+      this.iriObject(ds, P.spatial, uri)
     }
     this.iriObject(ds, P.politicalGeocodingLevelURI, geocodingLevelUri(pkg, org))
 
@@ -819,8 +843,17 @@ class DatasetExport {
     }
 
     this.agent(P.creator, 'author', true)
-    this.agent(P.maintainer, 'maintainer', true)
-    this.agent(P.originator, 'originator', false)
+    // DCAT-AP.de 3.0 deprecates dcatde:maintainer / dcatde:originator for the GeoDCAT-AP properties; the
+    // deprecated ones are written there only in the compat profile
+    const de3 = ctx.profile === 'dcat_ap_de_3'
+    if (!de3 || ctx.compat) {
+      this.agent(P.maintainer, 'maintainer', true)
+      this.agent(P.originator, 'originator', false)
+    }
+    if (de3) {
+      this.agent(P.custodian, 'maintainer', true)
+      this.agent(P.geoOriginator, 'originator', false)
+    }
     this.agent(P.contributor, 'contributor', false)
 
     // DCAT-AP.de specifics
@@ -1274,7 +1307,11 @@ function parseDataset(g: Graph, ds: Node, ctx: ParseContext): ParsedDataset {
     if (loc.termType === 'NamedNode') spatialUris.push(cleanIri(loc.value) ?? loc.value)
     for (const unit of g.objects(loc, P.adminUnitL2)) if (unit.termType === 'NamedNode' && isGeocoding(unit.value)) geocoding.add(unit.value)
     spatialTexts.push(...g.objects(loc, P.prefLabel), ...g.objects(loc, P.label), ...g.objects(loc, NS.locn + 'geographicName'))
-    geometries.push(...g.objects(loc, P.geometry))
+    for (const geometry of g.objects(loc, P.geometry)) {
+      // DCAT-AP 3.0: [ a locn:Geometry ; gsp:asGeoJSON / gsp:asWKT ... ]
+      if (geometry.termType === 'Literal') geometries.push(geometry)
+      else geometries.push(...g.objects(geometry, NS.gsp + 'asGeoJSON'), ...g.objects(geometry, NS.gsp + 'asWKT'))
+    }
     bboxes.push(...g.objects(loc, P.bbox))
     centroids.push(...g.objects(loc, P.centroid))
   }
@@ -1337,8 +1374,8 @@ function parseDataset(g: Graph, ds: Node, ctx: ParseContext): ParsedDataset {
     return node ? readAgent(g, node) : undefined
   }
   const author = agentOf(g.sorted(ds, P.creator))
-  const maintainer = agentOf(g.dcatde(ds, 'maintainer'))
-  const originator = agentOf(g.dcatde(ds, 'originator'))
+  const maintainer = agentOf(g.dcatde(ds, 'maintainer')) ?? agentOf(g.objects(ds, P.custodian))
+  const originator = agentOf(g.dcatde(ds, 'originator')) ?? agentOf(g.objects(ds, P.geoOriginator))
   const contributor = agentOf(g.sorted(ds, P.contributor))
   for (const [prefix, a, topLevel] of [
     ['author', author, true],

@@ -38,3 +38,16 @@ export function negotiateFormat(accept: string | undefined): RdfFormat | null {
   }
   return null
 }
+
+/**
+ * The `compat` RDF profile (`?profiles=dcat_ap_de_2,compat`): the export also writes the deprecated properties
+ * older harvesters still read (schema:startDate / schema:endDate beside dcat:startDate / dcat:endDate; see the
+ * README, "Validation"). Without it the export has no deprecated property, so the official shapes draw no
+ * avoidable warning from it.
+ */
+export const COMPAT_PROFILE = 'compat'
+
+/** Whether a `profiles` parameter asks for the compat profile. */
+export function wantsCompat(profiles: string | undefined): boolean {
+  return (profiles ?? '').split(',').some((name) => name.trim() === COMPAT_PROFILE)
+}

@@ -412,6 +412,8 @@ export function contentType(format: RdfFormat): string {
 export interface DatasetTextSettings {
   format: 'ttl' | 'nt'
   profile: DcatProfile
+  /** The `compat` profile (MappingContext.compat). */
+  compat?: boolean
   baseUrl: string
   contributorId: string
   /** Each dataset is followed by `<catalogUri> dcat:dataset <dataset>`. */
@@ -452,7 +454,7 @@ function datasetsFragment(
 ): TextFragment {
   const asked = check === null ? new AskedIris() : undefined
   const describableIris = asked ?? new Set(check)
-  const { baseUrl, contributorId, profile } = settings
+  const { baseUrl, contributorId, profile, compat } = settings
   const sink = new StringSink()
   const writer = textWriter(sink, settings.format, DEFAULT_PREFIXES)
   const catalog = DataFactory.namedNode(settings.catalogUri)
@@ -462,7 +464,7 @@ function datasetsFragment(
     const dict = JSON.parse(json) as PackageDict
     const orgId = dict.organization?.id
     const organization = orgId ? (organizations.get(orgId) ?? null) : null
-    for (const q of datasetToQuads(dict, { baseUrl, contributorId, vocab, profile, organization, describableIris })) writer.add(q)
+    for (const q of datasetToQuads(dict, { baseUrl, contributorId, vocab, profile, compat, organization, describableIris })) writer.add(q)
     writer.add(DataFactory.quad(catalog, hasDataset, DataFactory.namedNode(datasetUri(dict, baseUrl))))
     if (sink.text.length >= CHUNK_CHARS) chunks.push(sink.take())
   }

@@ -19,8 +19,8 @@
  */
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { Quad } from '@rdfjs/types'
+import { PACKAGE_ROOT, SHARED_DIR } from '../paths.js'
 import { parseTurtleFile } from './vocabulary-graph.js'
 
 export type OfficialShapeSet = 'official-de-2' | 'official-de-2-spec' | 'official-de-3' | 'semic-2.1.1' | 'semic-3.0.1'
@@ -33,8 +33,8 @@ export const OFFICIAL_SHAPE_SETS: readonly OfficialShapeSet[] = [
   'semic-3.0.1',
 ]
 
-/** The repository root (/work/main in development). */
-export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url))
+/** The repository root (the same from src/ and from the compiled dist/src/, see src/paths.ts). */
+export const REPO_ROOT = PACKAGE_ROOT
 
 const FILES: Record<OfficialShapeSet, string[]> = {
   'official-de-2-spec': [
@@ -71,7 +71,7 @@ const FILES: Record<OfficialShapeSet, string[]> = {
  */
 export function officialShapesDir(): string | null {
   // when set, the variable alone decides (set it to a missing path to simulate a fresh clone)
-  const dir = process.env.GODONU_OFFICIAL_SHAPES_DIR || resolve(REPO_ROOT, '../shared/conformance/shapes')
+  const dir = process.env.GODONU_OFFICIAL_SHAPES_DIR || resolve(SHARED_DIR, 'conformance/shapes')
   return existsSync(dir) ? dir : null
 }
 
@@ -87,7 +87,7 @@ export function officialShapeFiles(set: OfficialShapeSet): string[] | null {
 export function officialShapesMissingReason(set: OfficialShapeSet): string | null {
   const dir = officialShapesDir()
   if (!dir) {
-    const looked = process.env.GODONU_OFFICIAL_SHAPES_DIR || resolve(REPO_ROOT, '../shared/conformance/shapes')
+    const looked = process.env.GODONU_OFFICIAL_SHAPES_DIR || resolve(SHARED_DIR, 'conformance/shapes')
     return `official shapes not found (looked for ${looked})`
   }
   const missing = FILES[set].filter((f) => !existsSync(resolve(dir, f)))

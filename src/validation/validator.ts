@@ -91,6 +91,7 @@ const SEVERITY: Record<string, Severity> = {
   [`${NS.sh}Warning`]: 'warning',
   [`${NS.sh}Info`]: 'info',
 }
+const RDF_TYPE = `${NS.rdf}type`
 const SEVERITY_ORDER: Record<Severity, number> = { violation: 0, warning: 1, info: 2 }
 const TARGET_PREDICATES = ['targetClass', 'targetNode', 'targetObjectsOf', 'targetSubjectsOf', 'target'].map(
   (p) => NS.sh + p,
@@ -146,6 +147,8 @@ class CompiledShapes {
   private readonly targeted = new Set<string>()
   private readonly named = new Map<string, string | undefined>()
   private readonly params = new Map<string, Map<string, Term[]>>()
+  private readonly uses = new Map<string, Map<string, Set<string>>>()
+  private readonly supers = new Map<string, Set<string>>()
 
   constructor(
     readonly id: string,
@@ -202,6 +205,58 @@ class CompiledShapes {
 
   isTargeted(shape: Term): boolean {
     return this.targeted.has(key(shape))
+  }
+
+  /**
+   * Where a nested value shape (e.g. the `skos:inScheme` check inside a `dct:language` rule) is
+   * used: the predicates of the property shapes above it, each with the classes their node shapes
+   * target (empty = no class target, any subject). A result of the nested shape is lifted only to
+   * the data uses `(subject, predicate)` that such a rule can have checked: a value used both as
+   * `dct:language` of a dataset and as `dct:Language` (a typo) of the catalog is reported once.
+   */
+  usesOf(shape: Term): Map<string, Set<string>> {
+    const k = key(shape)
+    let uses = this.uses.get(k)
+    if (uses) return uses
+    uses = new Map()
+    this.uses.set(k, uses)
+    const seen = new Set<string>()
+    const up = (s: Term, depth: number): void => {
+      if (depth > 6 || seen.has(key(s))) return
+      seen.add(key(s))
+      const path = this.store.getObjects(s, namedNode(`${NS.sh}path`), null)[0]
+      if (path?.termType === 'NamedNode' && depth > 0 && path.value !== `${NS.skos}inScheme`) {
+        const classes = uses.get(path.value) ?? new Set<string>()
+        uses.set(path.value, classes)
+        for (const parent of this.store.getSubjects(namedNode(`${NS.sh}property`), s, null)) {
+          for (const c of this.store.getObjects(parent, namedNode(`${NS.sh}targetClass`), null)) classes.add(c.value)
+        }
+        return
+      }
+      for (const link of SHAPE_LINKS) {
+        for (const parent of this.store.getSubjects(namedNode(link), s, null)) up(parent, depth + 1)
+      }
+    }
+    up(shape, 0)
+    return uses
+  }
+
+  /** The class and all its superclasses (rdfs:subClassOf in the shapes graph). */
+  superClasses(cls: string): Set<string> {
+    let all = this.supers.get(cls)
+    if (all) return all
+    all = new Set([cls])
+    const queue = [cls]
+    while (queue.length) {
+      for (const sup of this.store.getObjects(namedNode(queue.pop()!), namedNode(`${NS.rdfs}subClassOf`), null)) {
+        if (!all.has(sup.value)) {
+          all.add(sup.value)
+          queue.push(sup.value)
+        }
+      }
+    }
+    this.supers.set(cls, all)
+    return all
   }
 
   /** The shape's IRI, or for a blank-node shape the IRI of the nearest named shape that links it. */
@@ -387,8 +442,14 @@ async function runValidation(shapes: CompiledShapes, vocab: VocabularyGraph, inp
   const dataSubjects = new Set<string>()
   const usedBy = new Map<string, Array<{ subject: Term; predicate: Term }>>()
   const terms: Term[] = []
+  const types = new Map<string, string[]>()
   for (const q of data) {
     dataSubjects.add(key(q.subject))
+    if (q.predicate.value === RDF_TYPE) {
+      const list = types.get(key(q.subject))
+      if (list) list.push(q.object.value)
+      else types.set(key(q.subject), [q.object.value])
+    }
     terms.push(q.object)
     {
       const k = key(q.object)
@@ -397,6 +458,7 @@ async function runValidation(shapes: CompiledShapes, vocab: VocabularyGraph, inp
       list.push({ subject: q.subject, predicate: q.predicate })
     }
   }
+  const typesOf = (subject: Term): string[] => types.get(key(subject)) ?? []
   const background = vocab.quadsFor(terms)
   const backgroundSubjects = new Set(background.map((q) => key(q.subject)))
   const store = new SmallGraph(data, dataSubjects)
@@ -434,7 +496,17 @@ async function runValidation(shapes: CompiledShapes, vocab: VocabularyGraph, inp
       if (backgroundSubjects.has(fk) && targeted) continue
       if (!users) continue
     }
+    const contexts = shapes.usesOf(result.shape.ptr.term)
+    const fits = (use: { subject: Term; predicate: Term }): boolean => {
+      if (contexts.size === 0) return true // no rule above the shape found: keep every use
+      const classes = contexts.get(use.predicate.value)
+      if (!classes) return false
+      if (classes.size === 0) return true
+      for (const t of typesOf(use.subject)) for (const c of shapes.superClasses(t)) if (classes.has(c)) return true
+      return false
+    }
     for (const use of users) {
+      if (!fits(use)) continue
       raw.push({
         focus: use.subject,
         path: use.predicate.value,

@@ -10,7 +10,6 @@
  * skos:Concept etc. fire on vocabulary entries nobody used).
  */
 import { readFileSync, readdirSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { DataFactory, Parser } from 'n3'
 import type { Quad, Term } from '@rdfjs/types'
 import { EU_AUTHORITY, NS } from './namespaces.js'
@@ -18,7 +17,8 @@ import { EU_AUTHORITY, NS } from './namespaces.js'
 const { namedNode, literal, quad } = DataFactory
 
 /** The repository's catalog/ folder (reference data, shapes, vocabularies). */
-export const CATALOG_DIR = fileURLToPath(new URL('../../catalog', import.meta.url))
+export { CATALOG_DIR } from '../paths.js'
+import { CATALOG_DIR } from '../paths.js'
 export const VOCABULARY_JSON_DIR = `${CATALOG_DIR}/vocabularies`
 export const VOCABULARY_RDF_DIR = `${CATALOG_DIR}/vocabularies-rdf`
 

@@ -43,5 +43,19 @@ for (const profile of Object.keys(OWN_PROFILE_FILES) as Profile[]) {
       if (!linked.has(shape) && store.getQuads(n(shape), n(SH + 'targetClass'), null, null).length === 0) problems.push(`${shape}: not used`)
     }
     t.same(problems, [], 'one German and one English message, one severity, used')
+
+    // a warning says what to do: it names an action (give, use, link, leave out, check, ...)
+    const vague: string[] = []
+    for (const q of store.getQuads(null, n(SH + 'severity'), n(SH + 'Warning'), null)) {
+      for (const m of store.getObjects(q.subject, n(SH + 'message'), null)) {
+        const text = m.value
+        const acts =
+          m.termType === 'Literal' && m.language === 'de'
+            ? /\b(geben|verwenden|verlinken|ordnen|beschreiben|prüfen|lassen|sollte|sollten|nennen|muss|müssen)\b/i.test(text)
+            : /\b(give|use|link|assign|describe|state|check|leave|should|name|must)\b/i.test(text)
+        if (!acts) vague.push(`${q.subject.value}: ${text}`)
+      }
+    }
+    t.same(vague, [], 'every warning says what to do')
   })
 }
