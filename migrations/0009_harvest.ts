@@ -70,7 +70,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created', 'char(26)', (c) => c.notNull())
     .addColumn('modified', 'char(26)', (c) => c.notNull())
     .execute()
-  await db.schema.createIndex('harvest_object_guid').on('harvest_object').columns(['source_id', 'guid_hash']).unique().execute()
+  await db.schema
+    .createIndex('harvest_object_guid')
+    .on('harvest_object')
+    .columns(['source_id', 'guid_hash'])
+    .unique()
+    .execute()
 
   await db.schema
     .createTable('harvest_log')
