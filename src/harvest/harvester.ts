@@ -476,7 +476,7 @@ export class Harvester {
         await this.service.modifyPackage(
           existing.id,
           HARVESTER,
-          async () => ({ input: checked.input!, activity: 'changed package' }),
+          () => Promise.resolve({ input: checked.input!, activity: 'changed package' }),
           { harvest: true, within: linkObject(existing.id) },
         )
         return { kind: 'updated', objectId }
@@ -560,7 +560,7 @@ export class Harvester {
         await this.service.modifyPackage(
           object.package_id,
           HARVESTER,
-          async () => ({ state: 'deleted', activity: 'deleted package' }),
+          () => Promise.resolve({ state: 'deleted' as const, activity: 'deleted package' }),
           {
             harvest: true,
             within: async (trx) => {

@@ -78,7 +78,7 @@ function checkSourceFields(fields: Partial<SourceFields>, partial: boolean): voi
   if (!partial || fields.type !== undefined)
     if (fields.type !== 'ckan' && fields.type !== 'dcat') errors.source_type = ['Must be ckan or dcat']
   if (!partial || fields.url !== undefined) {
-    let ok = false
+    let ok: boolean
     try {
       const u = new URL(fields.url ?? '')
       ok = (u.protocol === 'http:' || u.protocol === 'https:') && !u.username && !u.password
@@ -188,7 +188,7 @@ export class HarvestJobs {
     if (fields.config !== undefined) changes.config = JSON.stringify(fields.config)
     if (fields.interval_hours !== undefined) changes.interval_hours = fields.interval_hours
     await this.write((trx) => trx.updateTable('harvest_source').set(changes).where('id', '=', id).execute())
-    return (await this.requireSource(id))!
+    return await this.requireSource(id)
   }
 
   /** Marks a source deleted; its jobs that have not started are aborted (a running one is asked to stop). */

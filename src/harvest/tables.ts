@@ -114,13 +114,13 @@ export function harvestDb(db: Kysely<Database>): HarvestDb {
  * The database's clock as a CKAN timestamp (naive UTC, microseconds). Leases are stamped and compared with
  * this one clock, so several machines with skewed clocks still agree whose lease has expired.
  */
-export async function databaseNow(db: Kysely<any>): Promise<string> {
+export async function databaseNow(db: Kysely<Database> | HarvestDb): Promise<string> {
   if (isMysql(db)) {
     const row = await sql<{ now: string }>`select date_format(utc_timestamp(6), '%Y-%m-%dT%H:%i:%s.%f') as now`.execute(
       db,
     )
-    return row.rows[0]!.now
+    return row.rows[0].now
   }
   const row = await sql<{ now: string }>`select strftime('%Y-%m-%dT%H:%M:%f', 'now') as now`.execute(db)
-  return `${row.rows[0]!.now}000`
+  return `${row.rows[0].now}000`
 }

@@ -111,7 +111,7 @@ await forEachBackend(t, async (t, backend) => {
       .select(['id', 'name', 'metadata_modified', 'revision'])
       .orderBy('name')
       .execute()
-    const changed = after.filter((row, i) => row.metadata_modified !== before[i]!.metadata_modified).map((r) => r.name)
+    const changed = after.filter((row, i) => row.metadata_modified !== before[i].metadata_modified).map((r) => r.name)
     t.same(changed, ['quelle-5'], 'no other dataset got a new metadata_modified')
     t.equal((await call(app, null, 'package_show', { id: 'quelle-5' })).body.result.title, 'Neu betitelt')
   })
