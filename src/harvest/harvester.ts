@@ -217,6 +217,11 @@ function validate(
 }
 
 export interface HarvesterOptions {
+  /**
+   * The DCAT-AP.de rules (DatasetValidation.writeFindings): a dataset with findings is imported all the same,
+   * its findings recorded in the job's report (a write through the API would be refused). Off: not checked.
+   */
+  datasetRules?: (input: PackageInput) => Promise<unknown[]>
   /** The identity this process claims jobs under (default host:pid:random). */
   worker?: string
   onProgress?: (p: Progress) => void
@@ -438,6 +443,18 @@ export class Harvester {
       return { kind: 'skipped', objectId: object?.id }
     }
     if (checked.notes.length) await this.jobs.log(job.id, 'warning', checked.notes.join('; ').slice(0, 5000), item.guid)
+    if (this.options.datasetRules) {
+      const findings = await this.options
+        .datasetRules(checked.input)
+        .catch((err: Error) => [`the rules could not be applied: ${err.message}`])
+      if (findings.length)
+        await this.jobs.log(
+          job.id,
+          'warning',
+          `DCAT-AP.de findings: ${JSON.stringify(findings).slice(0, 20_000)}`,
+          item.guid,
+        )
+    }
     const now = fromMicros(Date.now() * 1000)
     const linkObject = (packageIdWritten: string) => async (trx: Kysely<Database>) => {
       const h = harvestDb(trx)
