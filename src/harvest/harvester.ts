@@ -243,6 +243,13 @@ export class Harvester {
     this.worker = options.worker ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
   }
 
+  private readonly controllers = new Set<(reason: string) => void>()
+
+  /** Stops every job of this harvester (the server is stopping): they fail, deleting nothing. */
+  abortAll(reason: string): void {
+    for (const stop of this.controllers) stop(reason)
+  }
+
   /** Claims the given job (or the oldest new one) and runs it to its end; undefined when there was none. */
   async claimAndRun(jobId?: string, onProgress = this.options.onProgress): Promise<JobResult | undefined> {
     const job = await this.jobs.claim(this.worker, this.config.harvest.leaseMs, jobId)
@@ -307,6 +314,7 @@ export class Harvester {
     } finally {
       clearTimeout(deadline)
       clearInterval(renewal)
+      this.controllers.delete(stop)
     }
     const ended = await this.jobs.finish(job.id, this.worker, status, counts, error)
     if (!ended) {
