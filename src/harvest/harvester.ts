@@ -127,10 +127,17 @@ function sourceContent(item: HarvestItem): Record<string, unknown> {
       t && typeof t === 'object' ? { name: t.name } : t,
     )
   if (Array.isArray(dict.resources)) {
+    // The dataset's own URI is taken too: a distribution may not share it.
+    const uris = new Set<string>(item.sourceUri ? [item.sourceUri] : [])
     dict.resources = (dict.resources as Array<Record<string, unknown>>).map((r) => {
       if (!r || typeof r !== 'object') return r
       const copy = { ...r }
       for (const key of RESOURCE_DROPPED) delete copy[key]
+      // A URI given twice in one dataset (portals do so) would be refused: the first holder keeps it.
+      if (typeof copy.uri === 'string') {
+        if (uris.has(copy.uri)) delete copy.uri
+        else uris.add(copy.uri)
+      }
       return copy
     })
   }
@@ -176,6 +183,10 @@ function validate(
             if (!item) continue
             if (field === 'extras' && key === 'value' && item.key !== 'uri') {
               notes.push(`extra ${String(item.key)}: ${messages.join(' ')} (left out)`)
+              list[i] = undefined as never
+            } else if (field === 'resources' && key === 'url' && messages.includes('Missing value') && !item.url) {
+              // A distribution without any URL cannot be used: it is left out, the dataset kept.
+              notes.push(`resource ${i + 1} (${String(item.name ?? item.uri ?? '')}) has no URL (left out)`)
               list[i] = undefined as never
             } else if (
               field === 'resources' &&

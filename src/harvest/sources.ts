@@ -232,13 +232,7 @@ export async function* dcatPages(url: string, config: SourceConfig, ctx: SourceC
         `cannot tell the RDF format of ${fetched.url.slice(0, 300)} (Content-Type "${fetched.contentType.slice(0, 100)}"): set the source's format`,
       )
     const quads = await parseBody(fetched, format)
-    let link: string | undefined
-    for (const q of quads) {
-      if (HYDRA_NEXT.has(q.predicate.value) && (q.object.termType === 'Literal' || q.object.termType === 'NamedNode')) {
-        link = new URL(q.object.value, fetched.url).href
-        break
-      }
-    }
+    const link = nextLink(quads, fetched.url, next)
     if (link && !/^https?:/.test(link))
       throw new HarvestSourceError(`hydra:next is not an http(s) URL: ${link.slice(0, 300)}`)
     const items = quadsToDatasets(quads, { vocab: ctx.vocab }).map((parsed): HarvestItem => {
@@ -255,6 +249,25 @@ export async function* dcatPages(url: string, config: SourceConfig, ctx: SourceC
     yield { url: fetched.url, items }
     next = link
   }
+}
+
+/**
+ * The next page: hydra:next / hydra:nextPage of this page (its subject is the page's URL, as ckanext-dcat
+ * writes it); failing that, the one next link the page has. Several different ones that are not this page's: an error.
+ */
+function nextLink(quads: RDF.Quad[], pageUrl: string, requested: string): string | undefined {
+  const links = quads.filter(
+    (q) => HYDRA_NEXT.has(q.predicate.value) && (q.object.termType === 'Literal' || q.object.termType === 'NamedNode'),
+  )
+  const resolve = (q: RDF.Quad) => new URL(q.object.value, pageUrl).href
+  const own = links.find((q) => q.subject.value === pageUrl || q.subject.value === requested)
+  if (own) return resolve(own)
+  const distinct = [...new Set(links.map(resolve))]
+  if (distinct.length > 1)
+    throw new HarvestSourceError(
+      `the page ${pageUrl.slice(0, 300)} names ${distinct.length} different next pages, none of them as its own`,
+    )
+  return distinct[0]
 }
 
 function guessFormat(url: string): RdfFormat | undefined {
