@@ -186,7 +186,9 @@ function validate(
               list[i] = undefined as never
             } else if (field === 'resources' && key === 'url' && messages.includes('Missing value') && !item.url) {
               // A distribution without any URL cannot be used: it is left out, the dataset kept.
-              notes.push(`resource ${i + 1} (${String(item.name ?? item.uri ?? '')}) has no URL (left out)`)
+              notes.push(
+                `resource ${i + 1} (${JSON.stringify(item.name ?? item.uri ?? '').slice(0, 200)}) has no URL (left out)`,
+              )
               list[i] = undefined as never
             } else if (
               field === 'resources' &&

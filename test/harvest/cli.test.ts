@@ -174,7 +174,7 @@ await forEachBackend(t, async (t, backend) => {
       // No wall-clock assertion: poll until the lease (1 s, by the database's clock) has expired, with a deadline.
       const deadline = Date.now() + 30_000
       while ((await jobs.failExpired()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200))
-      const job = await jobs.job(running[0]!.id)
+      const job = await jobs.job(running[0].id)
       t.equal(job?.status, 'failed', 'never stuck: failed once its lease expired')
       t.match(job?.error, /lease expired/)
       const packages = await db

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
-import { Writer } from 'n3'
+import { DataFactory, Writer } from 'n3'
 import jsonld from 'jsonld'
 import type * as RDF from '@rdfjs/types'
 import { forEachBackend } from '../helpers/backends.js'
@@ -43,7 +43,7 @@ if (!HAVE_FIXTURES) {
     return {
       ...dict,
       id: (dict.id as string | undefined) ?? uuidOf(file),
-      name: (dict.name as string | undefined) ?? `fixture-${i}`,
+      name: dict.name ?? `fixture-${i}`,
       state: 'active',
       private: false,
       metadata_modified: '2024-01-02T03:04:05.000000',
@@ -67,7 +67,7 @@ if (!HAVE_FIXTURES) {
   const expected = new Map<string, { datasets: number; resources: number; licensed: number; unknownLicences: number }>()
   const pages: Array<{ body: string; type: string }> = []
 
-  await t.before(async () => {
+  t.before(async () => {
     for (const [i, page] of RDF_PAGES.entries()) {
       const text = readFileSync(`${FIXTURES}/${page.file}`, 'utf8')
       const quads = (await parseRdf(text, 'rdf', { baseIri: `http://fixture.example/${page.file}` })).filter(
@@ -100,11 +100,14 @@ if (!HAVE_FIXTURES) {
         })
         continue
       }
-      const { namedNode, literal, quad } = (await import('n3')).DataFactory
       const all: RDF.Quad[] = [...quads]
       if (next)
         all.push(
-          quad(namedNode(`http://fixture.example/katalog?page=${i + 1}`), namedNode(`${HYDRA}nextPage`), literal(next)),
+          DataFactory.quad(
+            DataFactory.namedNode(`http://fixture.example/katalog?page=${i + 1}`),
+            DataFactory.namedNode(`${HYDRA}nextPage`),
+            DataFactory.literal(next),
+          ),
         )
       if (page.as === 'jsonld') {
         const nquads = new Writer({ format: 'N-Quads' }).quadsToString(all)
@@ -172,7 +175,9 @@ if (!HAVE_FIXTURES) {
       t.same(job, [], 'no errors')
       const search = await call(app, null, 'package_search', { q: '*:*', rows: 100 })
       for (const dict of ckanDicts) {
-        const shown = (search.body.result.results as Array<Record<string, any>>).find((p) => p.title === dict.title)
+        const shown = (
+          search.body.result.results as Array<{ title: string; organization: { name: string }; resources: unknown[] }>
+        ).find((p) => p.title === dict.title)
         t.ok(shown, `${dict.name as string} arrived`)
         t.equal(shown?.organization.name, 'fulda')
         t.equal(shown?.resources.length, (dict.resources as unknown[] | undefined)?.length ?? 0, 'its resources')

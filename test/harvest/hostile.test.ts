@@ -230,7 +230,7 @@ await forEachBackend(t, async (t, backend) => {
         const job = await harvester.jobs.job(hostile.job.id)
         t.equal(job?.active_source, null, 'the failed job frees its source')
         t.equal((await harvester.jobs.createJob(source.id)).status, 'new', 'a new job can be queued')
-        await harvester.jobs.abort((await harvester.jobs.listJobs(source.id, 1))[0]!.id)
+        await harvester.jobs.abort((await harvester.jobs.listJobs(source.id, 1))[0].id)
       },
     )
   }
