@@ -33,8 +33,6 @@ export interface SourceFields {
   interval_hours?: number
 }
 
-export const FINAL_STATUSES: JobStatus[] = ['finished', 'failed', 'aborted', 'needs_confirmation']
-
 const NAME_RE = /^[a-z0-9_-]{2,100}$/
 
 export function sourceDict(row: HarvestSourceTable): Record<string, unknown> {
