@@ -234,4 +234,41 @@ await forEachBackend(t, async (t, backend) => {
       },
     )
   }
+
+  await t.test('the per-job time limit and an abort while running end the job, withdrawing nothing', async (t) => {
+    const source = await addSource(harvester, app, {
+      name: 'langsam',
+      type: 'ckan',
+      url: `${base}/ckan/langsam`,
+      owner_org: 'kassel',
+      config: { rows: 2 },
+    })
+    behaviour.set('langsam', 'good')
+    t.equal((await harvestNow(harvester, 'langsam')).status, 'finished')
+    behaviour.set('langsam', 'slow')
+    const limited = new Harvester(app.service, {
+      ...config,
+      harvest: { ...config.harvest, jobTimeoutMs: 300, requestTimeoutMs: 60_000 },
+    })
+    const timedOut = await harvestNow(limited, 'langsam', { full: true, confirmWithdrawals: true })
+    t.equal(timedOut.status, 'failed')
+    t.match(timedOut.error, /ran longer than 300 ms/)
+    t.equal(timedOut.counts.withdrawn, 0)
+    const patient = new Harvester(app.service, {
+      ...config,
+      harvest: { ...config.harvest, requestTimeoutMs: 60_000, leaseMs: 600 },
+    })
+    const job = await patient.jobs.createJob(source.id, { full: true, confirmWithdrawals: true })
+    const running = patient.claimAndRun(job.id)
+    // Abort once the job is running (its first page is read, the second never comes).
+    const deadline = Date.now() + 30_000
+    while ((await patient.jobs.job(job.id))?.status !== 'running' && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20))
+    await patient.jobs.abort(job.id)
+    const result = await running
+    t.equal(result?.status, 'aborted')
+    t.equal(result?.counts.withdrawn, 0)
+    const kept = await db.selectFrom('harvest_object').select('withdrawn').where('source_id', '=', source.id).execute()
+    t.ok(kept.length === DATASETS && kept.every((o) => o.withdrawn === 0), 'every dataset of the source kept')
+  })
 })
