@@ -85,6 +85,29 @@ export interface AppConfig {
   usageCounting: boolean
   /** USAGE_FLUSH_MS (default 60000, 100 to 3,600,000): how often each process writes its usage counts. */
   usageFlushMs: number
+  /** Harvesting (src/harvest/): see HarvestConfig. */
+  harvest: HarvestConfig
+}
+
+export interface HarvestConfig {
+  /** `HARVEST_SCHEDULER` (on|off, default off): `serve` runs due harvest jobs in the background. */
+  scheduler: boolean
+  /** `HARVEST_CONCURRENCY` (default 2, 1 to 64): jobs of different sources run at once per process. */
+  concurrency: number
+  /** `HARVEST_REQUEST_TIMEOUT_MS` (default 30000): one request to a source, headers and body. */
+  requestTimeoutMs: number
+  /** `HARVEST_MAX_BYTES` (default 50 MiB): the largest body of one fetch; more fails the job. */
+  maxBytes: number
+  /** `HARVEST_JOB_TIMEOUT_MS` (default 2 h): a job running longer fails (and deletes nothing). */
+  jobTimeoutMs: number
+  /** `HARVEST_LEASE_MS` (default 60000): how long a job's claim holds without renewal. */
+  leaseMs: number
+  /** `HARVEST_RETRIES` (default 4, 0 to 10): retries of one request on 5xx, 429 and network errors. */
+  retries: number
+  /** `HARVEST_MAX_WITHDRAWAL_PERCENT` (default 20): a run withdrawing more of a source's datasets asks for confirmation. */
+  maxWithdrawalPercent: number
+  /** `HARVEST_MAX_PAGES` (default 10000): pages of one job; a source paging beyond fails its job. */
+  maxPages: number
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -277,6 +300,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     },
     usageCounting: choiceFromEnv(env, 'USAGE_COUNTING', ['on', 'off'], 'on') === 'on',
     usageFlushMs: intFromEnv(env, 'USAGE_FLUSH_MS', 60_000, 100, 3_600_000),
+    harvest: {
+      scheduler: choiceFromEnv(env, 'HARVEST_SCHEDULER', ['on', 'off'] as const, 'off') === 'on',
+      concurrency: intFromEnv(env, 'HARVEST_CONCURRENCY', 2, 1, 64),
+      requestTimeoutMs: intFromEnv(env, 'HARVEST_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
+      maxBytes: intFromEnv(env, 'HARVEST_MAX_BYTES', 50 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
+      jobTimeoutMs: intFromEnv(env, 'HARVEST_JOB_TIMEOUT_MS', 2 * 3600_000, 1000, 7 * 24 * 3600_000),
+      leaseMs: intFromEnv(env, 'HARVEST_LEASE_MS', 60_000, 500, 3_600_000),
+      retries: intFromEnv(env, 'HARVEST_RETRIES', 4, 0, 10),
+      maxWithdrawalPercent: intFromEnv(env, 'HARVEST_MAX_WITHDRAWAL_PERCENT', 20, 0, 100),
+      maxPages: intFromEnv(env, 'HARVEST_MAX_PAGES', 10_000, 1, 10_000_000),
+    },
     ...overrides,
   }
 }

@@ -29,6 +29,12 @@ const STORY = [
   'group_update',
   'api_token_create',
   'api_token_revoke',
+  'harvest_source_create',
+  'harvest_source_update',
+  'harvest_source_patch',
+  'harvest_job_create',
+  'harvest_job_abort',
+  'harvest_source_delete',
 ]
 
 /** A made-up revision: actions that read If-Match refuse it, the others ignore it. */

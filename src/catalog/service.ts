@@ -74,6 +74,19 @@ export interface PackageChangePlan {
   activity?: string
 }
 
+/**
+ * How a harvest writes (src/harvest/): as the harvester of a source, with further statements of its own (the
+ * harvest object) in the dataset's transaction. Without `harvest`, a write of a harvested dataset is refused
+ * (harvestGuard): its source owns it until it is detached.
+ */
+export interface HarvestWrite {
+  harvest?: boolean
+  within?: (trx: Kysely<Database>, packageId: string) => Promise<void>
+}
+
+/** Extras only the harvester writes (ckanext-harvest's names); a client may not claim them. */
+export const HARVEST_EXTRAS = ['harvest_object_id', 'harvest_source_id', 'harvest_source_title', 'harvest_url', 'harvest_source_uri']
+
 /** The catalog domain: the only place that reads and writes datasets, organizations and themes. */
 export class CatalogService {
   readonly db: Kysely<Database>
@@ -448,7 +461,8 @@ export class CatalogService {
   writeHooks: WriteHooks = {}
 
   /** Stores a new dataset with its activity in one transaction; returns its id. */
-  async createPackage(input: PackageInput, actor: Viewer = ANONYMOUS): Promise<string> {
+  async createPackage(input: PackageInput, actor: Viewer = ANONYMOUS, harvest: HarvestWrite = {}): Promise<string> {
+    if (!harvest.harvest) assertNoHarvestExtras(input)
     let record = this.recordFor(input)
     this.assertRecordFits(record)
     await this.write(
@@ -462,6 +476,10 @@ export class CatalogService {
         for (const insert of uris) batch.add(insert)
         batch.add(this.activityInsert(trx, actor, record, 'new package', null))
         await this.recordQuality(trx, batch, record, input)
+        if (harvest.within) {
+          await batch.flush()
+          await harvest.within(trx, record.row.id)
+        }
       },
       (value, key) => this.duplicateFieldOf(record)(value, key),
     )
@@ -476,7 +494,7 @@ export class CatalogService {
    * write is lost. `plan` authorizes and validates against that state (it must not touch the database
    * itself: the transaction holds the connection). Returns the new revision.
    */
-  async modifyPackage(idOrName: string, actor: Viewer, plan: (current: CurrentPackage) => Promise<PackageChangePlan>): Promise<{ id: string; revision: number }> {
+  async modifyPackage(idOrName: string, actor: Viewer, plan: (current: CurrentPackage) => Promise<PackageChangePlan>, harvest: HarvestWrite = {}): Promise<{ id: string; revision: number }> {
     let record: PackageRecord | undefined
     let revision = 0
     const keys: string[] = [idOrName]
@@ -493,6 +511,7 @@ export class CatalogService {
         const row = rows.find((r) => r.id === idOrName) ?? rows[0]
         if (!row) throw notFound()
         keys.push(row.id, row.name)
+        if (!harvest.harvest) await harvestGuard(trx, row.id)
         const stored: StoredDocument = { id: row.id, name: row.name, owner_org: row.owner_org, private: row.private, state: row.state, revision: row.revision, document: row.document, themeIds: JSON.parse(row.theme_ids) as string[] }
         const dict = this.packageDict(stored)
         const decided = await plan({ id: row.id, name: row.name, owner_org: row.owner_org, revision: row.revision, dict })
@@ -501,9 +520,14 @@ export class CatalogService {
         }
         if (decided.state) {
           revision = await this.writeState(trx, batch, actor, row, decided.state, decided.activity ?? 'changed package')
+          if (harvest.within) {
+            await batch.flush()
+            await harvest.within(trx, row.id)
+          }
           return
         }
         if (!decided.input) throw new Error('a package change plan needs an input or a state')
+        if (!harvest.harvest) assertNoHarvestExtras(decided.input)
         const next = this.recordFor({ ...decided.input, id: row.id, creator_user_id: row.creator_user_id }, row, await catalogNow(trx))
         this.assertRecordFits(next)
         if (next.row.owner_org !== row.owner_org) await this.assertOrganizationActive(trx, next.row.owner_org)
@@ -516,6 +540,10 @@ export class CatalogService {
         for (const insert of uris) batch.add(insert)
         batch.add(this.activityInsert(trx, actor, next, decided.activity ?? 'changed package', previous))
         await this.recordQuality(trx, batch, next, decided.input)
+        if (harvest.within) {
+          await batch.flush()
+          await harvest.within(trx, row.id)
+        }
         record = next
         revision = next.row.revision
       },
@@ -827,6 +855,26 @@ async function catalogNow(trx: Kysely<Database>): Promise<string> {
   const row = await trx.selectFrom('package').select((eb) => eb.fn.max('metadata_modified').as('newest')).executeTakeFirst()
   const newest = row?.newest as string | null | undefined
   return newest && newest >= local ? fromMicros(toMicros(newest) + 1) : local
+}
+
+/**
+ * A harvested dataset belongs to its source until it is detached (harvest_source_delete): editors get a 409
+ * saying so, read inside the write's transaction (a harvest object that commits first is seen).
+ */
+async function harvestGuard(trx: Kysely<Database>, packageId: string): Promise<void> {
+  const row = await sql<{ title: string; name: string }>`select s.title, s.name from harvest_object o join harvest_source s on s.id = o.source_id where o.package_id = ${packageId}`.execute(trx)
+  const source = row.rows[0]
+  if (source) {
+    throw new CatalogError(
+      'conflict',
+      `This dataset is harvested from the source "${source.title}" (${source.name}) and is updated from there: change it at its source, or detach it from the source first (harvest_source_delete with clear=false)`,
+    )
+  }
+}
+
+function assertNoHarvestExtras(input: PackageInput): void {
+  const claimed = (input.extras ?? []).filter((e) => HARVEST_EXTRAS.includes(e.key)).map((e) => e.key)
+  if (claimed.length) throw validationError({ extras: [`The extras ${claimed.join(', ')} are written by the harvester only`] })
 }
 
 /** Which top-level fields changed, with their old and new values (the activity stream's diff). */

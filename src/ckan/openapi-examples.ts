@@ -193,4 +193,25 @@ export const ACTION_EXAMPLES: Readonly<Record<string, Readonly<Record<string, Ac
   api_token_revoke: {
     byId: { summary: 'Revoke a token by its id (jti)', value: { jti: EXAMPLE_TOKEN_ID } },
   },
+  harvest_source_create: {
+    ckan: {
+      summary: "Harvest a Kommune's own CKAN portal",
+      value: { name: 'marburg-portal', title: 'Open-Data-Portal Marburg', source_type: 'ckan', url: 'https://opendata.marburg.de', owner_org: 'marburg', frequency_hours: 24, config: { organizations: ['stadt-marburg'] } },
+    },
+  },
+  harvest_source_update: {
+    replace: { summary: 'Replace the settings of a harvest source', value: { id: 'marburg-portal', title: 'Open-Data-Portal der Stadt Marburg', source_type: 'ckan', url: 'https://opendata.marburg.de', frequency_hours: 12 } },
+  },
+  harvest_source_patch: {
+    interval: { summary: 'Harvest a source every six hours', value: { id: 'marburg-portal', frequency_hours: 6 } },
+  },
+  harvest_job_create: {
+    now: { summary: 'Run a source now (a complete run)', value: { source_id: 'marburg-portal', full: true } },
+  },
+  harvest_job_abort: {
+    current: { summary: "Abort a source's current job", value: { source_id: 'marburg-portal' } },
+  },
+  harvest_source_delete: {
+    detach: { summary: 'Delete a source, keeping its datasets as ordinary ones', value: { id: 'marburg-portal', clear: false } },
+  },
 }

@@ -16,6 +16,7 @@ import {
   apiTokenCreate, apiTokenList, apiTokenRevoke, groupCreate, groupUpdate, memberRolesList, organizationCreate,
   organizationDelete, organizationMemberCreate, organizationMemberDelete, organizationPatch, organizationUpdate,
 } from './actions/admin.js'
+import { HARVEST_READ_ACTIONS, HARVEST_WRITE_ACTIONS } from './actions/harvest.js'
 
 const WRITE_ACTIONS: ActionDefinition<any>[] = [
   packageCreate,
@@ -38,6 +39,7 @@ const WRITE_ACTIONS: ActionDefinition<any>[] = [
   organizationMemberDelete,
   apiTokenCreate,
   apiTokenRevoke,
+  ...HARVEST_WRITE_ACTIONS,
 ]
 
 const READ_ACTIONS: ActionDefinition<any>[] = [
@@ -66,6 +68,7 @@ const READ_ACTIONS: ActionDefinition<any>[] = [
   memberRolesList,
   apiTokenList,
   packageQualityShow,
+  ...HARVEST_READ_ACTIONS,
 ]
 
 /** help_show needs the registry itself, so it is defined beside it. */

@@ -26,6 +26,8 @@ commands:
   token create NAME [--name LABEL] [--expires-in SECONDS]
                                 create an API token for a user; the token is the last line printed
   links check [--org NAME]      check the links of the datasets now (exit 2 when some are unreachable)
+  harvest add|list|run|status|abort ...
+                                harvest sources of the Kommunen (see: godonu harvest help)
 `
 
 function out(line: string): void {
@@ -56,7 +58,10 @@ async function serve(): Promise<void> {
   }
   // A cluster worker stops when its primary disconnects it.
   if (!server) return
+  // The background harvest runs beside the primary (or the one process), never on a request path.
+  const scheduler = config.harvest.scheduler ? await (await import('../harvest/scheduler.js')).startHarvestScheduler(config, (await import('../logging.js')).createLogger(config).child({ component: 'harvest' })) : undefined
   const close = async () => {
+    await scheduler?.stop()
     await server.close()
     process.exit(0)
   }
@@ -164,6 +169,16 @@ async function links(args: string[]): Promise<void> {
   }
 }
 
+async function harvest(args: string[]): Promise<void> {
+  const { harvestCommand, HARVEST_USAGE } = await import('./harvest-command.js')
+  if (!args[0] || args[0] === 'help' || args[0] === '--help') {
+    out(HARVEST_USAGE)
+    return
+  }
+  const write = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(text)
+  process.exitCode = await harvestCommand(args, loadConfig(), out, write(process.stderr), process.stderr.isTTY === true)
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv
   switch (command) {
@@ -183,6 +198,8 @@ async function main(argv: string[]): Promise<void> {
       return token(rest)
     case 'links':
       return links(rest)
+    case 'harvest':
+      return harvest(rest)
     case undefined:
     case 'help':
     case '--help':

@@ -1,0 +1,158 @@
+import t from 'tap'
+import { forEachBackend } from '../helpers/backends.js'
+import { startApp } from '../helpers/app.js'
+import { openStore } from '../../src/db/connect.js'
+import { HarvestJobs } from '../../src/harvest/jobs.js'
+import { Harvester } from '../../src/harvest/harvester.js'
+import { HarvestScheduler } from '../../src/harvest/scheduler.js'
+import { harvestDb } from '../../src/harvest/tables.js'
+import { addSource, localServer, testHarvestConfig } from './support.js'
+
+/**
+ * Jobs in the database: claimers on separate connections (as separate processes are) never claim one job
+ * twice; an expired lease is failed, a renewed one is not; the scheduler queues due sources and runs them,
+ * at most one job per source.
+ */
+await forEachBackend(t, async (t, backend) => {
+  const app = await startApp(t, backend)
+  const { base } = await localServer(t, (req, res) => {
+    res.setHeader('content-type', 'application/json')
+    res.end(JSON.stringify({ success: true, result: { count: 0, results: [] } }))
+  })
+  const harvester = new Harvester(app.service, testHarvestConfig(backend.config))
+  const sources: Array<{ id: string }> = []
+  for (let i = 0; i < 4; i++)
+    sources.push(
+      await addSource(harvester, app, {
+        name: `quelle-${i}`,
+        type: 'ckan',
+        url: `${base}/q${i}`,
+        owner_org: 'marburg',
+      }),
+    )
+
+  await t.test('eight claimers on their own connections: each job is claimed exactly once', async (t) => {
+    const stores = await Promise.all(Array.from({ length: 8 }, () => openStore(backend.config.database)))
+    t.teardown(() => Promise.all(stores.map((s) => s.close())))
+    for (const source of sources) await harvester.jobs.createJob(source.id)
+    const claims = await Promise.all(
+      stores.map(async (store, i) => {
+        const jobs = new HarvestJobs(store)
+        const mine: string[] = []
+        for (;;) {
+          const job = await jobs.claim(`worker-${i}`, 60_000)
+          if (!job) return mine
+          mine.push(job.id)
+        }
+      }),
+    )
+    const all = claims.flat()
+    t.equal(all.length, 4, 'four jobs claimed')
+    t.equal(new Set(all).size, 4, 'none twice')
+    const rows = await harvestDb(backend.store.db).selectFrom('harvest_job').select(['status', 'claimed_by']).execute()
+    t.ok(
+      rows.every((r) => r.status === 'running' && r.claimed_by),
+      'all running, each with its claimer',
+    )
+  })
+
+  await t.test(
+    'an expired lease is failed; a renewed one is not; the job of a stale claimer cannot be finished by it',
+    async (t) => {
+      const jobs = harvester.jobs
+      const db = harvestDb(backend.store.db)
+      const [first, second] = await db
+        .selectFrom('harvest_job')
+        .select(['id', 'claimed_by'])
+        .orderBy('id')
+        .limit(2)
+        .execute()
+      // Leases in the past for the first one, by the database's own clock.
+      await db
+        .updateTable('harvest_job')
+        .set({ lease_until: '2000-01-01T00:00:00.000000' })
+        .where('id', '=', first.id)
+        .execute()
+      const renewed = await jobs.renew(second.id, second.claimed_by!, 60_000, {
+        added: 0,
+        updated: 0,
+        unchanged: 0,
+        withdrawn: 0,
+        skipped: 0,
+        failed: 0,
+        pages: 0,
+      })
+      t.same(renewed, { ours: true, abort: false })
+      t.equal(await jobs.failExpired(), 1)
+      t.equal((await jobs.job(first.id))?.status, 'failed')
+      t.equal((await jobs.job(second.id))?.status, 'running')
+      const late = await jobs.finish(
+        first.id,
+        first.claimed_by!,
+        'finished',
+        { added: 0, updated: 0, unchanged: 0, withdrawn: 0, skipped: 0, failed: 0, pages: 0 },
+        null,
+      )
+      t.equal(late, false, 'the process that lost its lease cannot finish the job any more')
+      t.same(
+        await jobs.renew(first.id, first.claimed_by!, 60_000, {
+          added: 0,
+          updated: 0,
+          unchanged: 0,
+          withdrawn: 0,
+          skipped: 0,
+          failed: 0,
+          pages: 0,
+        }),
+        { ours: false, abort: false },
+        'nor renew it',
+      )
+      await db
+        .updateTable('harvest_job')
+        .set({ status: 'aborted', active_source: null })
+        .where('status', '=', 'running')
+        .execute()
+    },
+  )
+
+  await t.test('the scheduler queues due sources and runs them, one job per source', async (t) => {
+    const scheduler = new HarvestScheduler(
+      harvester,
+      { info: () => {}, error: (obj) => t.fail(JSON.stringify(obj)) },
+      3_600_000,
+    )
+    const db = harvestDb(backend.store.db)
+    // Every source ran within its interval already (the jobs above): nothing is due.
+    await scheduler.tick()
+    t.equal(
+      (await db.selectFrom('harvest_job').select('id').where('status', 'in', ['new', 'running']).execute()).length,
+      0,
+      'nothing due',
+    )
+    await db.updateTable('harvest_job').set({ created: '2000-01-01T00:00:00.000000' }).execute()
+    await scheduler.tick()
+    // The jobs run in the background: wait until none is running (a deadline ends the wait), then stop.
+    const deadline = Date.now() + 30_000
+    while (
+      (await db.selectFrom('harvest_job').select('id').where('status', '=', 'running').execute()).length > 0 &&
+      Date.now() < deadline
+    )
+      await new Promise((r) => setTimeout(r, 100))
+    await scheduler.stop()
+    const latest = await db
+      .selectFrom('harvest_job')
+      .select(['source_id', 'status', 'full_run'])
+      .where('created', '>', '2001')
+      .execute()
+    t.equal(latest.length, 4, 'one job per due source')
+    t.equal(new Set(latest.map((j) => j.source_id)).size, 4)
+    t.ok(
+      latest.every((j) => j.status === 'finished' || j.status === 'new') && latest.some((j) => j.status === 'finished'),
+      `run or waiting (${latest.map((j) => j.status).join(', ')})`,
+    )
+    t.ok(
+      latest.every((j) => j.full_run === 1),
+      'a CKAN source without a complete run gets one',
+    )
+  })
+})
