@@ -1,6 +1,5 @@
 import type { Kysely } from 'kysely'
-import { sql } from 'kysely'
-import { isMysql, longTextType } from '../src/db/dialect.js'
+import { createTable, longTextType } from '../src/db/dialect.js'
 
 /**
  * Metadata quality (src/quality/): the MQA score of every dataset in both modes, written by the dataset's own
@@ -19,25 +18,19 @@ import { isMysql, longTextType } from '../src/db/dialect.js'
  * the newest earlier row plus the change of each write; a day without a row carries the newest earlier one.
  */
 export async function up(db: Kysely<any>): Promise<void> {
-  const mysql = isMysql(db)
-  const engine = <T extends { modifyEnd: (s: ReturnType<typeof sql>) => T }>(t: T): T =>
-    mysql ? t.modifyEnd(sql`ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`) : t
-
-  await engine(
-    db.schema
-      .createTable('package_quality')
-      .addColumn('package_id', 'varchar(36)', (c) =>
-        c.primaryKey().notNull().references('package.id').onDelete('cascade'),
-      )
-      .addColumn('owner_org', 'varchar(36)')
-      .addColumn('visible', 'integer', (c) => c.notNull().defaultTo(0))
-      .addColumn('score_portal', 'integer', (c) => c.notNull())
-      .addColumn('band_portal', 'varchar(12)', (c) => c.notNull())
-      .addColumn('score_proportional', 'double precision', (c) => c.notNull())
-      .addColumn('band_proportional', 'varchar(12)', (c) => c.notNull())
-      .addColumn('explanation', longTextType(db), (c) => c.notNull())
-      .addColumn('computed_at', 'char(26)', (c) => c.notNull()),
-  ).execute()
+  await createTable(db, 'package_quality')
+    .addColumn('package_id', 'varchar(36)', (c) =>
+      c.primaryKey().notNull().references('package.id').onDelete('cascade'),
+    )
+    .addColumn('owner_org', 'varchar(36)')
+    .addColumn('visible', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('score_portal', 'integer', (c) => c.notNull())
+    .addColumn('band_portal', 'varchar(12)', (c) => c.notNull())
+    .addColumn('score_proportional', 'double precision', (c) => c.notNull())
+    .addColumn('band_proportional', 'varchar(12)', (c) => c.notNull())
+    .addColumn('explanation', longTextType(db), (c) => c.notNull())
+    .addColumn('computed_at', 'char(26)', (c) => c.notNull())
+    .execute()
   await db.schema
     .createIndex('package_quality_v_score')
     .on('package_quality')
@@ -50,24 +43,21 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute()
   await db.schema.createIndex('package_quality_org').on('package_quality').columns(['owner_org', 'visible']).execute()
 
-  await engine(
-    db.schema
-      .createTable('quality_history')
-      .addColumn('day', 'char(10)', (c) => c.notNull())
-      .addColumn('package_id', 'varchar(36)', (c) => c.notNull().references('package.id').onDelete('cascade'))
-      .addColumn('owner_org', 'varchar(36)')
-      .addColumn('visible', 'integer', (c) => c.notNull().defaultTo(0))
-      .addColumn('score_portal', 'integer', (c) => c.notNull())
-      .addColumn('band_portal', 'varchar(12)', (c) => c.notNull())
-      .addColumn('score_proportional', 'double precision', (c) => c.notNull())
-      .addColumn('band_proportional', 'varchar(12)', (c) => c.notNull())
-      .addPrimaryKeyConstraint('quality_history_pk', ['day', 'package_id']),
-  ).execute()
+  await createTable(db, 'quality_history')
+    .addColumn('day', 'char(10)', (c) => c.notNull())
+    .addColumn('package_id', 'varchar(36)', (c) => c.notNull().references('package.id').onDelete('cascade'))
+    .addColumn('owner_org', 'varchar(36)')
+    .addColumn('visible', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('score_portal', 'integer', (c) => c.notNull())
+    .addColumn('band_portal', 'varchar(12)', (c) => c.notNull())
+    .addColumn('score_proportional', 'double precision', (c) => c.notNull())
+    .addColumn('band_proportional', 'varchar(12)', (c) => c.notNull())
+    .addPrimaryKeyConstraint('quality_history_pk', ['day', 'package_id'])
+    .execute()
   await db.schema.createIndex('quality_history_package').on('quality_history').columns(['package_id', 'day']).execute()
 
   const counter = (name: string) => (t: any) => t.addColumn(name, 'integer', (c: any) => c.notNull().defaultTo(0))
-  let org: any = db.schema
-    .createTable('quality_history_org')
+  let org: any = createTable(db, 'quality_history_org')
     .addColumn('day', 'char(10)', (c) => c.notNull())
     .addColumn('owner_org', 'varchar(36)', (c) => c.notNull())
     .addColumn('dataset_count', 'integer', (c) => c.notNull().defaultTo(0))
@@ -79,7 +69,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     for (const band of ['excellent', 'good', 'sufficient', 'bad']) org = counter(`${mode}_${band}`)(org)
   }
   org = org.addPrimaryKeyConstraint('quality_history_org_pk', ['day', 'owner_org'])
-  await engine(org).execute()
+  await org.execute()
   await db.schema
     .createIndex('quality_history_org_org')
     .on('quality_history_org')
