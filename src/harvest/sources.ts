@@ -132,7 +132,15 @@ export async function* ckanPages(
         dict,
       })
     }
-    if (results.length === 0) return
+    if (results.length === 0) {
+      // An empty page before the count is reached: the list changed under the crawl (offset paging then skips
+      // datasets) or was cut short. Not a complete run, so nothing may be withdrawn.
+      if (start < total)
+        throw new HarvestSourceError(
+          `page ${page + 1} is empty after ${start} of ${total} datasets: the source's list changed or was cut short`,
+        )
+      return
+    }
     start += results.length
     if (start > total) throw new HarvestSourceError(`the source sent ${start} datasets but said it has ${total}`)
     yield { url: pageUrl, items }

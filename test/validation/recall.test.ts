@@ -53,6 +53,9 @@ if (!existsSync(fixturesRoot) || missingShapes) {
       const own = await createValidator({ profile })
       const off = await createValidator({ shapes: official })
       let total = 0
+      let compared = 0
+      const testcaseViolations = { official: 0, files: 0 }
+      const unreadable: string[] = []
       for (const { dir, name } of files) {
         const format = rdfFormat(name.split('.').pop()!)!
         let quads
@@ -63,6 +66,7 @@ if (!existsSync(fixturesRoot) || missingShapes) {
         } catch (err) {
           // not RDF we can read (ckanext-dcat's dataset.ttl uses an undeclared prefix): nothing to compare
           t.comment(`${dir}/${name}: not compared, unreadable: ${(err as Error).message}`)
+          unreadable.push(`${dir}/${name}`)
           continue
         }
         const mine = violations(await own.validate(quads))
@@ -70,6 +74,11 @@ if (!existsSync(fixturesRoot) || missingShapes) {
         const mineKeys = new Set(mine.map(key))
         const theirKeys = new Set(theirs.map(key))
         total += theirKeys.size
+        compared++
+        if (dir === 'dcat-ap-de-testcases') {
+          testcaseViolations.official += theirKeys.size
+          testcaseViolations.files += theirKeys.size > 0 ? 1 : 0
+        }
         const missed = [...theirKeys].filter((k) => !mineKeys.has(k))
         t.same(missed, [], `${dir}/${name}: no official violation missed (${theirKeys.size} official)`)
         const unexplained = mine.filter((f) => !theirKeys.has(key(f)) && !deliberate.has(f.sourceShape ?? ''))
@@ -81,7 +90,25 @@ if (!existsSync(fixturesRoot) || missingShapes) {
         const unlabelled = mine.filter((f) => !f.message.de.trim() || !f.message.en.trim())
         t.same(unlabelled.map(key), [], `${dir}/${name}: German and English messages`)
       }
-      t.comment(`${profile}: ${total} official violations over ${files.length} documents`)
+      t.comment(`${profile}: ${total} official violations over ${compared} documents`)
+      // The comparison compared something: every document but the one known unreadable one, and the official
+      // test cases draw violations (514 of the 2.0 shapes by focus node and path, issue 13).
+      t.same(
+        unreadable,
+        ['ckanext-dcat/dataset.ttl'].filter((f) => files.some((x) => `${x.dir}/${x.name}` === f)),
+        'only the known unreadable document is left out',
+      )
+      t.equal(compared, files.length - unreadable.length, `${compared} documents compared`)
+      if (profile === 'dcat_ap_de_2')
+        t.ok(
+          testcaseViolations.official >= 514,
+          `${testcaseViolations.official} official 2.0 violations on the test cases (at least 514)`,
+        )
+      else
+        t.ok(
+          testcaseViolations.official > 0,
+          `${testcaseViolations.official} official 3.0 violations on the test cases`,
+        )
     })
   }
 }

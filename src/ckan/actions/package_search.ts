@@ -77,7 +77,7 @@ export const packageSearch = defineAction({
   inputErrors: 'search',
   input: Type.Object(
     {
-      q: Type.Optional(Type.String({ maxLength: 10000, description: 'Query, default `*:*` (every dataset)' })),
+      q: Type.Optional(Type.String({ maxLength: 10000, description: 'Query, default *:*' })),
       fq: Type.Optional(Type.String({ maxLength: 10000, description: 'Filter query' })),
       fq_list: Type.Optional(StringOrList('Further filter queries')),
       rows: Type.Optional(Natural('Results per page (default 10, clamped to the maximum)')),
