@@ -310,6 +310,9 @@ export class QualityRecorder {
     run: (q: { execute(): Promise<unknown>; compile(): unknown }) => Promise<void>,
   ): Promise<void> {
     const mysql = this.deps.dialect === 'mysql'
+    // A locking read on MySQL: a concurrent write of an earlier day that has changed that day's row but not yet
+    // committed would otherwise be missing from the base a write of a later day starts its row from (a plain
+    // read sees the last committed version). SQLite has one writer at a time.
     const base = await db
       .selectFrom('quality_history_org')
       .selectAll()
@@ -317,6 +320,7 @@ export class QualityRecorder {
       .where('day', '<=', day)
       .orderBy('day', 'desc')
       .limit(1)
+      .$if(mysql, (q) => q.forUpdate())
       .executeTakeFirst()
     if (base?.day === day) {
       await run(
