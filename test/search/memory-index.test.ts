@@ -128,6 +128,7 @@ await forEachBackend(t, async (t, backend) => {
   await t.test('writes of another process show once the change feed is read, not before', async (t) => {
     // The feed is read only when the test says so (an hour's poll), so the test does not depend on timing.
     const quick = await startApp(t, { ...backend, config: { ...backend.config, changePollMs: 3_600_000 } })
+    await quick.search.warmIndex()
     const before = (await api(quick, 'package_search', { q: 'fremdprozess' })).body.result.count
     t.equal(before, 0)
     // Written past this app, as another process (the seed command, another server) writes: rows and a feed row.
