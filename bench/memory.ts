@@ -116,6 +116,9 @@ function getOnNewConnection(url: string): Promise<number> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
+/** How long the index estimate waits for the workers to be ready (their index loaded). */
+const READY_WAIT_MS = 300_000
+
 /**
  * Estimates the in-memory search index's share of a worker's RSS: the workers of `service` (which loads the index
  * in the background after its start) against those of `withoutIndex`, the same service started with
@@ -126,10 +129,16 @@ export async function estimateIndex(
   service: Pick<ServiceHandle, 'processes' | 'url' | 'workers'>,
   withoutIndex: Pick<ServiceHandle, 'processes' | 'url' | 'workers'>,
 ): Promise<IndexEstimate> {
+  // /readyz answers 503 while a worker's index is loading (its check gives up after 5 s): asked again until
+  // every worker has answered 200 (round robin), for at most READY_WAIT_MS.
+  const deadline = Date.now() + READY_WAIT_MS
   for (const s of [service, withoutIndex]) {
-    for (let i = 0; i < s.workers * 2; i++) {
+    let ready = 0
+    while (ready < s.workers * 2) {
       const status = await getOnNewConnection(`${s.url}/readyz`)
-      if (status !== 200) throw new Error(`/readyz (index estimate): HTTP ${status}`)
+      if (status === 200) ready++
+      else if (Date.now() > deadline) throw new Error(`/readyz (index estimate): HTTP ${status} after ${READY_WAIT_MS} ms`)
+      else await sleep(500)
     }
   }
   await sleep(1000)

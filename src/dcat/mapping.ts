@@ -747,7 +747,8 @@ class DatasetExport {
     for (const v of listValue(extra(pkg, 'references'))) this.iriOrText(ds, P.references, v)
     for (const v of listValue(extra(pkg, 'applicable_legislation'))) this.iriObject(ds, P.applicableLegislation, v)
     for (const v of listValue(extra(pkg, 'hvd_category'))) this.iriObject(ds, P.hvdCategory, v, C.Concept)
-    this.iriOrText(ds, P.dctType, extra(pkg, 'dcat_type'), C.Concept)
+    // DCAT-AP.de 2.0 deprecates the dataset's dct:type (a warning): written there only in the compat profile.
+    if (ctx.profile !== 'dcat_ap_de_2' || ctx.compat) this.iriOrText(ds, P.dctType, extra(pkg, 'dcat_type'), C.Concept)
     // DCAT-AP.de 2.0 wants dct:provenance as an IRI or a text, 3.0 as a dct:ProvenanceStatement
     if (ctx.profile === 'dcat_ap_de_3') this.statement(ds, P.provenance, extra(pkg, 'provenance'), C.ProvenanceStatement)
     else this.iriOrText(ds, P.provenance, extra(pkg, 'provenance'))

@@ -23,14 +23,12 @@ const HARVESTED_EXTRAS = [
 ]
 
 /**
- * Warnings about what the data lacks (no landing page, no category), about what it has (a dataset type, which
- * DCAT-AP.de 2.0 deprecates: leaving it out would lose it in the round trip), and the dataset-type vocabulary,
+ * Warnings about what the data lacks (no landing page, no category), and the dataset-type vocabulary,
  * which catalog/vocabularies/ does not ship (the official 3.0 shapes test `skos:inScheme` of the EU
  * dataset-type list): nothing the exporter can write instead.
  */
 const DATA_GAPS = [
   'dcat_ap_de_2 http://www.w3.org/ns/dcat#landingPage sh:MinCountConstraintComponent',
-  'dcat_ap_de_2 http://purl.org/dc/terms/type sh:MaxCountConstraintComponent',
   'dcat_ap_de_2 http://www.w3.org/ns/dcat#theme sh:MinCountConstraintComponent',
   'dcat_ap_de_3 http://purl.org/dc/terms/type sh:HasValueConstraintComponent',
 ]
