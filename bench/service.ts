@@ -237,21 +237,39 @@ export async function untilIdle(service: Pick<ServiceHandle, 'processes'>, ms = 
  * Starts the service over `databaseUrl` with `env` added to its defaults, and waits until it answers
  * status_show and all its workers are up.
  */
-export async function startService(databaseUrl: string, env: Record<string, string> = {}, timeoutMs = 180_000): Promise<ServiceHandle> {
+/**
+ * The start script, run by `sh -c` in a process group of its own over `databaseUrl` with `env` over the
+ * service's defaults, on a free port of 127.0.0.1, its output appended to a log file named `<logName>-<port>-<n>.log`.
+ */
+async function spawnService(databaseUrl: string, env: Record<string, string>, logName: string) {
   const script = startScript()
   const port = await freePort()
   const childEnv: Record<string, string> = {}
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !SERVICE_SETTINGS.includes(k)) childEnv[k] = v
   Object.assign(childEnv, env, { HOST: '127.0.0.1', PORT: String(port), DATABASE_URL: databaseUrl })
   childEnv.PATH = `${join(REPO_ROOT, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`
-  const config = loadConfig(childEnv)
   logDir ??= scratchDir('godonu-bench-log')
-  const logFile = join(logDir, `service-${port}-${++services}.log`)
+  const logFile = join(logDir, `${logName}-${port}-${++services}.log`)
   const fd = openSync(logFile, 'a')
+  const spawnedAt = performance.now()
   const child = spawn('/bin/sh', ['-c', script.script], { cwd: REPO_ROOT, env: childEnv, detached: true, stdio: ['ignore', fd, fd] })
   closeSync(fd)
   const pgid = child.pid!
   groups.add(pgid)
+  return { script, port, childEnv, logFile, child, pgid, spawnedAt }
+}
+
+/** SIGTERM to the process group, SIGKILL after 10 s if any of it is left. */
+async function terminateGroup(pgid: number): Promise<void> {
+  signalGroup(pgid, 'SIGTERM')
+  const deadline = Date.now() + 10_000
+  while (Date.now() < deadline && signalGroup(pgid, 0)) await sleep(50)
+  signalGroup(pgid, 'SIGKILL')
+}
+
+export async function startService(databaseUrl: string, env: Record<string, string> = {}, timeoutMs = 180_000): Promise<ServiceHandle> {
+  const { script, port, childEnv, logFile, child, pgid } = await spawnService(databaseUrl, env, 'service')
+  const config = loadConfig(childEnv)
   let exited: number | null | undefined
   const exit = new Promise<void>((resolve) =>
     child.once('exit', (code, signal) => {
@@ -261,10 +279,7 @@ export async function startService(databaseUrl: string, env: Record<string, stri
   )
   const stop = async () => {
     if (!groups.has(pgid)) return
-    signalGroup(pgid, 'SIGTERM')
-    const deadline = Date.now() + 10_000
-    while (Date.now() < deadline && signalGroup(pgid, 0)) await sleep(50)
-    signalGroup(pgid, 'SIGKILL')
+    await terminateGroup(pgid)
     await Promise.race([exit, sleep(2000)])
     groups.delete(pgid)
   }
@@ -315,20 +330,7 @@ export interface StartTiming {
  * POLL_FIRST_ANSWER_MS from the moment of the spawn until it answers 200, then stops the service.
  */
 export async function timeToFirstAnswer(databaseUrl: string, path: string, env: Record<string, string> = {}, timeoutMs = 120_000): Promise<StartTiming> {
-  const script = startScript()
-  const port = await freePort()
-  const childEnv: Record<string, string> = {}
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !SERVICE_SETTINGS.includes(k)) childEnv[k] = v
-  Object.assign(childEnv, env, { HOST: '127.0.0.1', PORT: String(port), DATABASE_URL: databaseUrl })
-  childEnv.PATH = `${join(REPO_ROOT, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`
-  logDir ??= scratchDir('godonu-bench-log')
-  const logFile = join(logDir, `start-${port}-${++services}.log`)
-  const fd = openSync(logFile, 'a')
-  const started = performance.now()
-  const child = spawn('/bin/sh', ['-c', script.script], { cwd: REPO_ROOT, env: childEnv, detached: true, stdio: ['ignore', fd, fd] })
-  closeSync(fd)
-  const pgid = child.pid!
-  groups.add(pgid)
+  const { port, logFile, child, pgid, spawnedAt: started } = await spawnService(databaseUrl, env, 'start')
   let exited = false
   child.once('exit', () => (exited = true))
   try {
@@ -357,10 +359,7 @@ export async function timeToFirstAnswer(databaseUrl: string, path: string, env: 
     }
     return { firstAnswerMs, phases }
   } finally {
-    signalGroup(pgid, 'SIGTERM')
-    const deadline = Date.now() + 10_000
-    while (Date.now() < deadline && signalGroup(pgid, 0)) await sleep(50)
-    signalGroup(pgid, 'SIGKILL')
+    await terminateGroup(pgid)
     groups.delete(pgid)
   }
 }
