@@ -3,11 +3,9 @@
  * the database answers, its migrations are those of this code, the search index is loaded or loads).
  * No authentication, no rate limit, not in the OpenAPI document.
  */
-import { promises as fs } from 'node:fs'
-import path from 'node:path'
 import type { FastifyInstance } from 'fastify'
-import { FileMigrationProvider, Migrator, sql } from 'kysely'
-import { MIGRATIONS_DIR } from '../db/migrate.js'
+import { sql } from 'kysely'
+import { pendingMigrations } from '../db/migrate.js'
 import { ANONYMOUS } from '../auth/viewer.js'
 import type { SearchService } from '../search/search.js'
 import type { Store } from '../db/connect.js'
@@ -24,23 +22,23 @@ export interface ReadinessChecks {
 }
 
 export function readinessChecks(store: Store, search: SearchService): ReadinessChecks {
-  const migrator = new Migrator({
-    db: store.db,
-    provider: new FileMigrationProvider({ fs, path, migrationFolder: MIGRATIONS_DIR }),
-  })
   return {
     database: async () => {
       await sql`select 1`.execute(store.db)
     },
     migrations: async () => {
-      const pending = (await migrator.getMigrations()).filter((m) => !m.executedAt).map((m) => m.name)
+      const pending = await pendingMigrations(store.db)
       if (pending.length)
         throw new Error(`not applied: ${pending.join(', ')} (run godonu migrate, or restart the service)`)
     },
-    // The in-memory index loaded (searches are answered through SQL until it is), and the visible datasets'
-    // search as an anonymous caller asks it.
+    // The in-memory index loaded (searches are answered through SQL until it is): while it loads the probe
+    // answers 503 at once rather than waiting out its timeout; then the visible datasets' search as an
+    // anonymous caller asks it.
     search: async () => {
-      await search.warmIndex()
+      if (search.indexLoading) {
+        search.warmIndex().catch(() => undefined) // a failed load is retried by the next probe
+        throw new Error('the search index is loading')
+      }
       await search.search(
         {
           q: '*:*',

@@ -106,6 +106,11 @@ export class SearchService {
     await this.memory?.warm()
   }
 
+  /** Whether searches still wait for the in-memory index's first load (answered through SQL meanwhile). */
+  get indexLoading(): boolean {
+    return this.memory !== null && !this.memory.ready
+  }
+
   /** The in-memory index of the visible datasets (off with SEARCH_MEMORY_INDEX=0: every search through SQL). */
   private readonly memory: VisibleDatasetIndex | null
 

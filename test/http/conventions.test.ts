@@ -187,6 +187,23 @@ await forEachBackend(t, async (t, backend) => {
     const health = await app.fastify.inject({ method: 'GET', url: '/healthz' })
     t.equal(health.statusCode, 200)
     t.same(health.json(), { status: 'ok' })
+
+    // A fresh app over the same database: its index is not loaded, and the probe says so at once (it does
+    // not wait for the load); the probe itself starts the load, and once it is done the app is ready.
+    const fresh = await buildApp(config, { store: backend.store, logger: false })
+    t.teardown(() => fresh.fastify.close())
+    t.ok(fresh.search.indexLoading, 'nothing loaded the fresh app index')
+    const loading = await fresh.fastify.inject({ method: 'GET', url: '/readyz' })
+    t.equal(loading.statusCode, 503, loading.body)
+    t.same((loading.json() as { checks: object }).checks, {
+      database: { ok: true },
+      migrations: { ok: true },
+      search: { ok: false, error: 'the search index is loading' },
+    })
+    await fresh.search.warmIndex()
+    t.equal((await fresh.fastify.inject({ method: 'GET', url: '/readyz' })).statusCode, 200, 'ready once loaded')
+
+    await app.search.warmIndex()
     const ready = await app.fastify.inject({ method: 'GET', url: '/readyz' })
     t.equal(ready.statusCode, 200, ready.body)
     t.same(ready.json(), {
@@ -238,6 +255,7 @@ await forEachBackend(t, async (t, backend) => {
     const second = await buildApp(config, { store: own, logger: false })
     t.teardown(() => second.fastify.close())
     await second.fastify.ready()
+    await second.search.warmIndex()
     t.equal((await second.fastify.inject({ method: 'GET', url: '/readyz' })).statusCode, 200)
     await own.close()
     const response = await second.fastify.inject({ method: 'GET', url: '/readyz' })
