@@ -3,13 +3,10 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import rateLimit, { type RateLimitPluginOptions } from '@fastify/rate-limit'
-import { Ajv } from 'ajv'
-import addFormatsModule from 'ajv-formats'
-
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
 import type { AppConfig } from './config.js'
 import { openStore, type Store } from './db/connect.js'
 import { migrateToLatest } from './db/migrate.js'
+import { createAjv } from './http/ajv.js'
 import { CatalogService } from './catalog/service.js'
 import { vocabularies } from './catalog/vocabularies.js'
 import { registerActionRoutes } from './ckan/routes.js'
@@ -123,12 +120,6 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     if (!options.store) await store.close()
   })
   return { fastify, service, search, users, store }
-}
-
-function createAjv(coerceTypes: 'array' | false): Ajv {
-  const ajv = new Ajv({ allErrors: true, removeAdditional: false, coerceTypes, useDefaults: false, strict: false })
-  addFormats(ajv)
-  return ajv
 }
 
 /**

@@ -1,6 +1,5 @@
 import type { TObject, TSchema } from '@sinclair/typebox'
-import { Ajv, type ValidateFunction } from 'ajv'
-import addFormatsModule from 'ajv-formats'
+import type { ValidateFunction } from 'ajv'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { CatalogService } from '../catalog/service.js'
 import type { AppConfig } from '../config.js'
@@ -14,15 +13,14 @@ import type { ActionContext, ActionDefinition } from './action.js'
 import { helpUrl, isCatalogError, sendBadRequest, sendError, sendInternalError, sendSuccess } from './envelope.js'
 import { actionDocs, documentedMethod } from './openapi-docs.js'
 import { ajvErrorsToFields } from './validation.js'
-
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
+import { createAjv } from '../http/ajv.js'
 
 /**
  * The validator of action inputs, whatever part of the request they come in: no type coercion, because
  * normaliseScalars has already read numbers and booleans as CKAN does. (Ajv's coercion of query strings
  * would also take what CKAN's int_validator refuses: `0x10`, `1e3`, `2.0`.)
  */
-const actionInputAjv = addFormats(new Ajv({ allErrors: true, removeAdditional: false, coerceTypes: false, useDefaults: false, strict: false }))
+const actionInputAjv = createAjv(false)
 /** An action's input validator, compiled on first use and once per schema (each serves two prefixes, GET and POST): start-up compiles none. */
 const compiledInputs = new WeakMap<object, ValidateFunction>()
 const actionInputValidator = ({ schema }: { schema: object }) => {
