@@ -49,7 +49,7 @@ async function sysadminToken(ctx: BenchContext): Promise<{ token: string; hasFee
   const config = loadConfig({ ...process.env, DATABASE_URL: ctx.database.url, LOG_LEVEL: 'silent' })
   const store = await openStore(config.database)
   try {
-    const token = await addUserWithToken(store.db, `bench-staleness-${randomBytes(4).toString('hex')}`, { sysadmin: true })
+    const token = await addUserWithToken(store, `bench-staleness-${randomBytes(4).toString('hex')}`, { sysadmin: true })
     const hasFeed = await sql`select count(*) as n from change_feed`.execute(store.db).then(
       () => true,
       () => false,

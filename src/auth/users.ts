@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto'
-import { Kysely, sql } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import type { Store } from '../db/connect.js'
 import type { Database, UserTable } from '../db/types.js'
 import { ckanNow } from '../catalog/time.js'
-import { escapeLike, isMysql } from '../db/dialect.js'
+import { escapeLike } from '../db/dialect.js'
 import { writeTransaction, type DuplicateField } from '../db/write.js'
 import { CatalogError, notFound, validationError } from '../errors.js'
 import { issueToken, secretMatches, splitToken } from './tokens.js'
@@ -41,13 +41,10 @@ const takenName =
  * through writeTransaction, which retries lost lock races and maps database errors to CKAN errors.
  */
 export class UserService {
-  private readonly store: Store
   private readonly db: Kysely<Database>
 
-  /** Given a bare Kysely (older callers), the dialect is read from it: pass the Store where there is one. */
-  constructor(source: Store | Kysely<Database>) {
-    this.store = source instanceof Kysely ? storeOf(source) : source
-    this.db = this.store.db
+  constructor(private readonly store: Store) {
+    this.db = store.db
   }
 
   async findUser(idOrName: string): Promise<UserTable | undefined> {
@@ -203,9 +200,4 @@ export class UserService {
     if (!user) throw notFound('User not found')
     return user
   }
-}
-
-/** A Store over a bare Kysely, for writeTransaction: the dialect decides how a write transaction begins. */
-function storeOf(db: Kysely<Database>): Store {
-  return { db, dialect: isMysql(db) ? 'mysql' : 'sqlite', close: () => db.destroy(), queryCount: () => 0 }
 }

@@ -497,6 +497,7 @@ export class CatalogService {
   async modifyPackage(idOrName: string, actor: Viewer, plan: (current: CurrentPackage) => Promise<PackageChangePlan>, harvest: HarvestWrite = {}): Promise<{ id: string; revision: number }> {
     let record: PackageRecord | undefined
     let revision = 0
+    let packageId = ''
     const keys: string[] = [idOrName]
     await this.write(
       () => ({ kind: 'datasets', keys }),
@@ -510,6 +511,7 @@ export class CatalogService {
           .execute()
         const row = rows.find((r) => r.id === idOrName) ?? rows[0]
         if (!row) throw notFound()
+        packageId = row.id
         keys.push(row.id, row.name)
         if (!harvest.harvest) await harvestGuard(trx, row.id)
         const stored: StoredDocument = { id: row.id, name: row.name, owner_org: row.owner_org, private: row.private, state: row.state, revision: row.revision, document: row.document, themeIds: JSON.parse(row.theme_ids) as string[] }
@@ -549,7 +551,7 @@ export class CatalogService {
       },
       (value, key) => (record ? this.duplicateFieldOf(record)(value, key) : undefined),
     )
-    return { id: keys[1]!, revision }
+    return { id: packageId, revision }
   }
 
   /** A change of state alone: the row and the stored document say so, the rest stays as stored. */

@@ -16,7 +16,7 @@ for (const kind of kinds) {
   t.test(`${kind}: writes of a server whose clock is behind are not stamped in the past`, async (t) => {
     const db = await sharedDatabase(kind, mysqlUrl())
     t.teardown(() => db.cleanup())
-    const tokens = await standardTokens(db.store.db)
+    const tokens = await standardTokens(db.store)
     const env = { WORKERS: '1', WRITE_RATE_LIMIT: '1000000' }
     const servers = await startServers(db.url, [
       { label: 'A', env },

@@ -163,7 +163,7 @@ async function startCluster(t: Test, topology: Topology, url: string | undefined
   t.teardown(db.cleanup)
   const servers = await startServers(db.url, topology.servers)
   t.teardown(() => stopAll(servers))
-  const tokens = await standardTokens(db.store.db)
+  const tokens = await standardTokens(db.store)
   const skewed = servers.find((s) => s.clockOffsetMs !== 0)!
   t.comment(`${servers.map((s) => `${s.label} ${s.base}${s.clockOffsetMs ? ` (clock ${s.clockOffsetMs / 1000} s by ${s.clock})` : ''}, CHANGE_POLL_MS ${s.changePollMs}`).join('; ')}`)
   return { db, servers, tokens, skewed }

@@ -13,7 +13,7 @@ const PER_CLIENT = 12
 t.test('concurrent writes through two SQLite workers all succeed', async (t) => {
   const db = await sharedDatabase('sqlite')
   t.teardown(() => db.cleanup())
-  const tokens = await standardTokens(db.store.db)
+  const tokens = await standardTokens(db.store)
   const [server] = await startServers(db.url, [{ label: 'A', env: { WORKERS: '2', WRITE_RATE_LIMIT: '1000000' } }])
   t.teardown(() => stopAll([server!]))
 

@@ -112,8 +112,9 @@ export interface UserSpec {
 }
 
 /** Creates a user (and a membership) and returns a fresh API token for it. */
-export async function addUserWithToken(db: Kysely<Database>, name: string, spec: UserSpec = {}): Promise<string> {
-  const users = new UserService(db)
+export async function addUserWithToken(store: Store, name: string, spec: UserSpec = {}): Promise<string> {
+  const db = store.db
+  const users = new UserService(store)
   const user = await users.addUser({ name, sysadmin: spec.sysadmin })
   if (spec.org) {
     const org = await db.selectFrom('organization').select('id').where('name', '=', spec.org).executeTakeFirst()
@@ -130,12 +131,12 @@ export interface Tokens {
   kasselEditor: string
 }
 
-export async function standardTokens(db: Kysely<Database>): Promise<Tokens> {
+export async function standardTokens(store: Store): Promise<Tokens> {
   const suffix = randomBytes(3).toString('hex')
   return {
-    sysadmin: await addUserWithToken(db, `sysadmin-${suffix}`, { sysadmin: true }),
-    marburgEditor: await addUserWithToken(db, `anna-${suffix}`, { org: 'marburg', role: 'editor' }),
-    kasselEditor: await addUserWithToken(db, `kurt-${suffix}`, { org: 'kassel', role: 'editor' }),
+    sysadmin: await addUserWithToken(store, `sysadmin-${suffix}`, { sysadmin: true }),
+    marburgEditor: await addUserWithToken(store, `anna-${suffix}`, { org: 'marburg', role: 'editor' }),
+    kasselEditor: await addUserWithToken(store, `kurt-${suffix}`, { org: 'kassel', role: 'editor' }),
   }
 }
 
