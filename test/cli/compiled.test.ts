@@ -3,11 +3,12 @@
  * the assets modules find relative to their own file (catalog/, the shapes, the OpenAPI document) and the
  * cluster workers forked from the compiled entry, all without tsx.
  */
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { tempDir } from '../helpers/temp.js'
+import { LISTENING_JSON, startServe } from '../helpers/serve.js'
 
 const MAIN = 'dist/src/cli/main.js'
 
@@ -34,31 +35,12 @@ if (!existsSync(MAIN)) {
 
   t.test('npm start serves the API, the DCAT catalog and the Swagger UI from dist/', async (t) => {
     const dir = tempDir(t, 'godonu-compiled-')
-    const child = spawn(process.execPath, [MAIN, 'serve'], {
-      env: { ...process.env, DATABASE_URL: `sqlite:${join(dir, 'db.sqlite')}`, PORT: '0', LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    // stopped (and gone) before tempDir's teardown removes its database
-    t.teardown(async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      const exited = new Promise((resolve) => child.once('exit', resolve))
-      child.kill('SIGTERM')
-      await exited
-    })
-    let output = ''
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
-    const address = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no listen line within 120 s: ${output}`)), 120_000)
-      child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${output}`)))
-      child.stdout.on('data', (chunk: Buffer) => {
-        output += chunk.toString()
-        const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)
-        if (match) {
-          clearTimeout(timer)
-          resolve(match[1]!)
-        }
-      })
-    })
+    const { base: address } = await startServe(
+      t,
+      [MAIN],
+      { DATABASE_URL: `sqlite:${join(dir, 'db.sqlite')}`, LOG_LEVEL: 'info' },
+      LISTENING_JSON,
+    )
     const status = await fetch(`${address}/api/3/action/organization_list`)
     t.equal(status.status, 200)
     const body = (await status.json()) as { result: string[] }

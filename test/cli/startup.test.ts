@@ -4,6 +4,7 @@ import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { tempDir } from '../helpers/temp.js'
+import { LISTENING_JSON, readyz, startServe } from '../helpers/serve.js'
 
 const CLI = ['--import', 'tsx', 'src/cli/main.ts']
 
@@ -99,37 +100,12 @@ t.test('a data directory path that is a file stops the start with one line', asy
 })
 
 /** Starts `godonu serve`, stopped (and gone) at teardown; resolves with the base URL and the output so far. */
-async function startServe(t: any, env: Record<string, string>, listening: RegExp): Promise<{ base: string; output: () => string }> {
-  const child = spawn(process.execPath, [...CLI, 'serve'], { env: { ...process.env, PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  t.teardown(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return
-    const exited = new Promise((resolve) => child.once('exit', resolve))
-    child.kill('SIGTERM')
-    await exited
-  })
-  let output = ''
-  child.stderr.on('data', (chunk) => (output += chunk))
-  const base = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not listening: ${output}`)), 60_000)
-    child.once('exit', (code) => reject(new Error(`serve exited (${code}): ${output}`)))
-    child.stdout.on('data', (chunk) => {
-      output += chunk
-      const match = output.match(listening)
-      if (match) {
-        clearTimeout(timer)
-        resolve(match[1]!)
-      }
-    })
-  })
-  return { base, output: () => output }
-}
-
 t.test('serve on sqlite::memory: runs in one process, with pretty logs', async (t) => {
-  const { base, output } = await startServe(t, { DATABASE_URL: 'sqlite::memory:', LOG_LEVEL: 'info', LOG_FORMAT: 'pretty' }, /INFO.*: server listening\s+address: "(http:\/\/127\.0\.0\.1:\d+)"/)
+  const { base, output } = await startServe(t, CLI, { DATABASE_URL: 'sqlite::memory:', LOG_LEVEL: 'info', LOG_FORMAT: 'pretty' }, /INFO.*: server listening\s+address: "(http:\/\/127\.0\.0\.1:\d+)"/)
   const organizations = await fetch(`${base}/api/3/action/organization_list`)
   t.equal(organizations.status, 200, 'the database the service reads is the one migrated (no "no such table")')
   t.ok(((await organizations.json()) as { result: string[] }).result.includes('marburg'))
-  const ready = await fetch(`${base}/readyz`)
+  const ready = await readyz(base)
   t.equal(ready.status, 200, await ready.text())
   const text = output()
   for (const phase of ['configuration read', 'database opened', 'migrations applied', 'reference data synced', 'service started in this process', 'server listening']) {
@@ -143,29 +119,7 @@ t.test('serve on sqlite::memory: runs in one process, with pretty logs', async (
 t.test('serve starts on the embedded SQLite default and answers', async (t) => {
   const dir = tempDir(t, 'godonu-cli-')
   const file = join(dir, 'data', 'godonu.sqlite')
-  const child = spawn(process.execPath, [...CLI, 'serve'], {
-    env: { ...process.env, DATABASE_URL: `sqlite:${file}`, PORT: '0', LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  // stopped (and gone) before tempDir's teardown removes its database
-  t.teardown(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return
-    const exited = new Promise((resolve) => child.once('exit', resolve))
-    child.kill('SIGTERM')
-    await exited
-  })
-  const address = await new Promise<string>((resolve, reject) => {
-    let output = ''
-    const timer = setTimeout(() => reject(new Error(`no listen line: ${output}`)), 60_000)
-    child.stdout.on('data', (chunk) => {
-      output += chunk
-      const match = output.match(/Server listening at (http:\/\/127\.0\.0\.1:\d+)/)
-      if (match) {
-        clearTimeout(timer)
-        resolve(match[1]!)
-      }
-    })
-  })
+  const { base: address } = await startServe(t, CLI, { DATABASE_URL: `sqlite:${file}`, LOG_LEVEL: 'info' }, LISTENING_JSON)
   const response = await fetch(`${address}/api/3/action/organization_list`)
   t.equal(response.status, 200)
   const body = (await response.json()) as { result: string[] }
@@ -178,7 +132,7 @@ t.test('serve starts on the embedded SQLite default and answers', async (t) => {
 
 t.test('serve logs one JSON line per start-up phase and one per request', async (t) => {
   const dir = tempDir(t, 'godonu-cli-')
-  const { base, output } = await startServe(t, { DATABASE_URL: `sqlite:${join(dir, 'db.sqlite')}`, LOG_LEVEL: 'info' }, /"address":"(http:\/\/127\.0\.0\.1:\d+)","msg":"server listening \(cluster\)"/)
+  const { base, output } = await startServe(t, CLI, { DATABASE_URL: `sqlite:${join(dir, 'db.sqlite')}`, LOG_LEVEL: 'info' }, /"address":"(http:\/\/127\.0\.0\.1:\d+)","msg":"server listening \(cluster\)"/)
   const phases = () =>
     output()
       .split('\n')
