@@ -385,8 +385,6 @@ export class VisibleDatasetIndex {
     for (const row of rows) {
       const held = c.byId.get(row.id)
       if (held !== undefined) c.kill(held)
-      const named = c.byName.get(row.name)
-      if (named !== undefined) c.kill(named)
       const doc = c.add(row)
       this.fill(c, doc, docs.get(row.id)!)
       c.addPostings(doc, docs.get(row.id)!.text)
@@ -582,13 +580,6 @@ export class VisibleDatasetIndex {
     return out
   }
 
-  /** Memory held by the typed arrays and strings of the index, in bytes (an estimate, for diagnosis and tests). */
-  get approximateBytes(): number {
-    const c = this.columns
-    const strings = c.ids.length * 4 * 60
-    const arrays = [c.alive, c.org, c.license, c.scorePortal, c.scoreProportional, c.bandPortal, c.bandProportional, c.termStart, c.termEnd, c.postingDocs, c.postingWeights, ...MULTI_FIELDS.flatMap((f) => [c.multi[f].start, c.multi[f].end, c.multi[f].values.data])]
-    return strings + arrays.reduce((n, a) => n + a.byteLength, 0) + c.termStrings.length * 80
-  }
 }
 
 interface Children {
