@@ -97,6 +97,23 @@ class IntList {
   }
 }
 
+/** A growable Uint8Array (capacity doubles): the field bits of the load, 1 byte each. */
+class ByteList {
+  data: Uint8Array
+  length = 0
+  constructor(capacity = 1024) {
+    this.data = new Uint8Array(capacity)
+  }
+  push(value: number): void {
+    if (this.length === this.data.length) {
+      const next = new Uint8Array(this.data.length * 2)
+      next.set(this.data)
+      this.data = next
+    }
+    this.data[this.length++] = value
+  }
+}
+
 /** Grows a typed array to hold at least `min` entries, keeping its contents. */
 function grown<T extends Int32Array | Uint8Array | Float64Array>(array: T, min: number, fill?: number): T {
   if (array.length >= min) return array
@@ -433,7 +450,7 @@ export class VisibleDatasetIndex {
   private async loadAll(): Promise<Columns> {
     const c = new Columns()
     const docTerms = new IntList(1 << 16)
-    const docWeights = new IntList(1 << 16)
+    const docWeights = new ByteList(1 << 16)
     let after: string | null = null
     for (;;) {
       const keyset: RawBuilder<unknown> = after === null ? sql`` : sql` and p.id > ${after}`
