@@ -9,7 +9,9 @@ import { fullTextAdapter, type TextMatch } from './fulltext.js'
 import { parseSearchQueries } from './budget.js'
 import { balancedJoin } from './sql-tree.js'
 import { indexTerm } from './text.js'
-import { MEMORY_FACETS, VisibleDatasetIndex, evaluate, leafKey, type FacetField, type IndexedDataset } from './memory-index.js'
+import { MEMORY_FACETS, VisibleDatasetIndex, evaluate, type FacetField } from './memory-index.js'
+
+type IndexColumns = VisibleDatasetIndex['data']
 import { DEFAULT_SORT, parseSort, type SortKey } from './sort.js'
 import { compareQuality, isQualityField, qualityFacetSql, qualityOrderSql } from './quality-fields.js'
 
@@ -262,30 +264,35 @@ export class SearchService {
       index.warm().catch(() => undefined)
       return null
     }
-    const docs = await index.current()
+    await index.current()
+    const columns = index.data
     const ctx = { reference: this.catalog.reference, vocab: this.catalog.vocab, now: new Date() }
-    const evaluation = await evaluate([query, ...filters], index, ctx)
+    const evaluation = evaluate([query, ...filters], index, ctx)
     if (!evaluation) return null
 
-    let hits: IndexedDataset[] = []
-    if (evaluation.everything) hits = index.all()
-    else if (evaluation.candidates) {
-      for (const id of evaluation.candidates.keys()) {
-        const doc = docs.get(id)
-        if (doc && evaluation.matches(doc)) hits.push(doc)
+    let hits: Uint32Array | Int32Array
+    if (evaluation.everything && !evaluation.candidates) hits = index.all()
+    else {
+      // Postings hold live docs only; a scan of all docs tests `alive`.
+      const source = evaluation.candidates ? evaluation.candidates.docs : index.all()
+      const out = new Int32Array(source.length)
+      let n = 0
+      const matches = evaluation.matches
+      for (let i = 0; i < source.length; i++) {
+        const doc = source[i]
+        if (matches(doc)) out[n++] = doc
       }
-    } else {
-      for (const doc of docs.values()) if (evaluation.matches(doc)) hits.push(doc)
+      hits = out.subarray(0, n)
     }
 
     const scoring = scoringMatches(query)
     const useScore = scoring.length > 0 && sortKeys.some((k) => k.field === 'score')
-    const score = useScore ? await this.scoresOf(scoring, evaluation.postings) : null
+    const score = useScore ? await this.scoresOf(scoring, index) : null
     let ids: string[] = []
     if (params.rows > 0 && params.start < hits.length) {
       // Many hits in a column's order: the database's indexes give the page; hits of words are fewer, and scored.
       if (!useScore && hits.length > SQL_PAGE_ABOVE) ids = await this.pageBySql(params, viewer, sortKeys)
-      else ids = topHits(hits, memoryOrder(sortKeys, score), params.start, params.rows).map((d) => d.id)
+      else ids = topHits(hits, memoryOrder(sortKeys, score, columns), params.start, params.rows).map((d) => columns.ids[d])
     }
 
     const facetRows: Record<string, Array<{ value: string | null; n: number }>> = {}
@@ -314,16 +321,25 @@ export class SearchService {
    * of the matching term rows: exact words, each once, add up from the postings already read; prefixes
    * (whose ranges may overlap) are summed by the database. On SQLite it is FTS5's bm25.
    */
-  private async scoresOf(scoring: TextMatch[], fetched: ReadonlyMap<string, Map<string, number>>): Promise<Map<string, number>> {
-    const words = new Set(scoring.flatMap((m) => m.words.map((w) => indexTerm(w))))
-    const keys = [...words].map((word) => leafKey({ word, prefix: false }))
-    if (this.catalog.store.dialect === 'mysql' && !scoring.some((m) => m.prefix) && keys.every((k) => fetched.has(k))) {
-      const out = new Map<string, number>()
-      for (const key of keys) for (const [id, weight] of fetched.get(key)!) out.set(id, (out.get(id) ?? 0) + weight)
+  private async scoresOf(scoring: TextMatch[], index: VisibleDatasetIndex): Promise<Float64Array> {
+    const columns = index.data
+    const out = new Float64Array(columns.size)
+    if (this.catalog.store.dialect === 'mysql' && scoring.every((m) => m.words.length === 1 && m.column === 'all')) {
+      // SQL sums the weights of the distinct term rows any word (or prefix range) matches: so here, each term once.
+      const terms = new Set<number>()
+      for (const m of scoring) for (const term of index.matchingTerms(indexTerm(m.words[0]), m.prefix)) terms.add(term)
+      for (const term of terms) {
+        const { docs, weights } = columns.termPostings(term)
+        for (let i = 0; i < docs.length; i++) out[docs[i]] += weights[i]
+      }
       return out
     }
     const rows = await sql<{ package_id: string; score: number | string }>`select s.package_id, s.score from ${this.fullText.scores(scoring)} s`.execute(this.catalog.db)
-    return new Map(rows.rows.map((r) => [r.package_id, Number(r.score)]))
+    for (const r of rows.rows) {
+      const doc = columns.byId.get(r.package_id)
+      if (doc !== undefined) out[doc] = Number(r.score)
+    }
+    return out
   }
 
   private async runSearch(
@@ -382,7 +398,7 @@ export class SearchService {
     const searchFacets: SearchResult['search_facets'] = {}
     for (const field of params.facetFields) {
       const source = this.facetSource(field)
-      const items = facetRows[field]!
+      const items = facetRows[field]
         .filter((r) => r.value !== null && r.value !== '')
         .map((r) => ({ key: source.key(String(r.value)), display: source.display(String(r.value)), count: Number(r.n) }))
       facets[field] = Object.fromEntries(items.map((i) => [i.key, i.count]))
@@ -489,7 +505,7 @@ function orderBy(keys: SortKey[], useScore: boolean): RawBuilder<unknown>[] {
       parts.push(sql`${qualityOrderSql(key.field)} ${direction}`)
       continue
     }
-    parts.push(sql`${sql.ref(SORT_COLUMNS[key.field]!)} ${direction}`)
+    parts.push(sql`${sql.ref(SORT_COLUMNS[key.field])} ${direction}`)
   }
   // Ties are broken by id in the direction of the last key, so that one index can serve the whole order.
   const last = keys.filter((k) => k.field !== 'score' || useScore).at(-1)
@@ -504,34 +520,34 @@ const DOCUMENT_BATCH = 50
 const SQL_PAGE_ABOVE = 20_000
 
 /** The sort keys the in-memory index can order by besides score (title needs the titles, which it does not hold). */
-const MEMORY_SORT_VALUES = fieldTable<(d: IndexedDataset) => string>({ id: (d) => d.id, name: (d) => d.name, metadata_modified: (d) => d.modified, metadata_created: (d) => d.created })
+const MEMORY_SORT_VALUES = fieldTable<(c: IndexColumns) => string[]>({ id: (c) => c.ids, name: (c) => c.names, metadata_modified: (c) => c.modified, metadata_created: (c) => c.created })
 const MEMORY_SORTS = new Set(['score', 'quality_score', 'quality_score_proportional', ...Object.keys(MEMORY_SORT_VALUES)])
 
-type Compare = (a: IndexedDataset, b: IndexedDataset) => number
+type Compare = (a: number, b: number) => number
 
-/** The order of orderBy() below, over index entries. */
-function memoryOrder(keys: SortKey[], score: Map<string, number> | null): Compare {
+/** The order of orderBy() below, over docs of the index. */
+function memoryOrder(keys: SortKey[], score: Float64Array | null, columns: IndexColumns): Compare {
   const parts: Compare[] = []
-  const text = (get: (d: IndexedDataset) => string, desc: boolean): Compare => (a, b) => {
-    const x = get(a)
-    const y = get(b)
+  const text = (values: string[], desc: boolean): Compare => (a, b) => {
+    const x = values[a]
+    const y = values[b]
     return x === y ? 0 : (x < y ? -1 : 1) * (desc ? -1 : 1)
   }
   for (const key of keys) {
     const desc = key.direction === 'desc'
     if (key.field === 'score') {
-      if (score) parts.push((a, b) => ((score.get(a.id) ?? 0) - (score.get(b.id) ?? 0)) * (desc ? -1 : 1))
+      if (score) parts.push((a, b) => (score[a] - score[b]) * (desc ? -1 : 1))
       continue
     }
     if (isQualityField(key.field)) {
       const field = key.field
-      parts.push((a, b) => compareQuality(a.quality, b.quality, field) * (desc ? -1 : 1))
+      parts.push((a, b) => compareQuality(columns.quality(a), columns.quality(b), field) * (desc ? -1 : 1))
       continue
     }
-    parts.push(text(MEMORY_SORT_VALUES[key.field]!, desc))
+    parts.push(text(MEMORY_SORT_VALUES[key.field](columns), desc))
   }
   const last = keys.filter((k) => k.field !== 'score' || score).at(-1)
-  if (!keys.some((k) => k.field === 'id')) parts.push(text((d) => d.id, last?.direction === 'desc'))
+  if (!keys.some((k) => k.field === 'id')) parts.push(text(columns.ids, last?.direction === 'desc'))
   return (a, b) => {
     for (const part of parts) {
       const c = part(a, b)
@@ -541,19 +557,50 @@ function memoryOrder(keys: SortKey[], score: Map<string, number> | null): Compar
   }
 }
 
-/** Rows start..start+rows of the hits in that order: a bounded selection for the first pages, a sort for deep ones. */
-function topHits(hits: IndexedDataset[], compare: Compare, start: number, rows: number): IndexedDataset[] {
-  const k = start + rows
-  if (k > 2000 || k * 8 > hits.length) return [...hits].sort(compare).slice(start, k)
-  const best: IndexedDataset[] = []
-  for (const doc of hits) {
-    if (best.length === k && compare(doc, best[k - 1]!) >= 0) continue
-    let i = best.length < k ? best.length : k - 1
-    while (i > 0 && compare(doc, best[i - 1]!) < 0) i--
-    best.splice(i, 0, doc)
-    if (best.length > k) best.pop()
+/**
+ * Rows start..start+rows of the hits in that order: for the first pages a bounded selection (a binary heap
+ * of start+rows docs whose root is the worst kept: O(hits · log k), no sort of all hits), a sort for deep ones.
+ */
+export function topHits(hits: ArrayLike<number>, compare: Compare, start: number, rows: number): number[] {
+  const k = Math.min(start + rows, hits.length)
+  if (k <= 0) return []
+  if (k > 2000 || k * 4 > hits.length) return Array.from(hits).sort(compare).slice(start, start + rows)
+  // Max-heap by `compare`: heap[0] is the last of the best k seen.
+  const heap: number[] = []
+  const worse = (i: number, j: number) => compare(heap[i], heap[j]) > 0
+  const swap = (i: number, j: number) => {
+    const x = heap[i]
+    heap[i] = heap[j]!
+    heap[j] = x
   }
-  return best.slice(start, k)
+  const down = (i: number) => {
+    for (;;) {
+      const l = 2 * i + 1
+      const r = l + 1
+      let top = i
+      if (l < heap.length && worse(l, top)) top = l
+      if (r < heap.length && worse(r, top)) top = r
+      if (top === i) return
+      swap(i, top)
+      i = top
+    }
+  }
+  for (let h = 0; h < hits.length; h++) {
+    const doc = hits[h]
+    if (heap.length < k) {
+      heap.push(doc)
+      for (let i = heap.length - 1; i > 0; ) {
+        const parent = (i - 1) >> 1
+        if (!worse(i, parent)) break
+        swap(i, parent)
+        i = parent
+      }
+    } else if (compare(doc, heap[0]) < 0) {
+      heap[0] = doc
+      down(0)
+    }
+  }
+  return heap.sort(compare).slice(start, start + rows)
 }
 
 function visibilityOptions(params: Pick<SearchParams, 'includePrivate' | 'includeDrafts' | 'includeDeleted'>) {

@@ -52,6 +52,13 @@ const IN_MEMORY: Array<Record<string, string>> = [
   { q: '*:*', sort: 'id asc', rows: '1000' },
   { q: '*:*', 'facet.limit': '3', 'facet.mincount': '2' },
   { q: '*:*', 'facet.limit': '-1' },
+  // Prefixes scored in memory: overlapping ranges count each term once, as SQL's OR of ranges does.
+  { q: 'verk* wasser*' },
+  { q: 'verkehr OR verk*' },
+  { q: 've* verkehr*' },
+  { q: 'daten', fq: 'tags:verkehr', rows: '30' },
+  { q: 'daten statistik -wasser', rows: '20', start: '5' },
+  { q: '*:*', sort: 'quality_score desc', rows: '30' },
 ]
 
 /** Searches that need SQL (phrases, other fields, sorts, facets, viewers): answered the same either way. */
@@ -62,6 +69,7 @@ const THROUGH_SQL: Array<Record<string, string>> = [
   { q: 'verkehr', sort: 'title_string asc' },
   { q: 'num_resources:[2 TO *]' },
   { fq: 'license_id:*' },
+  { q: 'quality_band:*' },
   { q: 'verkehr', 'facet.field': JSON.stringify(['maintainer']) },
 ]
 
@@ -123,6 +131,30 @@ await forEachBackend(t, async (t, backend) => {
     t.equal(moved2.body.result.facets.organization.kassel, 2)
     t.notOk(JSON.stringify((await api(withIndex, 'package_search', { q: 'verkehr', rows: '1000' })).body.result.results.map((d: any) => d.id)).includes(second.id), 'the private one is gone')
     t.ok(kassel)
+  })
+
+  await t.test('a dataset rewritten many times (a new doc each time, postings appended) is found by its current words only', async (t) => {
+    await withIndex.search.warmIndex()
+    const viewer = { userId: null, userName: null, sysadmin: true, orgRoles: new Map() }
+    const { packageFromDict } = await import('../../src/catalog/package-input.js')
+    const name = 'umschreiben-test'
+    const created = packageFromDict({ name, title: 'Umschreiben runde0', notes: 'erstfassung', owner_org: 'kassel', tags: [{ name: 'runde0' }] }, { reference: withIndex.service.reference, vocab: withIndex.service.vocab })
+    const id = await withIndex.service.createPackage(created.input)
+    for (let round = 1; round <= 6; round++) {
+      const dict = (await withIndex.service.showPackage(id, viewer)).dict
+      const next = packageFromDict({ ...dict, title: `Umschreiben runde${round}`, notes: round % 2 ? 'ungerade fassung' : 'gerade fassung', tags: [{ name: `runde${round}` }] }, { reference: withIndex.service.reference, vocab: withIndex.service.vocab })
+      await withIndex.service.updatePackage(id, next.input)
+      const found = await compare(t, { q: `runde${round}` }, true)
+      t.equal(found.count, 1, `round ${round}: found by its new word`)
+      t.equal((await compare(t, { q: `runde${round - 1}` }, true)).count, 0, `round ${round}: not by the word it had before`)
+      t.equal((await compare(t, { q: 'umschreiben' }, true)).count, 1, `round ${round}: once, not once per version`)
+      await compare(t, { q: 'runde*' }, true)
+      await compare(t, { q: round % 2 ? 'ungerade' : 'gerade' }, true)
+      await compare(t, { fq: 'tags:runde0' }, true)
+    }
+    t.equal((await compare(t, { q: 'erstfassung' }, true)).count, 0, 'the first text is gone')
+    await withIndex.service.purgePackage(id)
+    t.equal((await compare(t, { q: 'umschreiben' }, true)).count, 0, 'purged: gone')
   })
 
   await t.test('writes of another process show once the change feed is read, not before', async (t) => {
