@@ -11,6 +11,7 @@
  */
 import { spawn, execFileSync } from 'node:child_process'
 import { closeSync, createReadStream, existsSync, openSync, readFileSync, readdirSync, readlinkSync, realpathSync, statSync, truncateSync } from 'node:fs'
+import { get } from 'node:http'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -188,6 +189,41 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
+/** GET on a connection of its own (closed afterwards), so that the cluster hands it to the next worker; the status, 0 when it failed. */
+function statusOnNewConnection(url: string): Promise<number> {
+  return new Promise((resolve) => {
+    const request = get(url, { agent: false, timeout: READY_CHECK_MS }, (response) => {
+      response.resume()
+      response.once('end', () => resolve(response.statusCode ?? 0))
+      response.once('error', () => resolve(0))
+    })
+    request.once('timeout', () => request.destroy())
+    request.once('error', () => resolve(0))
+  })
+}
+
+/** How long one /readyz request may take (the service gives up a check after 5 s and answers 503). */
+const READY_CHECK_MS = 10_000
+
+/**
+ * Waits until /readyz answers 200 (database, migrations, search index loaded) `2 × workers` times in a row,
+ * each on a new connection: the cluster's round robin hands the connections to the workers in turn, so every
+ * worker has answered 200 at least once, and a 503 of any starts the count again. Throws at `deadline`.
+ */
+export async function untilReady(url: string, workers: number, deadline: number): Promise<void> {
+  let inRow = 0
+  let last: number
+  while (inRow < 2 * workers) {
+    last = await statusOnNewConnection(`${url}/readyz`)
+    if (last === 200) inRow++
+    else {
+      inRow = 0
+      if (Date.now() > deadline) throw new Error(`${url}/readyz: HTTP ${last}, not ready in time`)
+      await sleep(250)
+    }
+  }
+}
+
 async function countLines(file: string): Promise<number> {
   let lines = 0
   for await (const chunk of createReadStream(file)) {
@@ -215,6 +251,12 @@ function cpuTicks(pid: number): number {
   }
 }
 
+/** CPU time (user + system) the primary and the workers of `service` have used so far, in ms. */
+export function serviceCpuMs(service: Pick<ServiceHandle, 'processes'>): number {
+  const { primary, workers } = service.processes()
+  return [primary ?? 0, ...workers].reduce((sum, pid) => sum + (pid ? cpuTicks(pid) : 0), 0) * 10
+}
+
 /** Waits until the service's processes together use less than a tenth of a core for a second (at most `ms`). */
 export async function untilIdle(service: Pick<ServiceHandle, 'processes'>, ms = 60_000): Promise<void> {
   const deadline = Date.now() + ms
@@ -233,10 +275,6 @@ export async function untilIdle(service: Pick<ServiceHandle, 'processes'>, ms = 
   }
 }
 
-/**
- * Starts the service over `databaseUrl` with `env` added to its defaults, and waits until it answers
- * status_show and all its workers are up.
- */
 /**
  * The start script, run by `sh -c` in a process group of its own over `databaseUrl` with `env` over the
  * service's defaults, on a free port of 127.0.0.1, its output appended to a log file named `<logName>-<port>-<n>.log`.
@@ -267,7 +305,12 @@ async function terminateGroup(pgid: number): Promise<void> {
   signalGroup(pgid, 'SIGKILL')
 }
 
-export async function startService(databaseUrl: string, env: Record<string, string> = {}, timeoutMs = 180_000): Promise<ServiceHandle> {
+/**
+ * Starts the service over `databaseUrl` with `env` added to its defaults, and waits until it answers
+ * status_show with all its workers up, every worker's /readyz answers 200 (search index loaded, see
+ * untilReady), and the processes idle: what is measured afterwards is the steady state a user gets.
+ */
+export async function startService(databaseUrl: string, env: Record<string, string> = {}, timeoutMs = 600_000): Promise<ServiceHandle> {
   const { script, port, childEnv, logFile, child, pgid } = await spawnService(databaseUrl, env, 'service')
   const config = loadConfig(childEnv)
   let exited: number | null | undefined
@@ -307,7 +350,13 @@ export async function startService(databaseUrl: string, env: Record<string, stri
       throw new Error(`the service exited (code ${exited}) before answering status_show:\n${tail()}`)
     }
     if ((await answers(url)) && handle.processes().workers.length >= config.workers) {
-      // A worker can exist and not listen yet: wait until the start-up work is over (the processes idle).
+      // Each worker loads the search index in the background after it listens (minutes of CPU at 100,000
+      // datasets): a run started before would measure that load. Ready is what a load balancer waits for.
+      await untilReady(url, config.workers, deadline).catch(async (err: unknown) => {
+        await stop()
+        throw new Error(`${(err as Error).message}:\n${tail()}`)
+      })
+      // Then whatever start-up work is left (the processes idle).
       await untilIdle(handle, Math.max(0, deadline - Date.now()))
       await handle.takeLog()
       return handle

@@ -13,6 +13,9 @@ import { buildApp, type App } from '../../src/app.js'
 import { openStore } from '../../src/db/connect.js'
 import { loadConfig, parseCorsOrigins, ConfigError } from '../../src/config.js'
 import { prefersHtml } from '../../src/http/home.js'
+import { helmetOptions } from '../../src/http/conventions.js'
+import Fastify from 'fastify'
+import helmet from '@fastify/helmet'
 
 const PORTAL = 'https://portal.example.de'
 const STRANGER = 'https://stranger.example.org'
@@ -181,6 +184,22 @@ await forEachBackend(t, async (t, backend) => {
     t.equal(answer.headers['x-frame-options'], 'DENY')
     t.equal(answer.headers['cross-origin-resource-policy'], 'cross-origin', 'open data may be embedded elsewhere')
     t.match(header(answer.headers, 'content-security-policy'), /frame-ancestors 'none'/)
+  })
+
+  await t.test('every answer carries the headers @fastify/helmet sets per request, computed once', async (t) => {
+    // The reference: the plugin itself, as it runs on every request of a server that registers it.
+    const reference = Fastify({ logger: false })
+    t.teardown(() => reference.close())
+    await reference.register(helmet, helmetOptions(config))
+    reference.get('/*', () => ({}))
+    const expected = (await reference.inject({ method: 'GET', url: '/x' })).headers
+    const names = Object.keys(expected).filter((n) => !['date', 'content-type', 'content-length', 'connection'].includes(n))
+    t.ok(names.length >= 10, `helmet's headers: ${names.join(', ')}`)
+    const show = `/api/3/action/package_show?id=${SAMPLE_DATASETS[0]!.name}`
+    for (const url of ['/api/3/action/status_show', show, '/api/3/action/package_show?id=%3Cnone%3E', '/no/such/path', '/docs/', '/catalog.ttl', '/']) {
+      const answer = await app.fastify.inject({ method: 'GET', url, headers: { origin: STRANGER } })
+      for (const name of names) t.equal(answer.headers[name], expected[name], `${url}: ${name}`)
+    }
   })
 
   await t.test('/healthz and /readyz', async (t) => {
