@@ -220,13 +220,17 @@ export class StatsAggregates {
     if (to - from > FEED_MAX_ROWS) return 'all'
     const rows = await this.db
       .selectFrom('change_feed')
-      .select(['kind', 'keys'])
+      .select(['seq', 'kind', 'keys'])
       .where('seq', '>', Math.max(0, from - FEED_OVERLAP))
       .where('seq', '<=', to)
       .execute()
     const keys = new Set<string>()
     for (const row of rows) {
-      if (row.kind !== 'datasets') return 'all'
+      if (row.kind !== 'datasets') {
+        // A reference change already applied (at or below the stored position) is not applied again.
+        if (Number(row.seq) <= from) continue
+        return 'all'
+      }
       for (const key of JSON.parse(row.keys) as string[]) keys.add(key)
     }
     const orgs = new Set<string>()

@@ -134,6 +134,52 @@ await forEachBackend(t, async (t, backend) => {
     t.same((await get(b, '/api/stats/kommunen')).json(), back)
   })
 
+  await t.test('a write recomputes only its Kommunen, a moved dataset both of them', async (t) => {
+    const sysadmin = await userWithToken(a, 'stats-sysadmin', { sysadmin: true })
+    await get(a, '/api/stats/kommunen')
+    const db = statsDb(backend.store.db)
+    // A sentinel in another Kommune's stored aggregate: a refresh of marburg alone leaves it as it is.
+    const other = a.service.reference.organization('giessen')!
+    const row = await db
+      .selectFrom('stats_kommune')
+      .selectAll()
+      .where('owner_org', '=', other.id)
+      .executeTakeFirstOrThrow()
+    const body = JSON.parse(row.body)
+    body.stats.distributions = 424242
+    await db
+      .updateTable('stats_kommune')
+      .set({ body: JSON.stringify(body) })
+      .where('owner_org', '=', other.id)
+      .execute()
+    const moved = await call(a, admin, 'package_create', validDataset('marburg', { name: 'stats-moving' }))
+    t.equal(moved.status, 200)
+    const list = (await get(b, '/api/stats/kommunen')).json()
+    const byName = (name: string) => list.kommunen.find((k: { name: string }) => k.name === name)
+    t.equal(byName('marburg').datasets, 4)
+    t.equal(byName('giessen').distributions, 424242, 'giessen was not recomputed for a write to marburg')
+    const patched = await call(a, sysadmin, 'package_patch', { id: 'stats-moving', owner_org: 'fulda' })
+    t.equal(patched.status, 200)
+    const after = (await get(a, '/api/stats/kommunen')).json()
+    const afterBy = (name: string) => after.kommunen.find((k: { name: string }) => k.name === name)
+    t.equal(afterBy('marburg').datasets, 3, 'the former Kommune lost it')
+    t.equal(afterBy('fulda').datasets, 2, 'the new one has it')
+    const deleted = await call(a, sysadmin, 'package_delete', { id: 'stats-moving' })
+    t.equal(deleted.status, 200)
+    t.equal(
+      (await get(b, '/api/stats/kommunen')).json().kommunen.find((k: { name: string }) => k.name === 'fulda').datasets,
+      1,
+      'a deleted dataset counts nowhere',
+    )
+    // Restores giessen's figures: a reference change recomputes every Kommune.
+    await appendChange(backend.store.db, { kind: 'reference' }).execute()
+    t.not(
+      (await get(a, '/api/stats/kommunen')).json().kommunen.find((k: { name: string }) => k.name === 'giessen')
+        .distributions,
+      424242,
+    )
+  })
+
   await t.test('sort by a field: nulls last, ties by name; a bad sort is a 400', async (t) => {
     const list = (await get(a, '/api/stats/kommunen?sort=datasets%20desc')).json()
     const counts = list.kommunen.map((k: { datasets: number }) => k.datasets)
