@@ -104,8 +104,17 @@ export const statsSection: Section = {
       ],
     ]
     for (const [metric, paths] of runs) {
-      const probe = await fetch(load.url + paths[0])
+      // A kept-alive connection the service closed meanwhile fails once (undici); a second try opens a new one.
+      let probe: Response | undefined
+      for (let attempt = 1; !probe; attempt++) {
+        try {
+          probe = await fetch(load.url + paths[0])
+        } catch (err) {
+          if (attempt >= 3) throw new Error(`${metric}: ${String(err)} (${String((err as { cause?: unknown }).cause)})`)
+        }
+      }
       if (probe.status !== 200) throw new Error(`${metric}: ${probe.status} ${(await probe.text()).slice(0, 200)}`)
+      await probe.arrayBuffer()
       const result = await runLoad({ ...load, paths })
       assertClean(metric, result)
       rows.push({

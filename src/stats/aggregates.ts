@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely'
 import type { Store } from '../db/connect.js'
 import type { Database } from '../db/types.js'
 import type { OrganizationTable } from '../db/types.js'
-import { computeKommune, usageFrom, type KommuneAggregate } from './compute.js'
+import { computeKommune, computeSide, usageFrom, type KommuneAggregate } from './compute.js'
 
 /** Table types of migrations/0013_stats.ts. */
 export interface StatsKommuneTable {
@@ -97,8 +97,9 @@ const CHUNK = 500
  *    answered, so an answer includes every write committed before the request began;
  *  - a new day (database clock; it never moves back: the later of stored and current wins): everything is
  *    recomputed before the answer (ages and the usage period move);
- *  - link checks or usage counts alone: everything is recomputed in the background, at most once per
- *    `sideRefreshMs` per process; until then the stored figures are answered.
+ *  - link checks or usage counts alone: the link and usage figures of every Kommune (not their scores) are
+ *    recomputed in the background, at most once per `sideRefreshMs` per process; until then the stored figures
+ *    are answered (any refresh also brings them up to date).
  * Several processes may compute the same refresh at once; the write takes the state row's lock and is skipped
  * when the stored state is already newer, so the stored state never goes back. The in-memory copy of the rows is
  * keyed by the stored state (all four markers and `generated`) and re-read when it differs.
@@ -194,23 +195,30 @@ export class StatsAggregates {
     const state = await this.state()
     if (state && state.as_of > markers.day) markers = { ...markers, day: state.as_of }
     const orgs = [...this.options.organizations()].filter((o) => o.state === 'active')
-    const full =
-      !state ||
-      state.as_of !== markers.day ||
-      Number(state.link_seq) !== markers.link ||
-      state.usage_marker !== markers.usage
+    const full = !state || state.as_of !== markers.day
+    const sideChanged = !!state && (Number(state.link_seq) !== markers.link || state.usage_marker !== markers.usage)
     let targets: OrganizationTable[]
+    const computed: Array<[string, KommuneAggregate]> = []
     if (full) targets = orgs
     else {
       const dirty = await this.dirtyOrganizations(Number(state.feed_seq), markers.feed)
       targets = dirty === 'all' ? orgs : orgs.filter((o) => dirty.has(o.id))
-      const stored = new Set(
-        (await this.db.selectFrom('stats_kommune').select('owner_org').execute()).map((r) => r.owner_org),
+      const stored = new Map(
+        (await this.db.selectFrom('stats_kommune').selectAll().execute()).map((r) => [r.owner_org, r.body]),
       )
       // A Kommune added since (reference data): computed too.
       for (const o of orgs) if (!stored.has(o.id) && !targets.includes(o)) targets.push(o)
+      if (sideChanged) {
+        // Link checks or usage counts alone: the other Kommunen's stored aggregates get new link and usage figures
+        // (no pass over their datasets' scores).
+        for (const o of orgs) {
+          if (targets.includes(o)) continue
+          const aggregate = JSON.parse(stored.get(o.id)!) as KommuneAggregate
+          Object.assign(aggregate.stats, await computeSide(this.catalogDb, o.id, markers.day))
+          computed.push([o.id, aggregate])
+        }
+      }
     }
-    const computed: Array<[string, KommuneAggregate]> = []
     for (const org of targets) computed.push([org.id, await computeKommune(this.catalogDb, org, markers.day)])
     await this.store(markers, full, computed, new Set(orgs.map((o) => o.id)))
   }
@@ -272,7 +280,7 @@ export class StatsAggregates {
       if (stored) {
         // Never go back: a refresh computed from older markers than the stored ones is dropped.
         if (Number(stored.feed_seq) > markers.feed || stored.as_of > markers.day) return
-        if (full && Number(stored.link_seq) > markers.link) return
+        if (Number(stored.link_seq) > markers.link) return
       }
       for (const [org, aggregate] of computed) {
         const body = JSON.stringify(aggregate)
@@ -296,11 +304,11 @@ export class StatsAggregates {
           .filter((o) => !active.has(o))
         if (gone.length) await trx.deleteFrom('stats_kommune').where('owner_org', 'in', gone).execute()
       }
-      // A partial refresh leaves the link and usage markers as they were: the other Kommunen's figures are of those.
+      // Every refresh brings the link and usage figures of all Kommunen to the markers (computeSide).
       const values = {
         feed_seq: markers.feed,
-        link_seq: full || !stored ? markers.link : Number(stored.link_seq),
-        usage_marker: full || !stored ? markers.usage : stored.usage_marker,
+        link_seq: markers.link,
+        usage_marker: markers.usage,
         as_of: markers.day,
         generated,
       }

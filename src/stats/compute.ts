@@ -184,6 +184,20 @@ export async function computeKommune(
   return { stats, lowest_scoring: lowest, top_fixes: topFixes }
 }
 
+/** The figures that change without a catalog write (link checks, usage counts), to patch a stored aggregate. */
+export async function computeSide(
+  db: Kysely<Database>,
+  orgId: string,
+  asOf: string,
+): Promise<Pick<KommuneStatsT, 'broken_link_share' | 'checked_link_share' | 'usage'>> {
+  const [links, usage] = await Promise.all([linkShares(db, orgId), usageCounts(db, orgId, asOf)])
+  return {
+    broken_link_share: share(links.broken, links.checked),
+    checked_link_share: share(links.checked, links.total),
+    usage,
+  }
+}
+
 async function countDistributions(db: Kysely<Database>, orgId: string): Promise<number> {
   const row = await db
     .selectFrom('resource as r')
