@@ -32,6 +32,7 @@ import { registerUsageRoutes } from './usage/routes.js'
 import { startLinkScheduler } from './links/scheduler.js'
 import { markCompliance } from './quality/compliance.js'
 import { registerQualityRoutes } from './quality/routes.js'
+import { rescorePending } from './quality/backfill.js'
 
 export interface BuildOptions {
   /** Fastify's logger option (tests: false, or pino options with a stream); default: LOG_LEVEL and LOG_FORMAT. */
@@ -112,7 +113,8 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     usage.start(config.usageFlushMs)
   }
   // The background link checker (LINKCHECK_SCHEDULER=on), never on a request path.
-  const linkScheduler = config.linkCheck.scheduler ? startLinkScheduler(store, config.linkCheck, fastify.log) : undefined
+  // One process of the service checks (a lease by the database's clock); datasets whose links changed health are rescored after each round.
+  const linkScheduler = config.linkCheck.scheduler ? startLinkScheduler(store, config.linkCheck, fastify.log, { afterRun: () => rescorePending(service) }) : undefined
   registerQualityRoutes(fastify, { service, users, config })
   // Every process keeps its caches and indexes current by tailing the change feed (catalog/change-feed.ts).
   await service.startChangeFeed(config.changePollMs, (err) => fastify.log.error({ err }, 'reading the change feed failed'))
