@@ -195,15 +195,18 @@ export async function claimJobs(
         .execute()
     })
   } else {
-    // One statement picks and marks the rows; SQLite's clock (the one machine holding the file) decides.
-    const now = await databaseIso(db)
-    until = isoPlus(now, options.leaseMs)
-    const among = options.among ? sql`and url_hash in (${sql.join([...options.among])})` : sql``
-    await sql`update link_check_job set claimed_by = ${token}, lease_until = ${until}
-      where url_hash in (
-        select url_hash from link_check_job
-        where due_at <= ${now} and (lease_until is null or lease_until < ${now}) ${among}
-        order by due_at limit ${options.limit})`.execute(db)
+    // One statement picks and marks the rows; SQLite's clock (the one machine holding the file) decides. In a
+    // write transaction: retried when another process holds the write lock.
+    await writeTransaction(store, async (trx) => {
+      const now = await databaseIso(trx)
+      until = isoPlus(now, options.leaseMs)
+      const among = options.among ? sql`and url_hash in (${sql.join([...options.among])})` : sql``
+      await sql`update link_check_job set claimed_by = ${token}, lease_until = ${until}
+        where url_hash in (
+          select url_hash from link_check_job
+          where due_at <= ${now} and (lease_until is null or lease_until < ${now}) ${among}
+          order by due_at limit ${options.limit})`.execute(trx)
+    })
   }
   const jobs = await db
     .selectFrom('link_check_job')

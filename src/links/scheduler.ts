@@ -23,6 +23,8 @@ export interface LinkSchedulerOptions {
    * health: quality/backfill.ts rescorePending). Never on a request path.
    */
   afterRun?: () => Promise<unknown>
+  /** Jobs per claim (default checker.ts BATCH; tests make it small). */
+  batch?: number
 }
 
 /**
@@ -49,7 +51,7 @@ export function startLinkScheduler(
   options: LinkSchedulerOptions = {},
 ): LinkScheduler {
   const controller = new AbortController()
-  const checker = new LinkChecker(store, settings)
+  const checker = new LinkChecker(store, settings, undefined, options.batch)
   const leaseMs = schedulerLeaseMs(settings)
   let lastSync = -Infinity
   let holding = false
