@@ -107,7 +107,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   registerHomeRoute(fastify, config, service)
   registerUsageRoutes(fastify, { service, users, store })
   // Usage counts in memory, written in batches off the request path (usage/counter.ts); USAGE_COUNTING=off: none.
-  const usage = config.usageCounting ? new UsageCounter(store, fastify.log) : undefined
+  const usage = config.usageCounting ? new UsageCounter(store, fastify.log, config.usageRetentionDays) : undefined
   if (usage) {
     fastify.decorate('usage', usage)
     usage.start(config.usageFlushMs)
