@@ -30,6 +30,7 @@ import { startLinkScheduler } from './links/scheduler.js'
 import { markCompliance } from './quality/compliance.js'
 import { registerQualityRoutes } from './quality/routes.js'
 import { registerStatsRoutes } from './stats/routes.js'
+import { rescorePending } from './quality/backfill.js'
 
 export interface BuildOptions {
   /** Fastify's logger option (tests: false, or pino options with a stream); default: LOG_LEVEL and LOG_FORMAT. */
@@ -104,13 +105,14 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   registerHomeRoute(fastify, config, service)
   registerUsageRoutes(fastify, { service, users, store })
   // Usage counts in memory, written in batches off the request path (usage/counter.ts); USAGE_COUNTING=off: none.
-  const usage = config.usageCounting ? new UsageCounter(store, fastify.log) : undefined
+  const usage = config.usageCounting ? new UsageCounter(store, fastify.log, config.usageRetentionDays) : undefined
   if (usage) {
     fastify.decorate('usage', usage)
     usage.start(config.usageFlushMs)
   }
   // The background link checker (LINKCHECK_SCHEDULER=on), never on a request path.
-  const linkScheduler = config.linkCheck.scheduler ? startLinkScheduler(store, config.linkCheck, fastify.log) : undefined
+  // One process of the service checks (a lease by the database's clock); datasets whose links changed health are rescored after each round.
+  const linkScheduler = config.linkCheck.scheduler ? startLinkScheduler(store, config.linkCheck, fastify.log, { afterRun: () => rescorePending(service) }) : undefined
   registerQualityRoutes(fastify, { service, users, config })
   registerStatsRoutes(fastify, { service, store, config })
   // Every process keeps its caches and indexes current by tailing the change feed (catalog/change-feed.ts).

@@ -85,6 +85,13 @@ export interface AppConfig {
   usageCounting: boolean
   /** USAGE_FLUSH_MS (default 60000, 100 to 3,600,000): how often each process writes its usage counts. */
   usageFlushMs: number
+  /**
+   * USAGE_QUERY_MIN_COUNT (default 3, at least 1): a search without results appears in /api/stats/usage only once
+   * it was made at least this many times in the report's window (a privacy floor: one person's rare query stays out).
+   */
+  usageQueryMinCount: number
+  /** USAGE_RETENTION_DAYS (default 400, 1 to 36500): usage rows older than this are deleted (src/usage/counter.ts). */
+  usageRetentionDays: number
   /** Harvesting (src/harvest/): see HarvestConfig. */
   harvest: HarvestConfig
 }
@@ -300,6 +307,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     },
     usageCounting: choiceFromEnv(env, 'USAGE_COUNTING', ['on', 'off'], 'on') === 'on',
     usageFlushMs: intFromEnv(env, 'USAGE_FLUSH_MS', 60_000, 100, 3_600_000),
+    usageQueryMinCount: intFromEnv(env, 'USAGE_QUERY_MIN_COUNT', 3, 1, 1_000_000),
+    usageRetentionDays: intFromEnv(env, 'USAGE_RETENTION_DAYS', 400, 1, 36_500),
     harvest: {
       scheduler: choiceFromEnv(env, 'HARVEST_SCHEDULER', ['on', 'off'] as const, 'off') === 'on',
       concurrency: intFromEnv(env, 'HARVEST_CONCURRENCY', 2, 1, 64),

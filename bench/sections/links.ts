@@ -4,8 +4,12 @@
  * as `godonu links check` checks them: jobs in the benchmark database, leased in batches, results and
  * history written. The checker runs with the default limits (LINKCHECK_CONCURRENCY, LINKCHECK_PER_HOST)
  * except the per-host delay, 100 ms instead of 1 s (at 1 s the run would only measure the delay: 100
- * hosts give at most 100 URLs/s). Reported: URLs/s, the ceiling the politeness limits allow, and the most
- * requests any one host had in flight at once (must not exceed LINKCHECK_PER_HOST).
+ * hosts give at most 100 URLs/s). Reported: URLs/s, the ceiling the politeness limits allow, the most
+ * requests any one host had in flight at once (must not exceed LINKCHECK_PER_HOST), and the shortest time
+ * between two request starts at one host as the servers saw them (must not be below the per-host delay, less
+ * 10 ms for the loopback connection's jitter). The checker records every result as `godonu links check` does
+ * (a transaction per URL, with its history row and the pending rescore row of a first check); everything the
+ * run wrote is deleted after it.
  */
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -28,6 +32,8 @@ export const linksSection: Section = {
     const settings = { ...config.linkCheck, hostDelayMs: HOST_DELAY_MS, allowPrivateAddresses: true }
     const inFlight = new Map<string, number>()
     let maxPerHost = 0
+    const lastStart = new Map<string, number>()
+    let minGap = Infinity
     const servers: Server[] = []
     const bases: string[] = []
     for (let h = 1; h <= HOSTS; h++) {
@@ -36,6 +42,10 @@ export const linksSection: Section = {
         const now = (inFlight.get(address) ?? 0) + 1
         inFlight.set(address, now)
         maxPerHost = Math.max(maxPerHost, now)
+        const at = performance.now()
+        const previous = lastStart.get(address)
+        if (previous !== undefined) minGap = Math.min(minGap, at - previous)
+        lastStart.set(address, at)
         res.once('close', () => inFlight.set(address, (inFlight.get(address) ?? 1) - 1))
         res.writeHead(200, { 'content-type': 'text/csv' }).end('a,b\n')
       })
@@ -79,6 +89,12 @@ export const linksSection: Section = {
           how,
         },
         {
+          metric: 'link checker: shortest gap between two requests at one host',
+          value: judged(`${minGap.toFixed(1)} ms`, minGap >= HOST_DELAY_MS - 10),
+          target: `≥ ${HOST_DELAY_MS} ms (LINKCHECK_HOST_DELAY_MS, less 10 ms jitter)`,
+          how,
+        },
+        {
           metric: 'link checker: most requests in flight at one host',
           value: judged(String(maxPerHost), maxPerHost <= settings.perHost),
           target: `≤ ${settings.perHost} (LINKCHECK_PER_HOST)`,
@@ -91,6 +107,7 @@ export const linksSection: Section = {
         await db.deleteFrom('link_check_history').where('url_hash', 'in', chunk).execute()
         await db.deleteFrom('link_check').where('url_hash', 'in', chunk).execute()
         await db.deleteFrom('link_check_job').where('url_hash', 'in', chunk).execute()
+        await db.deleteFrom('link_rescore_pending').where('url_hash', 'in', chunk).execute()
       }
       await store.close()
       for (const server of servers) {

@@ -6,6 +6,7 @@ import { CatalogService } from '../catalog/service.js'
 import { vocabularies } from '../catalog/vocabularies.js'
 import { LinkChecker, type CheckedLink } from '../links/checker.js'
 import { makeDue, syncJobs } from '../links/jobs.js'
+import { rescorePending } from '../quality/backfill.js'
 
 export const LINKS_USAGE = 'usage: godonu links check [--org NAME]'
 
@@ -51,8 +52,10 @@ export async function linksCommand(config: AppConfig, args: string[], output: Li
     }
     const summary = await new LinkChecker(store, config.linkCheck).runDue({ among: hashes, onChecked })
     progress?.done()
+    // The datasets whose links changed health get their accessibility indicators rescored now.
+    const rescored = await rescorePending(service)
     output.write(
-      `checked ${summary.checked} of ${total} links: ${summary.reachable} reachable, ${summary.unreachable} unreachable\n`,
+      `checked ${summary.checked} of ${total} links: ${summary.reachable} reachable, ${summary.unreachable} unreachable; datasets rescored: ${rescored}\n`,
     )
     return summary.unreachable > 0 ? 2 : 0
   } finally {

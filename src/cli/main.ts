@@ -26,6 +26,7 @@ commands:
   token create NAME [--name LABEL] [--expires-in SECONDS]
                                 create an API token for a user; the token is the last line printed
   links check [--org NAME]      check the links of the datasets now (exit 2 when some are unreachable)
+  quality backfill              score every dataset without a stored MQA score (batched, idempotent)
   harvest add|list|run|status|abort ...
                                 harvest sources of the Kommunen (see: godonu harvest help)
 `
@@ -169,6 +170,16 @@ async function links(args: string[]): Promise<void> {
   }
 }
 
+async function quality(args: string[]): Promise<void> {
+  const { qualityCommand, QualityUsageError } = await import('./quality-command.js')
+  try {
+    process.exitCode = await qualityCommand(loadConfig(), args, out)
+  } catch (err) {
+    if (err instanceof QualityUsageError) fail(err.message)
+    throw err
+  }
+}
+
 async function harvest(args: string[]): Promise<void> {
   const { harvestCommand, HARVEST_USAGE } = await import('./harvest-command.js')
   if (!args[0] || args[0] === 'help' || args[0] === '--help') {
@@ -198,6 +209,8 @@ async function main(argv: string[]): Promise<void> {
       return token(rest)
     case 'links':
       return links(rest)
+    case 'quality':
+      return quality(rest)
     case 'harvest':
       return harvest(rest)
     case undefined:

@@ -46,6 +46,8 @@ export class LinkChecker {
     private readonly store: Store,
     private readonly settings: LinkCheckSettings,
     name = checkerName(),
+    /** Jobs per claim (tests make it small to show how several checkers share the work). */
+    private readonly batch = BATCH,
   ) {
     this.name = name
     this.politeness = new Politeness(settings)
@@ -60,13 +62,13 @@ export class LinkChecker {
       setMaxListeners(0, signal)
       signal.addEventListener('abort', () => this.politeness.wakeAll(), { once: true })
     }
-    const groups = options.among ? chunks(options.among, BATCH) : [undefined]
+    const groups = options.among ? chunks(options.among, this.batch) : [undefined]
     for (const among of groups) {
       for (;;) {
         if (options.signal?.aborted) return summary
         const claim = await claimJobs(this.store, `${this.name}:${++this.claims}`, {
-          limit: BATCH,
-          leaseMs: leaseMs(this.settings, BATCH),
+          limit: this.batch,
+          leaseMs: leaseMs(this.settings, this.batch),
           ...(among ? { among } : {}),
         })
         if (claim.jobs.length === 0) break

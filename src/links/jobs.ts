@@ -5,7 +5,7 @@ import type { Store } from '../db/connect.js'
 import { writeTransaction } from '../db/write.js'
 import { declaredMediaType } from './check.js'
 import type { CheckResult } from './check.js'
-import { isoAt, linksDb, urlHash, type LinkCheckJobTable } from './tables.js'
+import { databaseIso, isoPlus, linksDb, urlHash, type LinkCheckJobTable } from './tables.js'
 import { nextCheckDelayMs, type LinkCheckSettings } from './settings.js'
 
 /** Rows read at a time while the URLs of the datasets are gathered. */
@@ -65,13 +65,10 @@ export async function datasetUrls(store: Store, orgId?: string): Promise<Map<str
  * kept current; with `prune`, the jobs of URLs no dataset holds any more go (their results and history stay).
  * Returns the hashes of the URLs found.
  */
-export async function syncJobs(
-  store: Store,
-  options: { orgId?: string; prune?: boolean; now?: number } = {},
-): Promise<string[]> {
+export async function syncJobs(store: Store, options: { orgId?: string; prune?: boolean } = {}): Promise<string[]> {
   const db = linksDb(store.db)
   const urls = await datasetUrls(store, options.orgId)
-  const now = isoAt(options.now ?? Date.now())
+  const now = await databaseIso(store.db)
   const wanted = new Map([...urls.values()].map((u) => [urlHash(u.url), u]))
   const hashes = [...wanted.keys()]
   for (let i = 0; i < hashes.length; i += CHUNK) {
@@ -134,13 +131,14 @@ export async function syncJobs(
   return hashes
 }
 
-/** Makes the given URLs due now (an on-demand check). */
-export async function makeDue(store: Store, hashes: readonly string[], now = Date.now()): Promise<void> {
+/** Makes the given URLs due now, by the database's clock (an on-demand check). */
+export async function makeDue(store: Store, hashes: readonly string[]): Promise<void> {
   const db = linksDb(store.db)
+  const now = await databaseIso(store.db)
   for (let i = 0; i < hashes.length; i += CHUNK) {
     await db
       .updateTable('link_check_job')
-      .set({ due_at: isoAt(now) })
+      .set({ due_at: now })
       .where('url_hash', 'in', hashes.slice(i, i + CHUNK))
       .execute()
   }
@@ -159,23 +157,25 @@ export function checkerName(): string {
 
 /**
  * Leases up to `limit` due jobs (due, and not leased or their lease ran out), optionally only among
- * `among`. MySQL/MariaDB: SELECT ... FOR UPDATE SKIP LOCKED and an UPDATE in one transaction, so that
+ * `among`. Due times and leases are read and written by the DATABASE's clock (tables.ts databaseIso), as
+ * harvest jobs are: two processes whose clocks disagree never both hold a job (a process whose clock runs
+ * ahead would otherwise see other processes' leases as run out and check their URLs at the same time). MySQL/MariaDB: SELECT ... FOR UPDATE SKIP LOCKED and an UPDATE in one transaction, so that
  * concurrent checkers take disjoint sets without waiting for each other. SQLite, whose writers take turns:
  * one UPDATE statement that picks and marks the rows at once. Either way a job is held by one claim.
  */
 export async function claimJobs(
   store: Store,
   token: string,
-  options: { limit: number; leaseMs: number; now?: number; among?: readonly string[] },
+  options: { limit: number; leaseMs: number; among?: readonly string[] },
 ): Promise<Claim> {
-  const nowMs = options.now ?? Date.now()
-  const now = isoAt(nowMs)
-  const until = isoAt(nowMs + options.leaseMs)
   const db = linksDb(store.db)
   if (options.among && options.among.length === 0) return { token, jobs: [] }
+  let until = ''
   if (store.dialect === 'mysql') {
     await writeTransaction(store, async (trx) => {
       const tx = linksDb(trx)
+      const now = await databaseIso(trx)
+      until = isoPlus(now, options.leaseMs)
       let pick = tx
         .selectFrom('link_check_job')
         .select('url_hash')
@@ -195,12 +195,18 @@ export async function claimJobs(
         .execute()
     })
   } else {
-    const among = options.among ? sql`and url_hash in (${sql.join([...options.among])})` : sql``
-    await sql`update link_check_job set claimed_by = ${token}, lease_until = ${until}
-      where url_hash in (
-        select url_hash from link_check_job
-        where due_at <= ${now} and (lease_until is null or lease_until < ${now}) ${among}
-        order by due_at limit ${options.limit})`.execute(db)
+    // One statement picks and marks the rows; SQLite's clock (the one machine holding the file) decides. In a
+    // write transaction: retried when another process holds the write lock.
+    await writeTransaction(store, async (trx) => {
+      const now = await databaseIso(trx)
+      until = isoPlus(now, options.leaseMs)
+      const among = options.among ? sql`and url_hash in (${sql.join([...options.among])})` : sql``
+      await sql`update link_check_job set claimed_by = ${token}, lease_until = ${until}
+        where url_hash in (
+          select url_hash from link_check_job
+          where due_at <= ${now} and (lease_until is null or lease_until < ${now}) ${among}
+          order by due_at limit ${options.limit})`.execute(trx)
+    })
   }
   const jobs = await db
     .selectFrom('link_check_job')
@@ -213,8 +219,10 @@ export async function claimJobs(
 
 /**
  * Records a check of a claimed job: the latest result, a history row, and the job due again (interval, or
- * backoff after failures) and released. Nothing is written when the claim was lost (its lease ran out and
- * another checker took the job): returns false then.
+ * backoff after failures) and released, by the database's clock. When the URL's health changed (first check,
+ * or reachable <-> unreachable), a link_rescore_pending row in the same transaction: the datasets holding the
+ * URL get rescored (quality/backfill.ts rescorePending), and a crash in between loses nothing. Nothing is
+ * written when the claim was lost (its lease ran out and another checker took the job): returns false then.
  */
 export async function completeJob(
   store: Store,
@@ -222,18 +230,17 @@ export async function completeJob(
   job: LinkCheckJobTable,
   result: CheckResult,
   settings: LinkCheckSettings,
-  nowMs = Date.now(),
 ): Promise<boolean> {
   return writeTransaction(store, async (trx) => {
     const db = linksDb(trx)
     const previous = await db
       .selectFrom('link_check')
-      .select('consecutive_failures')
+      .select(['consecutive_failures', 'status'])
       .where('url_hash', '=', job.url_hash)
       .executeTakeFirst()
     const failures = result.status === 'reachable' ? 0 : (previous?.consecutive_failures ?? 0) + 1
-    const checkedAt = isoAt(nowMs)
-    const next = isoAt(nowMs + nextCheckDelayMs(settings, failures))
+    const checkedAt = await databaseIso(trx)
+    const next = isoPlus(checkedAt, nextCheckDelayMs(settings, failures))
     const released = await db
       .updateTable('link_check_job')
       .set({ due_at: next, claimed_by: null, lease_until: null })
@@ -272,6 +279,8 @@ export async function completeJob(
         duration_ms: result.durationMs,
       })
       .execute()
+    if (previous?.status !== result.status)
+      await db.insertInto('link_rescore_pending').values({ url_hash: job.url_hash }).execute()
     return true
   })
 }
@@ -283,4 +292,42 @@ export async function releaseClaim(store: Store, claim: Claim): Promise<void> {
     .set({ claimed_by: null, lease_until: null })
     .where('claimed_by', '=', claim.token)
     .execute()
+}
+
+/**
+ * The ids of the datasets holding any of the given URLs (by url_hash) in an active resource's url, access_url or
+ * download_url: one keyset scan of the resources (no index holds the URLs of extras), for background work only.
+ */
+export async function packagesWithUrlHashes(store: Store, hashes: ReadonlySet<string>): Promise<Set<string>> {
+  const ids = new Set<string>()
+  if (hashes.size === 0) return ids
+  let after = ''
+  for (;;) {
+    const rows = await store.db
+      .selectFrom('resource as r')
+      .select(['r.id', 'r.package_id', 'r.url', 'r.extras'])
+      .where('r.state', '=', 'active')
+      .where('r.id', '>', after)
+      .orderBy('r.id')
+      .limit(SYNC_BATCH)
+      .execute()
+    if (rows.length === 0) return ids
+    for (const row of rows) {
+      if (ids.has(row.package_id)) continue
+      let extras: Record<string, unknown>
+      try {
+        extras = JSON.parse(row.extras) as Record<string, unknown>
+      } catch {
+        extras = {}
+      }
+      for (const candidate of [row.url, extras.access_url, extras.download_url]) {
+        if (typeof candidate !== 'string' || candidate.trim() === '') continue
+        if (hashes.has(urlHash(candidate.trim()))) {
+          ids.add(row.package_id)
+          break
+        }
+      }
+    }
+    after = rows.at(-1)!.id
+  }
 }

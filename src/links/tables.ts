@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
-import type { Kysely } from 'kysely'
+import { sql, type Kysely } from 'kysely'
 import type { Database } from '../db/types.js'
+import { isMysql } from '../db/dialect.js'
 
 /** The tables of migrations/0011_links_usage.ts (kept here, beside the code that alone uses them). */
 export interface LinkCheckTable {
@@ -55,6 +56,19 @@ export interface UsageZeroResultSearchTable {
   count: number | string
 }
 
+/** migrations/0015: a background task one process of the service runs at a time (lease.ts). */
+export interface ServiceLeaseTable {
+  name: string
+  holder: string
+  lease_until: string
+}
+
+/** migrations/0015: URLs whose health changed at a check, their datasets not rescored yet. */
+export interface LinkRescorePendingTable {
+  id: number | undefined
+  url_hash: string
+}
+
 export type LinkStatus = 'reachable' | 'unreachable'
 
 /** Why a link is unreachable: one code per kind of failure. */
@@ -78,6 +92,8 @@ export interface LinksDatabase extends Database {
   link_check_job: LinkCheckJobTable
   usage_daily: UsageDailyTable
   usage_zero_result_search: UsageZeroResultSearchTable
+  service_lease: ServiceLeaseTable
+  link_rescore_pending: LinkRescorePendingTable
 }
 
 /** The catalog's Kysely handle, seen with the tables of this feature too. */
@@ -96,4 +112,25 @@ export function urlHash(url: string): string {
 /** Now, as the ISO text the tables store (comparable as text). */
 export function isoAt(ms: number): string {
   return new Date(ms).toISOString()
+}
+
+/**
+ * Now by the DATABASE's clock, as the ISO text the tables store: what leases and due times are compared with, so
+ * that processes (or servers) whose clocks disagree still agree on whose lease ran out. MySQL/MariaDB: the
+ * server's UTC_TIMESTAMP; SQLite: the clock of the machine holding the file (one machine, one clock).
+ */
+export async function databaseIso(db: Kysely<any>): Promise<string> {
+  if (isMysql(db)) {
+    const row = await sql<{ now: string }>`select date_format(utc_timestamp(3), '%Y-%m-%dT%H:%i:%s.%f') as now`.execute(
+      db,
+    )
+    return `${String(row.rows[0]!.now).slice(0, 23)}Z`
+  }
+  const row = await sql<{ now: string }>`select strftime('%Y-%m-%dT%H:%M:%fZ', 'now') as now`.execute(db)
+  return row.rows[0]!.now
+}
+
+/** ISO text plus a duration. */
+export function isoPlus(iso: string, ms: number): string {
+  return isoAt(Date.parse(iso) + ms)
 }

@@ -12,6 +12,8 @@ export type UsageKind = (typeof USAGE_KINDS)[number]
 
 /** Distinct keys held between two flushes; increments of further keys are dropped (and the loss logged). */
 export const MAX_PENDING_KEYS = 100_000
+/** How often a process deletes usage rows past the retention (at a flush). */
+const PRUNE_EVERY_MS = 3_600_000
 /** Rows per INSERT of a flush. */
 const FLUSH_BATCH = 500
 
@@ -53,10 +55,27 @@ export class UsageCounter {
   private dayText = ''
   private dayEnds = 0
 
+  /** When (performance.now()) the next flush deletes the rows past the retention. */
+  private nextPrune = 0
+
   constructor(
     private readonly store: Store,
     private readonly log?: FastifyBaseLogger,
+    /** USAGE_RETENTION_DAYS: rows of older days are deleted at a flush, at most once per PRUNE_EVERY_MS per process. */
+    private readonly retentionDays?: number,
   ) {}
+
+  /**
+   * Deletes the usage rows (counts and searches without results) of days more than `retentionDays` before today
+   * (UTC). Idempotent and cheap (both tables' keys start with the day): any process may run it at any time.
+   */
+  async pruneOld(now = Date.now()): Promise<void> {
+    if (!this.retentionDays) return
+    const cutoff = new Date(now - this.retentionDays * 86_400_000).toISOString().slice(0, 10)
+    const db = linksDb(this.store.db)
+    await db.deleteFrom('usage_daily').where('day', '<', cutoff).execute()
+    await db.deleteFrom('usage_zero_result_search').where('day', '<', cutoff).execute()
+  }
 
   /**
    * A view of one dataset through the API or the RDF endpoints (a harvester's visit when its user agent
@@ -138,6 +157,10 @@ export class UsageCounter {
   }
 
   private async flushNow(): Promise<void> {
+    if (this.retentionDays && performance.now() >= this.nextPrune) {
+      this.nextPrune = performance.now() + PRUNE_EVERY_MS
+      await this.pruneOld().catch((err: unknown) => this.log?.warn({ err }, 'deleting old usage counts failed'))
+    }
     if (this.dropped) {
       this.log?.warn({ dropped: this.dropped }, 'usage counts dropped: too many distinct keys between two flushes')
       this.dropped = 0

@@ -21,6 +21,10 @@ export interface UsageReport {
 
 /** Datasets and searches listed at most. */
 export const REPORT_TOP = 20
+/** The default privacy floor of searches without results (config USAGE_QUERY_MIN_COUNT). */
+export const DEFAULT_QUERY_MIN_COUNT = 3
+/** Longer query texts are never reported (long texts are the ones most likely to say who searched). */
+export const REPORTED_QUERY_MAX_LENGTH = 100
 
 const zero = (): KindCounts => ({ view_api: 0, view_rdf: 0, download: 0, harvester_visit: 0 })
 const isKind = (kind: string): kind is UsageKind => (USAGE_KINDS as readonly string[]).includes(kind)
@@ -33,7 +37,7 @@ const isKind = (kind: string): kind is UsageKind => (USAGE_KINDS as readonly str
 export async function usageReport(
   store: Store,
   service: CatalogService,
-  options: { orgId?: string; days: number; now?: number },
+  options: { orgId?: string; days: number; now?: number; queryMinCount?: number },
 ): Promise<UsageReport> {
   const db = linksDb(store.db)
   const now = options.now ?? Date.now()
@@ -140,12 +144,18 @@ export async function usageReport(
   if (options.orgId) catalogVisits = catalogVisits.where('u.owner_org', '=', options.orgId)
   const catalog = await catalogVisits.executeTakeFirst()
 
+  // Privacy: a query text appears only once it was searched at least queryMinCount times in the window, and only
+  // when it is short (REPORTED_QUERY_MAX_LENGTH characters).
+  const minCount = Math.max(1, options.queryMinCount ?? DEFAULT_QUERY_MIN_COUNT)
+  const length = store.dialect === 'mysql' ? sql`char_length(z.query)` : sql`length(z.query)`
   const searches = await db
     .selectFrom('usage_zero_result_search as z')
     .select(['z.query', sql<string | number>`sum(z.count)`.as('n')])
     .where('z.day', '>=', from)
     .where('z.day', '<=', to)
+    .where(sql<boolean>`${length} <= ${REPORTED_QUERY_MAX_LENGTH}`)
     .groupBy(['z.query_hash', 'z.query'])
+    .having(sql<boolean>`sum(z.count) >= ${minCount}`)
     .orderBy(sql`sum(z.count)`, 'desc')
     .orderBy('z.query')
     .limit(REPORT_TOP)

@@ -7,7 +7,7 @@ import { tokenFromHeaders } from '../auth/tokens.js'
 import { CatalogError } from '../errors.js'
 import { errorBody } from '../ckan/envelope.js'
 import { usageOf } from './counter.js'
-import { REPORT_TOP, usageReport } from './report.js'
+import { REPORT_TOP, REPORTED_QUERY_MAX_LENGTH, usageReport } from './report.js'
 
 export interface UsageRouteDeps {
   service: CatalogService
@@ -73,7 +73,10 @@ const UsageReportSchema = Type.Object({
     description: 'Harvester visits to the catalog as a whole (search pages, catalog pages)',
   }),
   zero_result_searches: Type.Array(Type.Object({ query: Type.String(), count: Type.Integer() }), {
-    description: `The ${REPORT_TOP} most frequent searches that found nothing (whole catalog; normalised query text)`,
+    description:
+      `The ${REPORT_TOP} most frequent searches that found nothing (whole catalog; normalised query text). Privacy floor: a query ` +
+      'appears only once it was made at least USAGE_QUERY_MIN_COUNT times (default 3) in the window, and only when it is at most ' +
+      `${REPORTED_QUERY_MAX_LENGTH} characters long`,
   }),
 })
 
@@ -138,7 +141,8 @@ export function registerUsageRoutes(fastify: FastifyInstance, deps: UsageRouteDe
           'Counts per day (UTC) of the last `days` days, of the whole catalog or of one Kommune (`org`): dataset views through the API and the ' +
           'RDF endpoints, downloads through the download redirect, harvester visits, and the most frequent searches that found nothing. ' +
           'Public datasets only. Counts are written by each server process every USAGE_FLUSH_MS (default a minute): the latest ones may not be in yet. ' +
-          'No IP address, cookie, user agent or token is stored.',
+          'No IP address, cookie, user agent or token is stored. Searches without results are listed only from USAGE_QUERY_MIN_COUNT ' +
+          `searches on (default 3) and up to ${REPORTED_QUERY_MAX_LENGTH} characters; counts older than USAGE_RETENTION_DAYS (default 400) are deleted.`,
         querystring: Type.Object({
           org: Type.Optional(Type.String({ maxLength: 200, description: 'Name or id of a Kommune (organization)' })),
           days: Type.Optional(
@@ -162,7 +166,11 @@ export function registerUsageRoutes(fastify: FastifyInstance, deps: UsageRouteDe
           return reply.code(404).type('application/json; charset=utf-8').send({ error: 'Organization not found' })
         orgId = org.id
       }
-      const report = await usageReport(store, service, { days: query.days ?? 30, ...(orgId ? { orgId } : {}) })
+      const report = await usageReport(store, service, {
+        days: query.days ?? 30,
+        queryMinCount: service.config.usageQueryMinCount,
+        ...(orgId ? { orgId } : {}),
+      })
       return reply.header('cache-control', 'no-cache').send(report)
     },
   )

@@ -66,7 +66,7 @@ await forEachBackend(
         lines.slice(0, -1).sort(),
         [`reachable 200 ${server.base}/ok`, `unreachable http_error ${server.base}/missing`].sort(),
       )
-      t.equal(lines.at(-1), 'checked 2 of 2 links: 1 reachable, 1 unreachable')
+      t.equal(lines.at(-1), 'checked 2 of 2 links: 1 reachable, 1 unreachable; datasets rescored: 1')
       t.notOk(server.hits.get('HEAD /html'), "another Kommune's link is not checked")
       t.equal((await db.selectFrom('link_check').select('url').execute()).length, 2)
       const again = await runCli(['links', 'check', '--org', 'marburg'], { ...LINK_ENV, DATABASE_URL: databaseUrl })

@@ -15,6 +15,10 @@ export interface FixtureServer {
   userAgents: Set<string>
   /** The most requests in flight at once. */
   maxInFlight: () => number
+  /** The most requests in flight at once for one path. */
+  maxInFlightPerPath: () => number
+  /** Answers the /gate/ requests waiting now (later ones wait for the next call). */
+  openGates: () => void
   close: () => Promise<void>
 }
 
@@ -28,6 +32,9 @@ export async function startFixtureServer(t: Test, options: FixtureOptions = {}):
   const userAgents = new Set<string>()
   let inFlight = 0
   let maxInFlight = 0
+  const inFlightByPath = new Map<string, number>()
+  let maxPerPath = 0
+  const waiting: Array<() => void> = []
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://fixture')
     const key = `${req.method} ${url.pathname}`
@@ -35,8 +42,14 @@ export async function startFixtureServer(t: Test, options: FixtureOptions = {}):
     if (req.headers['user-agent']) userAgents.add(req.headers['user-agent'])
     inFlight++
     maxInFlight = Math.max(maxInFlight, inFlight)
-    res.once('close', () => inFlight--)
     const path = url.pathname
+    const onPath = (inFlightByPath.get(path) ?? 0) + 1
+    inFlightByPath.set(path, onPath)
+    maxPerPath = Math.max(maxPerPath, onPath)
+    res.once('close', () => {
+      inFlight--
+      inFlightByPath.set(path, inFlightByPath.get(path)! - 1)
+    })
     if (path === '/ok' || path.startsWith('/file/'))
       return res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8' }).end('a,b\n1,2\n')
     if (path === '/empty') return res.writeHead(204).end()
@@ -90,6 +103,11 @@ export async function startFixtureServer(t: Test, options: FixtureOptions = {}):
       req.socket.destroy()
       return
     }
+    if (path.startsWith('/gate/')) {
+      const answer = () => res.writeHead(200, { 'content-type': 'text/csv' }).end('a\n')
+      waiting.push(answer)
+      return
+    }
     if (path.startsWith('/held/')) {
       const timer = setTimeout(
         () => res.writeHead(200, { 'content-type': 'text/csv' }).end('a\n'),
@@ -103,13 +121,25 @@ export async function startFixtureServer(t: Test, options: FixtureOptions = {}):
   const server: Server = createServer(handle)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const port = (server.address() as AddressInfo).port
+  const openGates = () => {
+    for (const answer of waiting.splice(0)) answer()
+  }
   const close = () =>
     new Promise<void>((resolve) => {
       server.closeAllConnections()
       server.close(() => resolve())
     })
   t.teardown(close)
-  return { base: `http://127.0.0.1:${port}`, port, hits, userAgents, maxInFlight: () => maxInFlight, close }
+  return {
+    base: `http://127.0.0.1:${port}`,
+    port,
+    hits,
+    userAgents,
+    maxInFlight: () => maxInFlight,
+    maxInFlightPerPath: () => maxPerPath,
+    openGates,
+    close,
+  }
 }
 
 /** A loopback port on which nothing listens (taken and given back). */
