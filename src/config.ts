@@ -108,6 +108,11 @@ export interface HarvestConfig {
   maxWithdrawalPercent: number
   /** `HARVEST_MAX_PAGES` (default 10000): pages of one job; a source paging beyond fails its job. */
   maxPages: number
+  /**
+   * `HARVEST_PRIVATE_ADDRESSES` (allow|deny, default deny): whether harvest requests may reach loopback,
+   * private, link-local and other non-public addresses (src/net/guarded-fetch.ts). Deny in production.
+   */
+  allowPrivateAddresses: boolean
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -310,6 +315,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       retries: intFromEnv(env, 'HARVEST_RETRIES', 4, 0, 10),
       maxWithdrawalPercent: intFromEnv(env, 'HARVEST_MAX_WITHDRAWAL_PERCENT', 20, 0, 100),
       maxPages: intFromEnv(env, 'HARVEST_MAX_PAGES', 10_000, 1, 10_000_000),
+      allowPrivateAddresses: choiceFromEnv(env, 'HARVEST_PRIVATE_ADDRESSES', ['allow', 'deny'], 'deny') === 'allow',
     },
     ...overrides,
   }

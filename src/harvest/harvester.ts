@@ -351,6 +351,7 @@ export class Harvester {
         timeoutMs: this.config.harvest.requestTimeoutMs,
         maxBytes: this.config.harvest.maxBytes,
         retries: this.config.harvest.retries,
+        allowPrivateAddresses: this.config.harvest.allowPrivateAddresses,
         signal,
       },
       maxPages: this.config.harvest.maxPages,
