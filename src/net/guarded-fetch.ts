@@ -125,11 +125,8 @@ export interface GuardedRequestOptions {
  * headers are in. The caller reads or destroys the body.
  */
 export function guardedRequest(url: URL, options: GuardedRequestOptions): Promise<IncomingMessage> {
-  try {
-    assertHostAllowed(url, options.allowPrivateAddresses)
-  } catch (err) {
-    return Promise.reject(err as Error)
-  }
+  if (!options.allowPrivateAddresses && isIP(url.hostname.replace(/^\[|\]$/g, '')))
+    if (isBlockedAddress(url.hostname)) return Promise.reject(new AddressNotAllowedError())
   const secure = url.protocol === 'https:'
   const pool = options.allowPrivateAddresses ? agents.open : agents.guarded
   return new Promise<IncomingMessage>((resolve, reject) => {
