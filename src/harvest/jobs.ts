@@ -59,7 +59,7 @@ export function jobDict(row: HarvestJobTable): Record<string, unknown> {
     full_run: row.full_run === 1,
     confirm_withdrawals: row.confirm_withdrawals === 1,
     abort_requested: row.abort_requested === 1,
-    claimed_by: row.claimed_by,
+    claimed_by: workerOf(row.claimed_by),
     lease_until: row.lease_until,
     created: row.created,
     gather_started: row.started,
@@ -111,6 +111,24 @@ function checkSourceFields(fields: Partial<SourceFields>, partial: boolean): voi
       errors.config = ['margin_seconds must be a whole number >= 0']
   }
   if (Object.keys(errors).length) throw validationError(errors)
+}
+
+/** A write of a job whose lease is no longer its own (expired, taken over, or the job ended): refused. */
+export class LeaseLostError extends Error {
+  override name = 'LeaseLostError'
+  constructor() {
+    super("the job's lease was lost (it expired and the job was failed or taken over): its writes are refused")
+  }
+}
+
+/** The lease token of one claim: the worker's name and a random part, unique per claim (the fence compares it). */
+export function leaseToken(worker: string): string {
+  return `${worker.slice(0, 60)}#${randomUUID()}`
+}
+
+/** The worker of a lease token (what reports show: the random part is the fence's, not the public's). */
+export function workerOf(token: string | null): string | null {
+  return token === null ? null : token.replace(/#[0-9a-f-]{36}$/, '')
 }
 
 export class HarvestJobs {
@@ -330,7 +348,7 @@ export class HarvestJobs {
       const lease = fromMicros(toMicros(now) + leaseMs * 1000)
       const updated = await trx
         .updateTable('harvest_job')
-        .set({ status: 'running', claimed_by: worker, lease_until: lease, started: now })
+        .set({ status: 'running', claimed_by: leaseToken(worker), lease_until: lease, started: now })
         .where('id', '=', row.id)
         .where('status', '=', 'new')
         .executeTakeFirst()
@@ -339,7 +357,32 @@ export class HarvestJobs {
     })
   }
 
-  /** Extends the lease; says whether the job is still this worker's and whether an abort was asked for. */
+  /**
+   * The fence of every write of a job, called inside the write's transaction: the job must still be running
+   * under this claim's lease token, and its lease not expired by the database's clock (one clock, never a
+   * comparison between processes' clocks). On MySQL the job's row is locked until the write commits, so the
+   * lease cannot be failed or taken over between this check and the commit; SQLite writes one at a time.
+   * Throws LeaseLostError otherwise: the caller aborts the job.
+   */
+  async assertLease(trx: HarvestDb, jobId: string, token: string): Promise<void> {
+    const now = await databaseNow(trx)
+    const row = await trx
+      .selectFrom('harvest_job')
+      .select(['status', 'claimed_by', 'lease_until'])
+      .where('id', '=', jobId)
+      .$if(this.store.dialect === 'mysql', (q) => q.forUpdate())
+      .executeTakeFirst()
+    if (
+      !row ||
+      row.status !== 'running' ||
+      row.claimed_by !== token ||
+      row.lease_until === null ||
+      row.lease_until < now
+    )
+      throw new LeaseLostError()
+  }
+
+  /** Extends the lease; says whether the job is still this claim's and whether an abort was asked for. */
   async renew(
     jobId: string,
     worker: string,
