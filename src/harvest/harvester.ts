@@ -17,7 +17,7 @@ import { CatalogError } from '../errors.js'
 import { writeTransaction } from '../db/write.js'
 import { fromMicros, toMicros } from '../catalog/time.js'
 import type { Viewer } from '../auth/viewer.js'
-import { HarvestJobs, LeaseLostError } from './jobs.js'
+import { HarvestJobs, JobAbortRequestedError, LeaseLostError } from './jobs.js'
 import { ckanPages, dcatPages, type HarvestItem, type HarvestPage, type SourceContext } from './sources.js'
 import {
   emptyCounts,
@@ -318,6 +318,7 @@ export class Harvester {
       const outcome = await this.gather(job, source, counts, controller.signal, onProgress)
       if (outcome.complete) ({ status, message: error } = await this.withdraw(job, source, counts, controller.signal))
     } catch (err) {
+      if (err instanceof JobAbortRequestedError) aborted = true
       status = aborted ? 'aborted' : 'failed'
       error = stopReason ?? (err as Error).message ?? String(err)
       await this.jobs
@@ -557,7 +558,7 @@ export class Harvester {
         }
       }
     } catch (err) {
-      if (err instanceof LeaseLostError) throw err
+      if (err instanceof LeaseLostError || err instanceof JobAbortRequestedError) throw err
       if (err instanceof CatalogError && (err.code === 'validation' || err.code === 'conflict')) {
         await this.jobs.log(
           job.id,
@@ -627,7 +628,7 @@ export class Harvester {
         )
         counts.withdrawn++
       } catch (err) {
-        if (err instanceof LeaseLostError) throw err
+        if (err instanceof LeaseLostError || err instanceof JobAbortRequestedError) throw err
         await this.jobs.log(job.id, 'error', `withdrawing ${object.package_id} failed: ${(err as Error).message}`)
         counts.failed++
       }

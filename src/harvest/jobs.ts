@@ -131,6 +131,14 @@ export function workerOf(token: string | null): string | null {
   return token === null ? null : token.replace(/#[0-9a-f-]{36}$/, '')
 }
 
+/** A write of a job that was asked to stop (harvest_job_abort, harvest_source_delete): refused, the job ends aborted. */
+export class JobAbortRequestedError extends Error {
+  override name = 'JobAbortRequestedError'
+  constructor() {
+    super('the job was aborted (harvest_job_abort or harvest_source_delete)')
+  }
+}
+
 export class HarvestJobs {
   readonly db: HarvestDb
 
@@ -207,26 +215,95 @@ export class HarvestJobs {
     return await this.requireSource(id)
   }
 
-  /** Marks a source deleted; its jobs that have not started are aborted (a running one is asked to stop). */
-  async deleteSource(id: string): Promise<void> {
+  /**
+   * The source a delete acts on: an active one, or one whose delete did not end (`deleting`, by id or name),
+   * or by id one that is deleted already (a retry then finds nothing left to do).
+   */
+  async sourceToDelete(idOrName: string): Promise<HarvestSourceTable | undefined> {
+    return this.db
+      .selectFrom('harvest_source')
+      .selectAll()
+      .where((eb) =>
+        eb.or([
+          eb.and([
+            eb('state', 'in', ['active', 'deleting']),
+            eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)]),
+          ]),
+          eb.and([eb('state', '=', 'deleted'), eb('id', '=', idOrName)]),
+        ]),
+      )
+      .executeTakeFirst()
+  }
+
+  /**
+   * The first step of harvest_source_delete, one transaction: refused (409) while a job of the source runs
+   * (that job is asked to stop: retry when it has ended); otherwise its waiting jobs are aborted and the
+   * source is marked `deleting` (hidden, never run again). The source row and its jobs' rows are locked on
+   * MySQL (SQLite writes one at a time), so no job can be claimed between the check and the commit. Repeating
+   * it on a source already `deleting` or `deleted` changes nothing.
+   */
+  async beginDeleteSource(id: string): Promise<void> {
+    await this.failExpired()
     await this.write(async (trx) => {
-      // Its name is freed for a new source (the id, unique, takes its place).
-      await trx
-        .updateTable('harvest_source')
-        .set({ state: 'deleted', name: id, modified: ckanNow() })
+      const mysql = this.store.dialect === 'mysql'
+      const source = await trx
+        .selectFrom('harvest_source')
+        .select(['state'])
         .where('id', '=', id)
+        .$if(mysql, (q) => q.forUpdate())
+        .executeTakeFirst()
+      if (!source) throw notFound('Harvest source')
+      const active = await trx
+        .selectFrom('harvest_job')
+        .select(['id', 'status'])
+        .where('source_id', '=', id)
+        .where('status', 'in', ['new', 'running'])
+        .$if(mysql, (q) => q.forUpdate())
         .execute()
+      if (active.some((j) => j.status === 'running')) {
+        await trx
+          .updateTable('harvest_job')
+          .set({ abort_requested: 1 })
+          .where('source_id', '=', id)
+          .where('status', '=', 'running')
+          .execute()
+        return 'running' as const
+      }
       await trx
         .updateTable('harvest_job')
         .set({ status: 'aborted', active_source: null, finished: ckanNow(), error: 'the source was deleted' })
         .where('source_id', '=', id)
         .where('status', '=', 'new')
         .execute()
+      if (source.state === 'active')
+        await trx
+          .updateTable('harvest_source')
+          .set({ state: 'deleting', modified: ckanNow() })
+          .where('id', '=', id)
+          .execute()
+      return 'ok' as const
+    }).then((outcome) => {
+      if (outcome === 'running')
+        throw new CatalogError(
+          'conflict',
+          'A harvest job of this source is running: it has been asked to stop; delete the source again when it has ended',
+        )
+    })
+  }
+
+  /**
+   * The last step of harvest_source_delete, once every dataset of the source is detached or deleted: the
+   * source is `deleted` and its name freed for a new source (the id, unique, takes its place).
+   */
+  async endDeleteSource(id: string): Promise<void> {
+    await this.write(async (trx) => {
+      const left = await trx.selectFrom('harvest_object').select('id').where('source_id', '=', id).limit(1).execute()
+      if (left.length) throw new Error('the source still has harvested datasets')
       await trx
-        .updateTable('harvest_job')
-        .set({ abort_requested: 1 })
-        .where('source_id', '=', id)
-        .where('status', '=', 'running')
+        .updateTable('harvest_source')
+        .set({ state: 'deleted', name: id, modified: ckanNow() })
+        .where('id', '=', id)
+        .where('state', '=', 'deleting')
         .execute()
     })
   }
@@ -368,7 +445,7 @@ export class HarvestJobs {
     const now = await databaseNow(trx)
     const row = await trx
       .selectFrom('harvest_job')
-      .select(['status', 'claimed_by', 'lease_until'])
+      .select(['status', 'claimed_by', 'lease_until', 'abort_requested'])
       .where('id', '=', jobId)
       .$if(this.store.dialect === 'mysql', (q) => q.forUpdate())
       .executeTakeFirst()
@@ -380,6 +457,7 @@ export class HarvestJobs {
       row.lease_until < now
     )
       throw new LeaseLostError()
+    if (row.abort_requested === 1) throw new JobAbortRequestedError()
   }
 
   /** Extends the lease; says whether the job is still this claim's and whether an abort was asked for. */
