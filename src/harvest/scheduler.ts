@@ -11,6 +11,7 @@ import { openStore, type Store } from '../db/connect.js'
 import { CatalogService } from '../catalog/service.js'
 import { vocabularies } from '../catalog/vocabularies.js'
 import { DatasetValidation } from '../validation/dataset-validation.js'
+import { datasetRules } from '../catalog/dataset-rules.js'
 import { fromMicros, toMicros } from '../catalog/time.js'
 import { CatalogError } from '../errors.js'
 import { Harvester } from './harvester.js'
@@ -121,7 +122,7 @@ export async function startHarvestScheduler(config: AppConfig, log: SchedulerLog
   const service = new CatalogService(store, vocabularies(), config)
   await service.init()
   const validation = new DatasetValidation(service, config)
-  const harvester = new Harvester(service, config, { datasetRules: (input) => validation.writeFindings(input) })
+  const harvester = new Harvester(service, config, { datasetRules: datasetRules(validation) })
   const scheduler = new HarvestScheduler(harvester, log)
   scheduler.start()
   log.info({ concurrency: config.harvest.concurrency, worker: harvester.worker }, 'harvest scheduler started')
