@@ -388,6 +388,11 @@ export class Harvester {
       const unchanged: string[] = []
       for (const item of page.items) {
         if (signal.aborted) throw signal.reason as Error
+        if (item.error) {
+          await this.jobs.log(job.id, 'error', `skipped: ${item.error}`)
+          counts.skipped++
+          continue
+        }
         const guidHash = sha256(item.guid)
         if (seen.has(guidHash)) continue
         seen.add(guidHash)

@@ -365,17 +365,26 @@ export class HarvestJobs {
       .execute()
   }
 
-  /** The last finished job of a source (incremental runs start from its start). */
+  /**
+   * The last fully successful job of a source (incremental runs start from its start): finished, and no
+   * dataset of it failed to be written (a run with failures would make its failed datasets look done).
+   */
   async lastSuccess(sourceId: string, fullOnly = false): Promise<HarvestJobTable | undefined> {
-    return this.db
-      .selectFrom('harvest_job')
-      .selectAll()
-      .where('source_id', '=', sourceId)
-      .where('status', '=', 'finished')
-      .$if(fullOnly, (q) => q.where('full_run', '=', 1))
-      .orderBy('started', 'desc')
-      .limit(1)
-      .executeTakeFirst()
+    for (let offset = 0; ; offset += 50) {
+      const rows = await this.db
+        .selectFrom('harvest_job')
+        .selectAll()
+        .where('source_id', '=', sourceId)
+        .where('status', '=', 'finished')
+        .$if(fullOnly, (q) => q.where('full_run', '=', 1))
+        .orderBy('started', 'desc')
+        .orderBy('id')
+        .limit(50)
+        .offset(offset)
+        .execute()
+      const clean = rows.find((r) => (JSON.parse(r.counts) as JobCounts).failed === 0)
+      if (clean || rows.length < 50) return clean
+    }
   }
 
   /**
@@ -436,27 +445,21 @@ export class HarvestJobs {
 
   /**
    * The fence of every write of a job, called inside the write's transaction: the job must still be running
-   * under this claim's lease token, and its lease not expired by the database's clock (one clock, never a
-   * comparison between processes' clocks). On MySQL the job's row is locked until the write commits, so the
-   * lease cannot be failed or taken over between this check and the commit; SQLite writes one at a time.
-   * Throws LeaseLostError otherwise: the caller aborts the job.
+   * under this claim's lease token (a token compared in the database, no clock compared). A lease that expired
+   * is failed (failExpired, by the database's clock) before anyone takes the source over, which changes the
+   * job's status: from then on every write of the stalled claimer is refused. On MySQL the job's row is locked
+   * until the write commits, so the job cannot be failed or taken over between this check and the commit;
+   * SQLite writes one at a time. Throws LeaseLostError (the caller aborts the job), or JobAbortRequestedError
+   * when the job was asked to stop.
    */
   async assertLease(trx: HarvestDb, jobId: string, token: string): Promise<void> {
-    const now = await databaseNow(trx)
     const row = await trx
       .selectFrom('harvest_job')
-      .select(['status', 'claimed_by', 'lease_until', 'abort_requested'])
+      .select(['status', 'claimed_by', 'abort_requested'])
       .where('id', '=', jobId)
       .$if(this.store.dialect === 'mysql', (q) => q.forUpdate())
       .executeTakeFirst()
-    if (
-      !row ||
-      row.status !== 'running' ||
-      row.claimed_by !== token ||
-      row.lease_until === null ||
-      row.lease_until < now
-    )
-      throw new LeaseLostError()
+    if (!row || row.status !== 'running' || row.claimed_by !== token) throw new LeaseLostError()
     if (row.abort_requested === 1) throw new JobAbortRequestedError()
   }
 
