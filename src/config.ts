@@ -113,6 +113,8 @@ export interface HarvestConfig {
    * private, link-local and other non-public addresses (src/net/guarded-fetch.ts). Deny in production.
    */
   allowPrivateAddresses: boolean
+  /** `HARVEST_WORKER_MEMORY_MB` (default 512, 64 to 65536): the heap limit of the harvest process of `serve`. */
+  workerMemoryMb: number
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -316,6 +318,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       maxWithdrawalPercent: intFromEnv(env, 'HARVEST_MAX_WITHDRAWAL_PERCENT', 20, 0, 100),
       maxPages: intFromEnv(env, 'HARVEST_MAX_PAGES', 10_000, 1, 10_000_000),
       allowPrivateAddresses: choiceFromEnv(env, 'HARVEST_PRIVATE_ADDRESSES', ['allow', 'deny'], 'deny') === 'allow',
+      workerMemoryMb: intFromEnv(env, 'HARVEST_WORKER_MEMORY_MB', 512, 64, 65_536),
     },
     ...overrides,
   }
