@@ -27,7 +27,7 @@ import { registerHomeRoute } from './http/home.js'
 import { UsageCounter } from './usage/counter.js'
 import { registerUsageRoutes } from './usage/routes.js'
 import { startLinkScheduler } from './links/scheduler.js'
-import { markCompliance } from './quality/compliance.js'
+import { datasetRules as datasetRulesOf } from './catalog/dataset-rules.js'
 import { registerQualityRoutes } from './quality/routes.js'
 import { registerStatsRoutes } from './stats/routes.js'
 import { rescorePending } from './quality/backfill.js'
@@ -97,7 +97,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   const users = new UserService(store)
   const validation = new DatasetValidation(service, config)
   // The write's validation also decides the MQA DCAT-AP compliance indicator (quality/compliance.ts): validated once.
-  const datasetRules = async (input: object & Parameters<typeof validation.writeFindings>[0]) => markCompliance(input, await validation.writeFindings(input))
+  const datasetRules = datasetRulesOf(validation)
   registerActionRoutes(fastify, allActions(), { service, search, users, config, datasetRules })
   registerDcatRoutes(fastify, { service, search, users, config, pageSize: config.dcatPageSize })
   registerValidationRoutes(fastify, { service, users, validation })

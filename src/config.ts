@@ -115,6 +115,13 @@ export interface HarvestConfig {
   maxWithdrawalPercent: number
   /** `HARVEST_MAX_PAGES` (default 10000): pages of one job; a source paging beyond fails its job. */
   maxPages: number
+  /**
+   * `HARVEST_PRIVATE_ADDRESSES` (allow|deny, default deny): whether harvest requests may reach loopback,
+   * private, link-local and other non-public addresses (src/net/guarded-fetch.ts). Deny in production.
+   */
+  allowPrivateAddresses: boolean
+  /** `HARVEST_WORKER_MEMORY_MB` (default 512, 64 to 65536): the heap limit of the harvest process of `serve`. */
+  workerMemoryMb: number
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -319,6 +326,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       retries: intFromEnv(env, 'HARVEST_RETRIES', 4, 0, 10),
       maxWithdrawalPercent: intFromEnv(env, 'HARVEST_MAX_WITHDRAWAL_PERCENT', 20, 0, 100),
       maxPages: intFromEnv(env, 'HARVEST_MAX_PAGES', 10_000, 1, 10_000_000),
+      allowPrivateAddresses: choiceFromEnv(env, 'HARVEST_PRIVATE_ADDRESSES', ['allow', 'deny'], 'deny') === 'allow',
+      workerMemoryMb: intFromEnv(env, 'HARVEST_WORKER_MEMORY_MB', 512, 64, 65_536),
     },
     ...overrides,
   }

@@ -10,6 +10,7 @@ import { migrateToLatest } from '../db/migrate.js'
 import { CatalogService } from '../catalog/service.js'
 import { vocabularies } from '../catalog/vocabularies.js'
 import { DatasetValidation } from '../validation/dataset-validation.js'
+import { datasetRules } from '../catalog/dataset-rules.js'
 import { CatalogError } from '../errors.js'
 import { Harvester, type Progress } from '../harvest/harvester.js'
 import type { HarvestJobTable, JobCounts } from '../harvest/tables.js'
@@ -71,7 +72,7 @@ export async function harvestCommand(
     const harvester = new Harvester(
       service,
       config,
-      values['no-validate'] ? {} : { datasetRules: (input) => validation.writeFindings(input) },
+      values['no-validate'] ? {} : { datasetRules: datasetRules(validation) },
     )
     const jobs = harvester.jobs
     const source = async () => {

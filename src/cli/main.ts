@@ -59,8 +59,8 @@ async function serve(): Promise<void> {
   }
   // A cluster worker stops when its primary disconnects it.
   if (!server) return
-  // The background harvest runs beside the primary (or the one process), never on a request path.
-  const scheduler = config.harvest.scheduler ? await (await import('../harvest/scheduler.js')).startHarvestScheduler(config, (await import('../logging.js')).createLogger(config).child({ component: 'harvest' })) : undefined
+  // The background harvest runs in a process of its own (src/harvest/worker-entry.ts), never on a request path.
+  const scheduler = config.harvest.scheduler ? (await import('../harvest/scheduler.js')).startHarvestProcess(config, (await import('../logging.js')).createLogger(config).child({ component: 'harvest' })) : undefined
   const close = async () => {
     await scheduler?.stop()
     await server.close()

@@ -2,13 +2,19 @@
  * Fetching from a harvest source, bounded in every way a source can misbehave: a timeout per request (headers
  * and body), a byte limit per fetch (counted while reading, so a 200 MB body costs at most the limit), a limit
  * of redirects (a loop ends), and retries with exponential backoff and full jitter on 5xx, 429 (honouring
- * Retry-After, capped) and network errors. Every wait also ends when the job's signal aborts.
+ * Retry-After, capped) and network errors. Every wait also ends when the job's signal aborts. Requests go
+ * through the guarded fetcher (src/net/guarded-fetch.ts): unless HARVEST_PRIVATE_ADDRESSES=allow, no request,
+ * redirect hop included, reaches a private address; such a fetch fails at once with "address not allowed".
  */
+import type { IncomingMessage } from 'node:http'
+import { ADDRESS_NOT_ALLOWED, guardedRequest, isAddressNotAllowed } from '../net/guarded-fetch.js'
 
 export interface FetchLimits {
   timeoutMs: number
   maxBytes: number
   retries: number
+  /** HARVEST_PRIVATE_ADDRESSES=allow: requests may reach loopback and private addresses (tests only). */
+  allowPrivateAddresses: boolean
   maxRedirects?: number
   /** The first backoff step (ms); doubled per attempt, then jittered. */
   backoffMs?: number
@@ -78,31 +84,39 @@ export async function harvestFetch(url: string, accept: string, limits: FetchLim
     try {
       let current = url
       for (let hops = 0; ; hops++) {
-        const response = await fetch(current, {
+        const response = await guardedRequest(new URL(current), {
           headers: { accept, 'user-agent': 'GoDonu-Harvester/1' },
-          redirect: 'manual',
           signal,
+          allowPrivateAddresses: limits.allowPrivateAddresses,
         })
-        if (response.status >= 300 && response.status < 400 && response.headers.get('location')) {
-          await response.body?.cancel().catch(() => {})
+        const status = response.statusCode ?? 0
+        const location = response.headers.location
+        if (status >= 300 && status < 400 && location) {
+          response.destroy()
           if (hops >= maxRedirects)
-            throw new HarvestFetchError(`more than ${maxRedirects} redirects (a redirect loop?)`, url, response.status)
-          const next = new URL(response.headers.get('location')!, current)
+            throw new HarvestFetchError(`more than ${maxRedirects} redirects (a redirect loop?)`, url, status)
+          let next: URL
+          try {
+            next = new URL(location, current)
+          } catch {
+            throw new HarvestFetchError('a redirect to an invalid URL', current)
+          }
           if (next.protocol !== 'http:' && next.protocol !== 'https:')
             throw new HarvestFetchError(`redirect to a ${next.protocol} URL`, current)
           current = next.href
           continue
         }
-        if (!response.ok) {
-          await response.body?.cancel().catch(() => {})
-          const error = new HarvestFetchError(`HTTP ${response.status} from ${current}`, current, response.status)
-          if (!RETRYABLE_STATUS(response.status)) throw error
-          retryWait = retryAfterMs(response.headers.get('retry-after'))
+        if (status < 200 || status >= 300) {
+          response.destroy()
+          const error = new HarvestFetchError(`HTTP ${status} from ${current}`, current, status)
+          if (!RETRYABLE_STATUS(status)) throw error
+          const retryAfter = response.headers['retry-after']
+          retryWait = retryAfterMs(typeof retryAfter === 'string' ? retryAfter : null)
           throw error
         }
-        const declared = Number(response.headers.get('content-length'))
+        const declared = Number(response.headers['content-length'])
         if (declared > limits.maxBytes) {
-          await response.body?.cancel().catch(() => {})
+          response.destroy()
           throw new HarvestFetchError(
             `the body is ${declared} bytes, more than the limit of ${limits.maxBytes} (HARVEST_MAX_BYTES)`,
             current,
@@ -110,13 +124,15 @@ export async function harvestFetch(url: string, accept: string, limits: FetchLim
         }
         return {
           url: current,
-          status: response.status,
-          contentType: response.headers.get('content-type') ?? '',
+          status,
+          contentType: response.headers['content-type'] ?? '',
           body: boundedBody(response, limits.maxBytes, current, deadline, limits.signal),
         }
       }
     } catch (err) {
       if (limits.signal?.aborted) throw limits.signal.reason as Error
+      // A refused address is not retried, and says nothing of what is there.
+      if (isAddressNotAllowed(err)) throw new HarvestFetchError(ADDRESS_NOT_ALLOWED, url)
       if (err instanceof HarvestFetchError) {
         if (err.status === undefined || !RETRYABLE_STATUS(err.status)) throw err
         failure = err
@@ -139,33 +155,35 @@ export async function harvestFetch(url: string, accept: string, limits: FetchLim
 }
 
 async function* boundedBody(
-  response: Response,
+  response: IncomingMessage,
   maxBytes: number,
   url: string,
   deadline: AbortSignal,
   jobSignal?: AbortSignal,
 ): AsyncIterable<Uint8Array> {
-  if (!response.body) return
   let bytes = 0
-  const reader = response.body.getReader()
   try {
+    const chunks = response[Symbol.asyncIterator]() as AsyncIterator<Buffer>
     for (;;) {
-      let chunk: ReadableStreamReadResult<Uint8Array>
+      let chunk: IteratorResult<Buffer>
       try {
-        chunk = await reader.read()
+        chunk = await chunks.next()
       } catch (err) {
         if (jobSignal?.aborted) throw jobSignal.reason as Error
         if (deadline.aborted) throw new HarvestFetchError(`the body did not arrive within the request timeout`, url)
         throw new HarvestFetchError(`the body broke off: ${(err as Error).message}`, url)
       }
-      if (chunk.done) return
+      if (chunk.done) {
+        if (!response.complete) throw new HarvestFetchError('the body broke off before its end', url)
+        return
+      }
       bytes += chunk.value.byteLength
       if (bytes > maxBytes)
         throw new HarvestFetchError(`the body exceeds the limit of ${maxBytes} bytes (HARVEST_MAX_BYTES)`, url)
       yield chunk.value
     }
   } finally {
-    await reader.cancel().catch(() => {})
+    if (!response.complete) response.destroy()
   }
 }
 

@@ -14,9 +14,10 @@ import type { Database } from '../db/types.js'
 import { packageFromDict, type FieldErrors } from '../catalog/package-input.js'
 import type { PackageInput } from '../catalog/package.js'
 import { CatalogError } from '../errors.js'
+import { writeTransaction } from '../db/write.js'
 import { fromMicros, toMicros } from '../catalog/time.js'
 import type { Viewer } from '../auth/viewer.js'
-import { HarvestJobs } from './jobs.js'
+import { HarvestJobs, JobAbortRequestedError, LeaseLostError } from './jobs.js'
 import { ckanPages, dcatPages, type HarvestItem, type HarvestPage, type SourceContext } from './sources.js'
 import {
   emptyCounts,
@@ -273,6 +274,8 @@ export class Harvester {
   /** Runs a claimed job: the lease is renewed while it works; the job ends as finished, failed, aborted or needs_confirmation. */
   async run(job: HarvestJobTable, onProgress?: (p: Progress) => void): Promise<JobResult> {
     const counts = emptyCounts()
+    const token = job.claimed_by
+    if (!token) throw new Error('run() needs a claimed job')
     const controller = new AbortController()
     const { leaseMs, jobTimeoutMs } = this.config.harvest
     let stopReason: string | undefined
@@ -291,7 +294,7 @@ export class Harvester {
         if (renewing) return
         renewing = true
         this.jobs
-          .renew(job.id, this.worker, leaseMs, counts)
+          .renew(job.id, token, leaseMs, counts)
           .then(({ ours, abort }) => {
             if (abort) {
               aborted = true
@@ -315,6 +318,7 @@ export class Harvester {
       const outcome = await this.gather(job, source, counts, controller.signal, onProgress)
       if (outcome.complete) ({ status, message: error } = await this.withdraw(job, source, counts, controller.signal))
     } catch (err) {
+      if (err instanceof JobAbortRequestedError) aborted = true
       status = aborted ? 'aborted' : 'failed'
       error = stopReason ?? (err as Error).message ?? String(err)
       await this.jobs
@@ -329,7 +333,7 @@ export class Harvester {
       clearInterval(renewal)
       this.controllers.delete(stop)
     }
-    const ended = await this.jobs.finish(job.id, this.worker, status, counts, error)
+    const ended = await this.jobs.finish(job.id, token, status, counts, error)
     if (!ended) {
       // Another process failed the job meanwhile (the lease expired): its state stands.
       const row = await this.jobs.job(job.id)
@@ -351,6 +355,7 @@ export class Harvester {
         timeoutMs: this.config.harvest.requestTimeoutMs,
         maxBytes: this.config.harvest.maxBytes,
         retries: this.config.harvest.retries,
+        allowPrivateAddresses: this.config.harvest.allowPrivateAddresses,
         signal,
       },
       maxPages: this.config.harvest.maxPages,
@@ -383,6 +388,11 @@ export class Harvester {
       const unchanged: string[] = []
       for (const item of page.items) {
         if (signal.aborted) throw signal.reason as Error
+        if (item.error) {
+          await this.jobs.log(job.id, 'error', `skipped: ${item.error}`)
+          counts.skipped++
+          continue
+        }
         const guidHash = sha256(item.guid)
         if (seen.has(guidHash)) continue
         seen.add(guidHash)
@@ -396,7 +406,14 @@ export class Harvester {
       // Unchanged datasets are not rewritten: only their harvest objects learn that this job saw them.
       for (let i = 0; i < unchanged.length; i += 500) {
         const ids = unchanged.slice(i, i + 500)
-        await this.db.updateTable('harvest_object').set({ last_job_id: job.id }).where('id', 'in', ids).execute()
+        await writeTransaction(this.service.store, async (trx) => {
+          await this.jobs.assertLease(harvestDb(trx), job.id, job.claimed_by!)
+          await harvestDb(trx)
+            .updateTable('harvest_object')
+            .set({ last_job_id: job.id })
+            .where('id', 'in', ids)
+            .execute()
+        })
       }
       onProgress?.({ pages: counts.pages, datasets, counts: { ...counts } })
     }
@@ -479,6 +496,8 @@ export class Harvester {
     const now = fromMicros(Date.now() * 1000)
     const linkObject = (packageIdWritten: string) => async (trx: Kysely<Database>) => {
       const h = harvestDb(trx)
+      // The fence: a job whose lease was lost writes nothing more (the whole transaction is rolled back).
+      await this.jobs.assertLease(h, job.id, job.claimed_by!)
       const row: HarvestObjectTable = {
         id: objectId,
         source_id: source.id,
@@ -544,6 +563,7 @@ export class Harvester {
         }
       }
     } catch (err) {
+      if (err instanceof LeaseLostError || err instanceof JobAbortRequestedError) throw err
       if (err instanceof CatalogError && (err.code === 'validation' || err.code === 'conflict')) {
         await this.jobs.log(
           job.id,
@@ -602,6 +622,7 @@ export class Harvester {
           {
             harvest: true,
             within: async (trx) => {
+              await this.jobs.assertLease(harvestDb(trx), job.id, job.claimed_by!)
               await harvestDb(trx)
                 .updateTable('harvest_object')
                 .set({ withdrawn: 1, last_job_id: job.id })
@@ -612,6 +633,7 @@ export class Harvester {
         )
         counts.withdrawn++
       } catch (err) {
+        if (err instanceof LeaseLostError || err instanceof JobAbortRequestedError) throw err
         await this.jobs.log(job.id, 'error', `withdrawing ${object.package_id} failed: ${(err as Error).message}`)
         counts.failed++
       }

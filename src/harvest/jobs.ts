@@ -59,7 +59,7 @@ export function jobDict(row: HarvestJobTable): Record<string, unknown> {
     full_run: row.full_run === 1,
     confirm_withdrawals: row.confirm_withdrawals === 1,
     abort_requested: row.abort_requested === 1,
-    claimed_by: row.claimed_by,
+    claimed_by: workerOf(row.claimed_by),
     lease_until: row.lease_until,
     created: row.created,
     gather_started: row.started,
@@ -111,6 +111,32 @@ function checkSourceFields(fields: Partial<SourceFields>, partial: boolean): voi
       errors.config = ['margin_seconds must be a whole number >= 0']
   }
   if (Object.keys(errors).length) throw validationError(errors)
+}
+
+/** A write of a job whose lease is no longer its own (expired, taken over, or the job ended): refused. */
+export class LeaseLostError extends Error {
+  override name = 'LeaseLostError'
+  constructor() {
+    super("the job's lease was lost (it expired and the job was failed or taken over): its writes are refused")
+  }
+}
+
+/** The lease token of one claim: the worker's name and a random part, unique per claim (the fence compares it). */
+export function leaseToken(worker: string): string {
+  return `${worker.slice(0, 60)}#${randomUUID()}`
+}
+
+/** The worker of a lease token (what reports show: the random part is the fence's, not the public's). */
+export function workerOf(token: string | null): string | null {
+  return token === null ? null : token.replace(/#[0-9a-f-]{36}$/, '')
+}
+
+/** A write of a job that was asked to stop (harvest_job_abort, harvest_source_delete): refused, the job ends aborted. */
+export class JobAbortRequestedError extends Error {
+  override name = 'JobAbortRequestedError'
+  constructor() {
+    super('the job was aborted (harvest_job_abort or harvest_source_delete)')
+  }
 }
 
 export class HarvestJobs {
@@ -189,26 +215,95 @@ export class HarvestJobs {
     return await this.requireSource(id)
   }
 
-  /** Marks a source deleted; its jobs that have not started are aborted (a running one is asked to stop). */
-  async deleteSource(id: string): Promise<void> {
+  /**
+   * The source a delete acts on: an active one, or one whose delete did not end (`deleting`, by id or name),
+   * or by id one that is deleted already (a retry then finds nothing left to do).
+   */
+  async sourceToDelete(idOrName: string): Promise<HarvestSourceTable | undefined> {
+    return this.db
+      .selectFrom('harvest_source')
+      .selectAll()
+      .where((eb) =>
+        eb.or([
+          eb.and([
+            eb('state', 'in', ['active', 'deleting']),
+            eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)]),
+          ]),
+          eb.and([eb('state', '=', 'deleted'), eb('id', '=', idOrName)]),
+        ]),
+      )
+      .executeTakeFirst()
+  }
+
+  /**
+   * The first step of harvest_source_delete, one transaction: refused (409) while a job of the source runs
+   * (that job is asked to stop: retry when it has ended); otherwise its waiting jobs are aborted and the
+   * source is marked `deleting` (hidden, never run again). The source row and its jobs' rows are locked on
+   * MySQL (SQLite writes one at a time), so no job can be claimed between the check and the commit. Repeating
+   * it on a source already `deleting` or `deleted` changes nothing.
+   */
+  async beginDeleteSource(id: string): Promise<void> {
+    await this.failExpired()
     await this.write(async (trx) => {
-      // Its name is freed for a new source (the id, unique, takes its place).
-      await trx
-        .updateTable('harvest_source')
-        .set({ state: 'deleted', name: id, modified: ckanNow() })
+      const mysql = this.store.dialect === 'mysql'
+      const source = await trx
+        .selectFrom('harvest_source')
+        .select(['state'])
         .where('id', '=', id)
+        .$if(mysql, (q) => q.forUpdate())
+        .executeTakeFirst()
+      if (!source) throw notFound('Harvest source')
+      const active = await trx
+        .selectFrom('harvest_job')
+        .select(['id', 'status'])
+        .where('source_id', '=', id)
+        .where('status', 'in', ['new', 'running'])
+        .$if(mysql, (q) => q.forUpdate())
         .execute()
+      if (active.some((j) => j.status === 'running')) {
+        await trx
+          .updateTable('harvest_job')
+          .set({ abort_requested: 1 })
+          .where('source_id', '=', id)
+          .where('status', '=', 'running')
+          .execute()
+        return 'running' as const
+      }
       await trx
         .updateTable('harvest_job')
         .set({ status: 'aborted', active_source: null, finished: ckanNow(), error: 'the source was deleted' })
         .where('source_id', '=', id)
         .where('status', '=', 'new')
         .execute()
+      if (source.state === 'active')
+        await trx
+          .updateTable('harvest_source')
+          .set({ state: 'deleting', modified: ckanNow() })
+          .where('id', '=', id)
+          .execute()
+      return 'ok' as const
+    }).then((outcome) => {
+      if (outcome === 'running')
+        throw new CatalogError(
+          'conflict',
+          'A harvest job of this source is running: it has been asked to stop; delete the source again when it has ended',
+        )
+    })
+  }
+
+  /**
+   * The last step of harvest_source_delete, once every dataset of the source is detached or deleted: the
+   * source is `deleted` and its name freed for a new source (the id, unique, takes its place).
+   */
+  async endDeleteSource(id: string): Promise<void> {
+    await this.write(async (trx) => {
+      const left = await trx.selectFrom('harvest_object').select('id').where('source_id', '=', id).limit(1).execute()
+      if (left.length) throw new Error('the source still has harvested datasets')
       await trx
-        .updateTable('harvest_job')
-        .set({ abort_requested: 1 })
-        .where('source_id', '=', id)
-        .where('status', '=', 'running')
+        .updateTable('harvest_source')
+        .set({ state: 'deleted', name: id, modified: ckanNow() })
+        .where('id', '=', id)
+        .where('state', '=', 'deleting')
         .execute()
     })
   }
@@ -270,17 +365,26 @@ export class HarvestJobs {
       .execute()
   }
 
-  /** The last finished job of a source (incremental runs start from its start). */
+  /**
+   * The last fully successful job of a source (incremental runs start from its start): finished, and no
+   * dataset of it failed to be written (a run with failures would make its failed datasets look done).
+   */
   async lastSuccess(sourceId: string, fullOnly = false): Promise<HarvestJobTable | undefined> {
-    return this.db
-      .selectFrom('harvest_job')
-      .selectAll()
-      .where('source_id', '=', sourceId)
-      .where('status', '=', 'finished')
-      .$if(fullOnly, (q) => q.where('full_run', '=', 1))
-      .orderBy('started', 'desc')
-      .limit(1)
-      .executeTakeFirst()
+    for (let offset = 0; ; offset += 50) {
+      const rows = await this.db
+        .selectFrom('harvest_job')
+        .selectAll()
+        .where('source_id', '=', sourceId)
+        .where('status', '=', 'finished')
+        .$if(fullOnly, (q) => q.where('full_run', '=', 1))
+        .orderBy('started', 'desc')
+        .orderBy('id')
+        .limit(50)
+        .offset(offset)
+        .execute()
+      const clean = rows.find((r) => (JSON.parse(r.counts) as JobCounts).failed === 0)
+      if (clean || rows.length < 50) return clean
+    }
   }
 
   /**
@@ -330,7 +434,7 @@ export class HarvestJobs {
       const lease = fromMicros(toMicros(now) + leaseMs * 1000)
       const updated = await trx
         .updateTable('harvest_job')
-        .set({ status: 'running', claimed_by: worker, lease_until: lease, started: now })
+        .set({ status: 'running', claimed_by: leaseToken(worker), lease_until: lease, started: now })
         .where('id', '=', row.id)
         .where('status', '=', 'new')
         .executeTakeFirst()
@@ -339,7 +443,27 @@ export class HarvestJobs {
     })
   }
 
-  /** Extends the lease; says whether the job is still this worker's and whether an abort was asked for. */
+  /**
+   * The fence of every write of a job, called inside the write's transaction: the job must still be running
+   * under this claim's lease token (a token compared in the database, no clock compared). A lease that expired
+   * is failed (failExpired, by the database's clock) before anyone takes the source over, which changes the
+   * job's status: from then on every write of the stalled claimer is refused. On MySQL the job's row is locked
+   * until the write commits, so the job cannot be failed or taken over between this check and the commit;
+   * SQLite writes one at a time. Throws LeaseLostError (the caller aborts the job), or JobAbortRequestedError
+   * when the job was asked to stop.
+   */
+  async assertLease(trx: HarvestDb, jobId: string, token: string): Promise<void> {
+    const row = await trx
+      .selectFrom('harvest_job')
+      .select(['status', 'claimed_by', 'abort_requested'])
+      .where('id', '=', jobId)
+      .$if(this.store.dialect === 'mysql', (q) => q.forUpdate())
+      .executeTakeFirst()
+    if (!row || row.status !== 'running' || row.claimed_by !== token) throw new LeaseLostError()
+    if (row.abort_requested === 1) throw new JobAbortRequestedError()
+  }
+
+  /** Extends the lease; says whether the job is still this claim's and whether an abort was asked for. */
   async renew(
     jobId: string,
     worker: string,

@@ -6,11 +6,14 @@
  * claimed by exactly one of them (jobs.ts). It has its own database connection and catalog service; its writes
  * reach every server's caches through the change feed, as any other process's writes do.
  */
+import { fork, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import type { AppConfig } from '../config.js'
 import { openStore, type Store } from '../db/connect.js'
 import { CatalogService } from '../catalog/service.js'
 import { vocabularies } from '../catalog/vocabularies.js'
 import { DatasetValidation } from '../validation/dataset-validation.js'
+import { datasetRules } from '../catalog/dataset-rules.js'
 import { fromMicros, toMicros } from '../catalog/time.js'
 import { CatalogError } from '../errors.js'
 import { Harvester } from './harvester.js'
@@ -121,7 +124,7 @@ export async function startHarvestScheduler(config: AppConfig, log: SchedulerLog
   const service = new CatalogService(store, vocabularies(), config)
   await service.init()
   const validation = new DatasetValidation(service, config)
-  const harvester = new Harvester(service, config, { datasetRules: (input) => validation.writeFindings(input) })
+  const harvester = new Harvester(service, config, { datasetRules: datasetRules(validation) })
   const scheduler = new HarvestScheduler(harvester, log)
   scheduler.start()
   log.info({ concurrency: config.harvest.concurrency, worker: harvester.worker }, 'harvest scheduler started')
@@ -129,6 +132,59 @@ export async function startHarvestScheduler(config: AppConfig, log: SchedulerLog
     async stop() {
       await scheduler.stop()
       await store.close()
+    },
+  }
+}
+
+/**
+ * The background harvest of `serve`, off the server's processes: a child process (worker-entry.ts) with a
+ * heap limit of its own (HARVEST_WORKER_MEMORY_MB) runs the scheduler. When it dies (a hostile source
+ * exhausted its memory, say), its jobs' leases expire and are failed by the next scheduler; it is started
+ * again after a pause that doubles up to a minute. The server's processes never parse a source.
+ */
+export function startHarvestProcess(
+  config: AppConfig,
+  log: SchedulerLog,
+  env: NodeJS.ProcessEnv = process.env,
+): { stop(): Promise<void>; pid(): number | undefined } {
+  const here = import.meta.url
+  const entry = fileURLToPath(new URL(here.endsWith('.ts') ? './worker-entry.ts' : './worker-entry.js', here))
+  let child: ChildProcess | undefined
+  let stopped = false
+  let pause = 1000
+  let restart: NodeJS.Timeout | undefined
+  const start = () => {
+    const started = Date.now()
+    child = fork(entry, [], {
+      env,
+      execArgv: [
+        ...process.execArgv.filter((a) => !a.startsWith('--max-old-space-size')),
+        `--max-old-space-size=${config.harvest.workerMemoryMb}`,
+      ],
+      stdio: 'inherit',
+    })
+    log.info({ pid: child.pid }, 'harvest process started')
+    child.once('exit', (code, signal) => {
+      child = undefined
+      if (stopped) return
+      log.error({ code, signal }, 'the harvest process ended: starting it again')
+      pause = Date.now() - started > 60_000 ? 1000 : Math.min(60_000, pause * 2)
+      restart = setTimeout(start, pause)
+    })
+  }
+  start()
+  return {
+    pid: () => child?.pid,
+    async stop() {
+      stopped = true
+      clearTimeout(restart)
+      const running = child
+      if (!running) return
+      const exited = new Promise<void>((resolve) => running.once('exit', () => resolve()))
+      running.kill('SIGTERM')
+      const timer = setTimeout(() => running.kill('SIGKILL'), 10_000)
+      await exited
+      clearTimeout(timer)
     },
   }
 }

@@ -9,20 +9,22 @@ import { RdfXmlParser } from 'rdfxml-streaming-parser'
 import { DataFactory } from 'n3'
 import type * as RDF from '@rdfjs/types'
 import { parseRdf, rdfFormat, RdfParseError, type RdfFormat } from '../dcat/parse.js'
-import { quadsToDatasets, type ParsedDataset } from '../dcat/mapping.js'
+import { parsedToPackageDict, quadsToDatasets, type ParsedDataset } from '../dcat/mapping.js'
 import type { Vocabularies } from '../catalog/vocabularies.js'
 import { bodyText, harvestFetch, type FetchedBody, type FetchLimits } from './fetch.js'
 import type { SourceConfig } from './tables.js'
 
 /** One dataset of a source: its identity there and its CKAN dict (for packageFromDict). */
 export interface HarvestItem {
-  /** The source's identity of the dataset: its URI, else dct:identifier, else the CKAN id. */
+  /** The source's identity of the dataset: its URI, else dct:identifier (DCAT), else the CKAN id. */
   guid: string
   sourceUri?: string
   identifier?: string
   modified?: string
   /** A CKAN package dict (owner_org and ids are set by the writer). */
   dict: Record<string, unknown>
+  /** Set when the dataset cannot be taken (it is reported and skipped, never withdrawn for it). */
+  error?: string
 }
 
 export interface HarvestPage {
@@ -196,24 +198,19 @@ async function parseBody(fetched: FetchedBody, format: RdfFormat): Promise<RDF.Q
   return quads
 }
 
-function parsedToDict(parsed: ParsedDataset): Record<string, unknown> {
-  return {
-    name: parsed.name,
-    title: parsed.title,
-    notes: parsed.notes,
-    url: parsed.url,
-    version: parsed.version,
-    author: parsed.author,
-    author_email: parsed.author_email,
-    maintainer: parsed.maintainer,
-    maintainer_email: parsed.maintainer_email,
-    license_id: parsed.license_id,
-    tags: parsed.tags,
-    groups: parsed.themeCodes.map((code) => ({ name: code.toLowerCase() })),
-    extras: parsed.extras,
-    resources: parsed.resources,
-  }
+/**
+ * A DCAT dataset as a CKAN package dict: the import half of the one DCAT mapping (src/dcat/mapping.ts
+ * parsedToPackageDict, what package_show would answer after storing it), so export and import share one
+ * mapping. The writer then treats it as any CKAN source's dict (its ids and timestamps are not kept).
+ */
+function parsedToDict(parsed: ParsedDataset, vocab: Vocabularies): Record<string, unknown> {
+  return parsedToPackageDict(parsed, { vocab, id: PLACEHOLDER_ID, now: PLACEHOLDER_NOW }) as unknown as Record<
+    string,
+    unknown
+  >
 }
+const PLACEHOLDER_ID = '00000000-0000-4000-8000-000000000000'
+const PLACEHOLDER_NOW = '2000-01-01T00:00:00.000000'
 
 export async function* dcatPages(url: string, config: SourceConfig, ctx: SourceContext): AsyncGenerator<HarvestPage> {
   const visited = new Set<string>()
@@ -246,13 +243,16 @@ export async function* dcatPages(url: string, config: SourceConfig, ctx: SourceC
     const items = quadsToDatasets(quads, { vocab: ctx.vocab }).map((parsed): HarvestItem => {
       const identifier = parsed.extras.find((e) => e.key === 'identifier')?.value
       const modified = parsed.extras.find((e) => e.key === 'modified')?.value
-      return {
-        guid: parsed.uri ?? identifier ?? parsed.name,
-        sourceUri: parsed.uri,
-        identifier,
-        modified,
-        dict: parsedToDict(parsed),
-      }
+      // The identity from run to run: the dataset's IRI, else its dct:identifier. Never its name: a name is made
+      // from the title, and a changed title would otherwise be a new dataset (and the old one withdrawn).
+      const guid = parsed.uri ?? identifier
+      if (!guid)
+        return {
+          guid: '',
+          error: `the dataset "${parsed.title.slice(0, 200)}" has neither an IRI nor a dct:identifier: it cannot be recognised from run to run and is skipped`,
+          dict: {},
+        }
+      return { guid, sourceUri: parsed.uri, identifier, modified, dict: parsedToDict(parsed, ctx.vocab) }
     })
     yield { url: fetched.url, items }
     next = link

@@ -14,7 +14,7 @@ export interface HarvestSourceTable {
   /** JSON object text: SourceConfig. */
   config: string
   interval_hours: number
-  /** 'active' | 'deleted' */
+  /** 'active' | 'deleting' (harvest_source_delete began; its datasets are being detached) | 'deleted' */
   state: string
   created: string
   modified: string

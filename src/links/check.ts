@@ -1,9 +1,11 @@
 import http from 'node:http'
 import https from 'node:https'
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns'
-import { BlockList, isIP, type LookupFunction } from 'node:net'
+import { isIP } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import type { LinkErrorCode, LinkStatus } from './tables.js'
+import { guardedLookup, isBlockedAddress } from '../net/guarded-fetch.js'
+
+export { isBlockedAddress }
 
 /** How one URL is checked (LINKCHECK_* in src/config.ts). */
 export interface CheckOptions {
@@ -198,59 +200,6 @@ function request(url: URL, method: 'HEAD' | 'GET', options: CheckOptions, signal
     )
     req.once('error', reject)
     req.end()
-  })
-}
-
-/** Addresses a checked URL may not lead to, unless allowed: loopback, private, link-local, CGNAT, unspecified, multicast. */
-const blocked = new BlockList()
-for (const [net, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.168.0.0', 16],
-  ['224.0.0.0', 4],
-  ['240.0.0.0', 4],
-] as const) {
-  blocked.addSubnet(net, prefix, 'ipv4')
-}
-for (const [net, prefix] of [
-  ['::', 128],
-  ['::1', 128],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
-] as const)
-  blocked.addSubnet(net, prefix, 'ipv6')
-
-export function isBlockedAddress(address: string): boolean {
-  const family = isIP(address)
-  if (family === 4) return blocked.check(address, 'ipv4')
-  if (family !== 6) return false
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)
-  if (mapped) return blocked.check(mapped[1], 'ipv4')
-  return blocked.check(address, 'ipv6')
-}
-
-/** dns.lookup that refuses names resolving to a blocked address (the connection is never opened). */
-const guardedLookup: LookupFunction = (hostname, options, callback) => {
-  dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
-    if (err) return callback(err, '', 4)
-    const list = addresses
-    if (list.some((a) => isBlockedAddress(a.address))) {
-      return callback(
-        Object.assign(new Error(`${hostname} resolves to a non-public address`), { code: 'EBLOCKED' }),
-        '',
-        4,
-      )
-    }
-    if ((options as { all?: boolean }).all)
-      return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, list)
-    const first = list[0]
-    if (!first) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), '', 4)
-    callback(null, first.address, first.family)
   })
 }
 

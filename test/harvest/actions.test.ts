@@ -4,6 +4,7 @@ import { startApp } from '../helpers/app.js'
 import { call, userWithToken } from '../helpers/users.js'
 import { Harvester } from '../../src/harvest/harvester.js'
 import { DatasetValidation } from '../../src/validation/dataset-validation.js'
+import { datasetRules } from '../../src/catalog/dataset-rules.js'
 import { localServer, testHarvestConfig } from './support.js'
 
 /** The harvest actions: who may manage sources and jobs, one job per source, abort, reports, detaching. */
@@ -65,7 +66,7 @@ await forEachBackend(t, async (t, backend) => {
     t.equal(aborted.body.result.status, 'aborted')
     const validation = new DatasetValidation(app.service, backend.config)
     const harvester = new Harvester(app.service, testHarvestConfig(backend.config), {
-      datasetRules: (input) => validation.writeFindings(input),
+      datasetRules: datasetRules(validation),
     })
     const next = await call(app, admin, 'harvest_job_create', { source_id: 'quelle' })
     t.equal(next.status, 200, 'after the abort a new job may be queued')
@@ -80,6 +81,15 @@ await forEachBackend(t, async (t, backend) => {
     t.match(errors.body.result[0], { guid: `${base}/dataset/a2`, message: /title/ })
     const warnings = await call(app, null, 'harvest_log_list', { job_id: next.body.result.id, level: 'warning' })
     t.match(warnings.body.result[0]?.message, /frequency/, 'a refused vocabulary value is left out and reported')
+    // The harvested dataset's score carries the validator's compliance (the write API's rules), not "unchecked".
+    const quality = await call(app, null, 'package_quality_show', { id: 'gut' })
+    t.equal(quality.status, 200)
+    const violated = warnings.body.result.some((w: { message: string }) => /DCAT-AP\.de findings/.test(w.message))
+    t.equal(
+      quality.body.result.dcat_ap_compliance,
+      violated ? 'failed' : 'passed',
+      `compliance as the validator found (${violated ? 'violations' : 'none'})`,
+    )
     const listed = await call(app, null, 'harvest_job_list', { source_id: 'quelle' })
     t.same(
       listed.body.result.map((j: { status: string }) => j.status),

@@ -38,6 +38,8 @@ function godonu(
         LOG_LEVEL: 'silent',
         HARVEST_RETRIES: '0',
         HARVEST_REQUEST_TIMEOUT_MS: '10000',
+        // The sources listen on loopback: allowed explicitly (deny by default).
+        HARVEST_PRIVATE_ADDRESSES: 'allow',
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -60,7 +62,7 @@ async function inProcess(backend: Backend, args: string[]): Promise<Run> {
   let stderr = ''
   const code = await harvestCommand(
     args,
-    { ...backend.config, harvest: { ...backend.config.harvest, retries: 0 } },
+    { ...backend.config, harvest: { ...backend.config.harvest, retries: 0, allowPrivateAddresses: true } },
     (l) => (stdout += `${l}\n`),
     (l) => (stderr += l),
     false,

@@ -25,7 +25,7 @@ t.test('retries', async (t) => {
     if (path === '/drop' && n === 1) return req.socket.destroy()
     res.end(`ok ${n}`)
   })
-  const limits = { timeoutMs: 2000, maxBytes: 1000, retries: 3, backoffMs: 1 }
+  const limits = { timeoutMs: 2000, maxBytes: 1000, retries: 3, backoffMs: 1, allowPrivateAddresses: true }
   t.equal(await bodyText(await harvestFetch(`${base}/flaky`, '*/*', limits)), 'ok 3', 'two 503s, then the answer')
   t.equal(await bodyText(await harvestFetch(`${base}/busy`, '*/*', limits)), 'ok 2', '429 honoured, then the answer')
   t.equal(await bodyText(await harvestFetch(`${base}/drop`, '*/*', limits)), 'ok 2', 'a dropped connection is retried')

@@ -6,7 +6,7 @@ import { HarvestJobs } from '../../src/harvest/jobs.js'
 import { Harvester } from '../../src/harvest/harvester.js'
 import { HarvestScheduler } from '../../src/harvest/scheduler.js'
 import { harvestDb } from '../../src/harvest/tables.js'
-import { addSource, localServer, testHarvestConfig } from './support.js'
+import { addSource, harvestNow, localServer, testHarvestConfig } from './support.js'
 
 /**
  * Jobs in the database: claimers on separate connections (as separate processes are) never claim one job
@@ -154,5 +154,77 @@ await forEachBackend(t, async (t, backend) => {
       latest.every((j) => j.full_run === 1),
       'a CKAN source without a complete run gets one',
     )
+  })
+
+  await t.test('a stalled job whose lease was taken over writes nothing more (the lease fence)', async (t) => {
+    let version = 'alt'
+    let stalled: (() => void) | undefined
+    let reachedStall: () => void = () => {}
+    const stallReached = new Promise<void>((resolve) => (reachedStall = resolve))
+    const { base: fenceBase } = await localServer(t, (req, res) => {
+      const url = new URL(req.url!, 'http://x')
+      const start = Number(url.searchParams.get('start'))
+      const all = Array.from({ length: 4 }, (_, i) => ({
+        id: `z${i}`,
+        name: `zaun-${i}`,
+        title: `${version} ${i}`,
+        notes: 'Beschreibung',
+        license_id: 'dl-by-de/2.0',
+        resources: [{ url: `https://example.org/zaun/${i}.csv`, format: 'CSV' }],
+      }))
+      const body = JSON.stringify({ success: true, result: { count: 4, results: all.slice(start, start + 2) } })
+      res.setHeader('content-type', 'application/json')
+      // The first request of the second page stalls (as a process in a long GC pause or a cut network would).
+      if (start === 2 && !stalled) {
+        stalled = () => res.end(body)
+        reachedStall()
+        return
+      }
+      res.end(body)
+    })
+    const source = await addSource(harvester, app, {
+      name: 'zaun',
+      type: 'ckan',
+      url: fenceBase,
+      owner_org: 'marburg',
+      config: { rows: 2 },
+    })
+    const first = new Harvester(app.service, testHarvestConfig(backend.config, { leaseMs: 600 }), { worker: 'erster' })
+    // Its renewals never reach the database (the stalled process): its lease runs out.
+    first.jobs.renew = () => Promise.resolve({ ours: true, abort: false })
+    const firstRun = harvestNow(first, source.id)
+    await stallReached
+    const second = new Harvester(app.service, testHarvestConfig(backend.config), { worker: 'zweiter' })
+    // The second waits for the first's lease to expire by the database's clock, fails that job, takes over.
+    for (let i = 0; i < 600 && (await second.jobs.failExpired()) === 0; i++) await new Promise((r) => setTimeout(r, 50))
+    version = 'neu'
+    const secondResult = await harvestNow(second, source.id)
+    t.equal(secondResult.status, 'finished', String(secondResult.error))
+    t.equal(secondResult.counts.updated + secondResult.counts.added, 4)
+    stalled!()
+    const firstResult = await firstRun
+    t.equal(firstResult.status, 'failed')
+    t.match(firstResult.error, /lease/, 'the first job ends for its lost lease')
+    const titles = await backend.store.db
+      .selectFrom('package')
+      .select(['name', 'title'])
+      .where('name', 'like', 'zaun-%')
+      .orderBy('name')
+      .execute()
+    t.same(
+      titles.map((r) => r.title),
+      ['neu 0', 'neu 1', 'neu 2', 'neu 3'],
+      "the stalled job's later writes were refused: the taken-over run's data stands",
+    )
+    const objects = await harvestDb(backend.store.db)
+      .selectFrom('harvest_object')
+      .select('last_job_id')
+      .where('source_id', '=', source.id)
+      .execute()
+    t.ok(
+      objects.length === 4 && objects.every((o) => o.last_job_id === secondResult.job.id),
+      "every harvest object is the second job's",
+    )
+    t.equal((await first.jobs.job(firstResult.job.id))?.status, 'failed')
   })
 })

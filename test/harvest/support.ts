@@ -56,6 +56,8 @@ export function testHarvestConfig(config: AppConfig, overrides: Partial<AppConfi
       leaseMs: 5000,
       maxPages: 50,
       maxBytes: 20 * 1024 * 1024,
+      // The sources of the tests listen on loopback: the test config allows it explicitly (deny by default).
+      allowPrivateAddresses: true,
       ...overrides,
     },
   }

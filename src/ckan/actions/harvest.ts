@@ -191,9 +191,17 @@ export const harvestSourceDelete = defineAction({
   ),
   result: Type.Object({ detached: Type.Integer(), deleted: Type.Integer() }),
   handler: async (ctx, body) => {
-    const source = await adminSource(ctx, body.id, 'harvest_source_delete')
-    await jobsOf(ctx).deleteSource(source.id)
-    return detachSource(ctx.service, source.id, body.clear === true || (body.clear as unknown) === 'true')
+    requireLoggedIn(ctx.viewer, 'harvest_source_delete')
+    if (typeof body.id !== 'string' || !body.id) throw validationError({ id: ['Missing value'] })
+    const jobs = jobsOf(ctx)
+    // A retry of a delete that did not end finds the source `deleting` (or, by id, deleted) and ends it.
+    const source = await jobs.sourceToDelete(body.id)
+    if (!source) throw notFound('Harvest source not found')
+    requireOrganizationAdmin(ctx.viewer, source.owner_org, 'harvest_source_delete')
+    await jobs.beginDeleteSource(source.id)
+    const result = await detachSource(ctx.service, source.id, body.clear === true || (body.clear as unknown) === 'true')
+    await jobs.endDeleteSource(source.id)
+    return result
   },
 })
 
