@@ -15,26 +15,45 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { PACKAGE_ROOT } from '../paths.js'
+import { INDICATORS } from '../quality/indicators.js'
 
 /** The page's own files: found from the package root, the same from src/ (tsx) and from the build (dist/src/). */
 const ASSET_DIR = join(PACKAGE_ROOT, 'src', 'dashboard', 'assets')
 
 interface Asset {
-  file: () => string
+  /** The file served, or the content made from the package's own code. */
+  read: () => Promise<Buffer>
   type: string
+}
+
+const file = (path: () => string) => () => readFile(path())
+
+/**
+ * The MQA indicators as the page names them (German labels, points, dimension, in the order of the MQA table):
+ * the stats API gives indicator ids only.
+ */
+export function indicatorLabels(): Array<{ id: string; label: string; points: number; dimension: string }> {
+  return INDICATORS.map((i) => ({ id: i.id, label: i.label.de, points: i.points, dimension: i.dimension }))
 }
 
 /** Everything the dashboard serves, by URL path; nothing else under /dashboard/assets/ is answered. */
 export const DASHBOARD_ASSETS: Readonly<Record<string, Asset>> = {
-  '/dashboard': { file: () => join(ASSET_DIR, 'dashboard.html'), type: 'text/html; charset=utf-8' },
+  '/dashboard': { read: file(() => join(ASSET_DIR, 'dashboard.html')), type: 'text/html; charset=utf-8' },
   '/dashboard/assets/dashboard.js': {
-    file: () => join(ASSET_DIR, 'dashboard.js'),
+    read: file(() => join(ASSET_DIR, 'dashboard.js')),
     type: 'application/javascript; charset=utf-8',
   },
-  '/dashboard/assets/dashboard.css': { file: () => join(ASSET_DIR, 'dashboard.css'), type: 'text/css; charset=utf-8' },
+  '/dashboard/assets/dashboard.css': {
+    read: file(() => join(ASSET_DIR, 'dashboard.css')),
+    type: 'text/css; charset=utf-8',
+  },
+  '/dashboard/assets/indicators.json': {
+    read: () => Promise.resolve(Buffer.from(JSON.stringify(indicatorLabels()))),
+    type: 'application/json; charset=utf-8',
+  },
   // The library's own browser build (UMD: defines window.echarts), resolved through Node's module resolution.
   '/dashboard/assets/echarts.min.js': {
-    file: () => fileURLToPath(import.meta.resolve('echarts/dist/echarts.min.js')),
+    read: file(() => fileURLToPath(import.meta.resolve('echarts/dist/echarts.min.js'))),
     type: 'application/javascript; charset=utf-8',
   },
 }
@@ -58,7 +77,7 @@ export function registerDashboardRoutes(fastify: FastifyInstance): void {
   const load = (path: string, asset: Asset): Promise<Loaded> => {
     let pending = loaded.get(path)
     if (!pending) {
-      pending = readFile(asset.file()).then((body) => ({
+      pending = asset.read().then((body) => ({
         body,
         etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`,
       }))

@@ -3,7 +3,9 @@
 // the page as text (textContent, SVG text through ECharts, tooltips as rich text): never as HTML.
 
 const API = {
-  kommunen: '/api/stats/kommunen',
+  // Ranked by the API: best mean score first, Kommunen without a score last, ties by name.
+  kommunen: '/api/stats/kommunen?sort=score_mean_portal%20desc',
+  indicators: '/dashboard/assets/indicators.json',
   kommune: (name) => `/api/stats/kommunen/${encodeURIComponent(name)}`,
   history: '/api/stats/history',
   usage: '/api/stats/usage?days=30',
@@ -86,38 +88,19 @@ function listOf(body, ...keys) {
   return []
 }
 
-/** A Kommune of /api/stats/kommunen as the page uses it. */
+/** A Kommune of /api/stats/kommunen (src/stats/schemas.ts KommuneStats) as the page uses it. */
 function kommune(raw) {
-  const score = raw.mean_score ?? raw.score ?? {}
   return {
     name: String(raw.name),
     title: String(raw.title || raw.name),
     datasets: num(raw.datasets) ?? 0,
-    score: num(score.portal) ?? num(raw.mean_score_portal) ?? 0,
-    proportional: num(score.proportional) ?? num(raw.mean_score_proportional),
-    brokenShare: num(raw.broken_link_share) ?? num(raw.links?.broken_share),
-    broken: num(raw.broken_links) ?? num(raw.links?.broken),
-    indicators: indicatorShares(raw.indicators ?? raw.indicator_shares),
+    score: num(raw.score_mean_portal),
+    brokenShare: num(raw.broken_link_share),
+    checkedShare: num(raw.checked_link_share),
+    views: num(raw.usage?.views) ?? 0,
+    downloads: num(raw.usage?.downloads) ?? 0,
+    indicators: raw.indicators && typeof raw.indicators === 'object' ? raw.indicators : {},
   }
-}
-
-/** Indicator shares as [{id, label, share}], from an array of objects or an object keyed by indicator. */
-function indicatorShares(value) {
-  if (Array.isArray(value)) {
-    return value.map((i) => ({
-      id: String(i.id ?? i.indicator),
-      label: String(i.label_de ?? i.label?.de ?? i.label ?? i.id ?? i.indicator),
-      share: num(i.share),
-    }))
-  }
-  if (value && typeof value === 'object') {
-    return Object.entries(value).map(([id, v]) => ({
-      id,
-      label: String((v && typeof v === 'object' && (v.label_de ?? v.label?.de ?? v.label)) || id),
-      share: typeof v === 'number' ? v : num(v?.share),
-    }))
-  }
-  return []
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -131,12 +114,13 @@ function chart(id) {
 }
 
 const narrow = () => window.matchMedia('(max-width: 48rem)').matches
+const round = (v) => (v === null ? null : Math.round(v * 10) / 10)
 const short = (text, max) => (text.length > max ? `${text.slice(0, max - 1)}…` : text)
 // Tooltips as rich text in the SVG (renderMode richText): no HTML is made from API texts.
 const TOOLTIP = { renderMode: 'richText', confine: true }
 
 function renderRanking(kommunen, onSelect) {
-  const ranked = [...kommunen].sort((a, b) => b.score - a.score || a.title.localeCompare(b.title, 'de'))
+  const ranked = kommunen
   const list = document.getElementById('ranking-list')
   list.replaceChildren(
     ...ranked.map((k) =>
@@ -147,7 +131,7 @@ function renderRanking(kommunen, onSelect) {
           type: 'button',
           'data-kommune': k.name,
           'aria-pressed': 'false',
-          text: `${k.title}: ${number.format(k.score)} Punkte (${number.format(k.datasets)} Datensätze)`,
+          text: `${k.title}: ${formatCell(k.score)} Punkte (${number.format(k.datasets)} Datensätze)`,
           onclick: () => onSelect(k.name),
         }),
       ),
@@ -159,14 +143,22 @@ function renderRanking(kommunen, onSelect) {
     animation: false,
     color: COLORS,
     tooltip: { ...TOOLTIP, trigger: 'axis', axisPointer: { type: 'shadow' } },
-    grid: { left: 8, right: 24, top: 8, bottom: 24, containLabel: true },
-    xAxis: { type: 'value', max: MAX_SCORE, name: 'Punkte', nameLocation: 'end' },
+    grid: { left: 8, right: 24, top: 8, bottom: 40, containLabel: true },
+    xAxis: {
+      type: 'value',
+      max: MAX_SCORE,
+      name: `Punkte (höchstens ${MAX_SCORE})`,
+      nameLocation: 'middle',
+      nameGap: 28,
+      nameTextStyle: { color: '#1a1a1a' },
+      axisLabel: { color: '#1a1a1a' },
+    },
     yAxis: {
       type: 'category',
       data: shown.map((k) => k.title),
       axisLabel: { formatter: (v) => short(v, narrow() ? 14 : 28), color: '#1a1a1a' },
     },
-    series: [{ type: 'bar', name: 'Mittlere Punkte', data: shown.map((k) => Math.round(k.score * 10) / 10) }],
+    series: [{ type: 'bar', name: 'Mittlere Punkte', data: shown.map((k) => round(k.score)) }],
   })
   c.on('click', (event) => {
     const k = shown[event.dataIndex]
@@ -175,18 +167,13 @@ function renderRanking(kommunen, onSelect) {
   return ranked
 }
 
-function renderHeatmap(kommunen) {
-  const indicators = []
-  const seen = new Map()
-  for (const k of kommunen)
-    for (const i of k.indicators)
-      if (!seen.has(i.id)) {
-        seen.set(i.id, indicators.length)
-        indicators.push(i)
-      }
+function renderHeatmap(kommunen, indicators) {
   const data = []
   kommunen.forEach((k, x) => {
-    for (const i of k.indicators) if (i.share !== null) data.push([x, seen.get(i.id), Math.round(i.share * 100)])
+    indicators.forEach((i, y) => {
+      const value = num(k.indicators[i.id])
+      if (value !== null) data.push([x, y, Math.round(value * 100)])
+    })
   })
   const c = chart('heatmap-chart')
   c.setOption({
@@ -203,6 +190,7 @@ function renderHeatmap(kommunen) {
     },
     yAxis: {
       type: 'category',
+      inverse: true,
       data: indicators.map((i) => i.label),
       axisLabel: { formatter: (v) => short(v, narrow() ? 16 : 34), color: '#1a1a1a' },
     },
@@ -214,6 +202,7 @@ function renderHeatmap(kommunen) {
       left: 'center',
       bottom: 0,
       text: ['100 %', '0 %'],
+      textStyle: { color: '#1a1a1a' },
       inRange: { color: ['#f1f6fb', '#0b3d73'] },
     },
     series: [{ type: 'heatmap', name: 'Anteil in %', data }],
@@ -221,28 +210,21 @@ function renderHeatmap(kommunen) {
   fillTable(
     document.getElementById('heatmap-table'),
     'Anteil der Datensätze je Kommune, die den Indikator erfüllen',
-    ['Indikator', ...kommunen.map((k) => k.title)],
-    indicators.map((i) => [
-      i.label,
-      ...kommunen.map((k) => share(k.indicators.find((j) => j.id === i.id)?.share ?? null)),
-    ]),
+    ['Indikator (Punkte)', ...kommunen.map((k) => k.title)],
+    indicators.map((i) => [`${i.label} (${i.points})`, ...kommunen.map((k) => share(num(k.indicators[i.id])))]),
   )
 }
 
-/** /api/stats/history as [{day, kommunen: Map(name -> score)}], oldest first. */
+/** /api/stats/history (src/stats/schemas.ts History) as [{day, scores: Map(name -> mean score)}], oldest first. */
 function historyDays(body) {
-  const rows = listOf(body, 'days', 'history', 'snapshots')
   const days = new Map()
-  for (const row of rows) {
-    const day = String(row.day ?? row.date)
-    const entry = days.get(day) ?? new Map()
-    days.set(day, entry)
-    const inner = listOf(row, 'kommunen', 'organizations')
-    const items = inner.length > 0 ? inner : [row]
-    for (const item of items) {
-      if (item.name === undefined) continue
-      const score = num(item.mean_score?.portal) ?? num(item.mean_score_portal) ?? num(item.score)
-      if (score !== null) entry.set(String(item.name), score)
+  for (const k of listOf(body, 'kommunen')) {
+    for (const d of listOf(k, 'days')) {
+      const day = String(d.date)
+      const scores = days.get(day) ?? new Map()
+      days.set(day, scores)
+      const score = num(d.score_mean_portal)
+      if (score !== null) scores.set(String(k.name), score)
     }
   }
   return [...days.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([day, scores]) => ({ day, scores }))
@@ -264,7 +246,7 @@ function renderTrend(kommunen, days) {
       symbol: ['circle', 'rect', 'triangle', 'diamond', 'pin', 'arrow'][i % 6],
       data: days.map((d) => {
         const v = d.scores.get(k.name)
-        return v === undefined ? null : Math.round(v * 10) / 10
+        return v === undefined ? null : round(v)
       }),
     })),
   })
@@ -297,6 +279,9 @@ function renderLinks(kommunen) {
       },
     ],
   })
+  document.getElementById('links-note').textContent = kommunen.some((k) => k.brokenShare !== null)
+    ? ''
+    : 'Der Linkprüfer hat noch keine Links der Kommunen geprüft.'
   fillTable(
     document.getElementById('links-table'),
     'Defekte Links je Kommune',
@@ -305,12 +290,7 @@ function renderLinks(kommunen) {
   )
 }
 
-function renderUsage(body) {
-  const rows = listOf(body, 'kommunen').map((k) => ({
-    title: String(k.title || k.name),
-    views: (num(k.view_api) ?? 0) + (num(k.view_rdf) ?? 0),
-    downloads: num(k.download) ?? 0,
-  }))
+function renderUsage(kommunen) {
   const c = chart('usage-chart')
   c.setOption({
     animation: false,
@@ -320,26 +300,29 @@ function renderUsage(body) {
     grid: { left: 8, right: 16, top: 40, bottom: 8, containLabel: true },
     xAxis: {
       type: 'category',
-      data: rows.map((r) => r.title),
+      data: kommunen.map((k) => k.title),
       axisLabel: { rotate: 30, formatter: (v) => short(v, 14), color: '#1a1a1a' },
     },
     yAxis: { type: 'value', axisLabel: { color: '#1a1a1a' } },
     series: [
-      { type: 'bar', name: 'Aufrufe', data: rows.map((r) => r.views) },
-      { type: 'bar', name: 'Downloads', data: rows.map((r) => r.downloads) },
+      { type: 'bar', name: 'Aufrufe', data: kommunen.map((k) => k.views) },
+      { type: 'bar', name: 'Downloads', data: kommunen.map((k) => k.downloads) },
     ],
   })
   fillTable(
     document.getElementById('usage-table'),
     'Aufrufe und Downloads je Kommune in den letzten 30 Tagen',
     ['Kommune', 'Aufrufe', 'Downloads'],
-    rows.map((r) => [r.title, r.views, r.downloads]),
+    kommunen.map((k) => [k.title, k.views, k.downloads]),
   )
+}
+
+function renderSearches(usage) {
   fillTable(
     document.getElementById('searches-table'),
-    'Suchanfragen ohne Treffer (häufigste zuerst)',
+    'Suchanfragen ohne Treffer in den letzten 30 Tagen (häufigste zuerst)',
     ['Suchbegriff', 'Anzahl'],
-    listOf(body, 'zero_result_searches').map((s) => [String(s.query), num(s.count)]),
+    listOf(usage, 'zero_result_searches').map((s) => [String(s.query), num(s.count)]),
   )
 }
 
@@ -367,36 +350,29 @@ async function showKommune(name, titles) {
   }
   if (request !== detailRequest) return
   hint.textContent = ''
-  const datasets = listOf(detail, 'lowest_scoring', 'datasets')
+  const datasets = listOf(detail, 'lowest_scoring')
   const datasetTable = el('table', { id: 'detail-datasets' })
   fillTable(
     datasetTable,
     'Datensätze mit den niedrigsten Punkten',
     ['Datensatz', 'Punkte', 'Bewertung', 'Erklärung'],
     datasets.map((d) => {
-      const id = String(d.id ?? d.name)
+      const name = String(d.name)
       return [
-        el('a', {
-          href: `/api/3/action/package_show?id=${encodeURIComponent(String(d.name ?? id))}`,
-          text: String(d.title || d.name || id),
-        }),
-        num(d.score?.portal ?? d.score),
-        BANDS[d.band] ?? (d.band === undefined ? null : String(d.band)),
-        el('a', { href: `/dataset/${encodeURIComponent(id)}/quality`, text: 'Punkte und Verbesserungen' }),
+        el('a', { href: `/api/3/action/package_show?id=${encodeURIComponent(name)}`, text: String(d.title || name) }),
+        round(num(d.score)),
+        BANDS[d.band] ?? String(d.band ?? '–'),
+        el('a', { href: `/dataset/${encodeURIComponent(name)}/quality`, text: 'Punkte und Verbesserungen' }),
       ]
     }),
   )
-  const fixes = listOf(detail, 'top_fixes', 'fixes')
+  const fixes = listOf(detail, 'top_fixes')
   const fixTable = el('table', { id: 'detail-fixes' })
   fillTable(
     fixTable,
     'Verbesserungen, die im Katalog der Kommune die meisten Punkte bringen',
     ['Verbesserung', 'Punkte insgesamt', 'Datensätze'],
-    fixes.map((f) => [
-      String(f.text?.de ?? f.text_de ?? f.text ?? f.id),
-      num(f.points ?? f.total_points),
-      num(f.datasets ?? f.count),
-    ]),
+    fixes.map((f) => [String(f.fix?.de ?? f.fix_id), round(num(f.points)), num(f.datasets)]),
   )
   body.replaceChildren(el('div', { class: 'scroll' }, datasetTable), el('div', { class: 'scroll' }, fixTable))
   const section = document.getElementById('detail')
@@ -409,10 +385,11 @@ const BANDS = { excellent: 'Ausgezeichnet', good: 'Gut', sufficient: 'Ausreichen
 
 async function main() {
   const status = document.getElementById('status')
-  let kommunenBody, historyBody, usageBody
+  let kommunenBody, indicators, historyBody, usageBody
   try {
-    ;[kommunenBody, historyBody, usageBody] = await Promise.all([
+    ;[kommunenBody, indicators, historyBody, usageBody] = await Promise.all([
       getJson(API.kommunen),
+      getJson(API.indicators),
       getJson(API.history),
       getJson(API.usage),
     ])
@@ -421,7 +398,9 @@ async function main() {
     status.classList.add('error')
     return
   }
-  const kommunen = listOf(kommunenBody, 'kommunen', 'items').map(kommune)
+  const all = listOf(kommunenBody, 'kommunen').map(kommune)
+  // Kommunen without public datasets have nothing to compare: counted in the status line only.
+  const kommunen = all.filter((k) => k.datasets > 0)
   const titles = new Map(kommunen.map((k) => [k.name, k.title]))
   const select = (name) => {
     const url = new URL(window.location.href)
@@ -430,11 +409,16 @@ async function main() {
     void showKommune(name, titles)
   }
   renderRanking(kommunen, select)
-  renderHeatmap(kommunen)
+  renderHeatmap(kommunen, listOf(indicators))
   renderTrend(kommunen, historyDays(historyBody))
   renderLinks(kommunen)
-  renderUsage(usageBody)
-  status.textContent = `${number.format(kommunen.length)} Kommunen geladen.`
+  renderUsage(kommunen)
+  renderSearches(usageBody)
+  const without = all.length - kommunen.length
+  status.textContent =
+    `${number.format(kommunen.length)} Kommunen mit öffentlichen Datensätzen` +
+    (without > 0 ? ` (${number.format(without)} weitere ohne öffentliche Datensätze)` : '') +
+    (kommunenBody.as_of ? `, Stand ${kommunenBody.as_of}.` : '.')
   document.body.dataset.ready = 'true'
   window.addEventListener('resize', () => charts.forEach((c) => c.resize()))
   const wanted = new URLSearchParams(window.location.hash.slice(1)).get('kommune')
