@@ -1,4 +1,4 @@
-/* global document, window, fetch, URLSearchParams, echarts */
+/* global document, window, fetch, performance, URLSearchParams, echarts */
 // Dashboard der Kommunen. Everything shown comes from the public stats API; every text from the API goes into
 // the page as text (textContent, SVG text through ECharts, tooltips as rich text): never as HTML.
 
@@ -420,6 +420,7 @@ async function main() {
     (without > 0 ? ` (${number.format(without)} weitere ohne öffentliche Datensätze)` : '') +
     (kommunenBody.as_of ? `, Stand ${kommunenBody.as_of}.` : '.')
   document.body.dataset.ready = 'true'
+  performance.mark('dashboard-ready')
   window.addEventListener('resize', () => charts.forEach((c) => c.resize()))
   const wanted = new URLSearchParams(window.location.hash.slice(1)).get('kommune')
   if (wanted && titles.has(wanted)) void showKommune(wanted, titles)
