@@ -32,6 +32,7 @@ import { registerUsageRoutes } from './usage/routes.js'
 import { startLinkScheduler } from './links/scheduler.js'
 import { markCompliance } from './quality/compliance.js'
 import { registerQualityRoutes } from './quality/routes.js'
+import { registerStatsRoutes } from './stats/routes.js'
 import { registerDashboardRoutes } from './dashboard/routes.js'
 
 export interface BuildOptions {
@@ -115,6 +116,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   // The background link checker (LINKCHECK_SCHEDULER=on), never on a request path.
   const linkScheduler = config.linkCheck.scheduler ? startLinkScheduler(store, config.linkCheck, fastify.log) : undefined
   registerQualityRoutes(fastify, { service, users, config })
+  registerStatsRoutes(fastify, { service, store, config })
   registerDashboardRoutes(fastify)
   // Every process keeps its caches and indexes current by tailing the change feed (catalog/change-feed.ts).
   await service.startChangeFeed(config.changePollMs, (err) => fastify.log.error({ err }, 'reading the change feed failed'))

@@ -1,0 +1,109 @@
+import type { Kysely } from 'kysely'
+import type { OrganizationTable } from '../db/types.js'
+import { qualityDb, type QualityHistoryOrgTable } from '../quality/recorder.js'
+import { statsDb, type SnapshotBody } from './aggregates.js'
+import type { BandsT, HistoryDayT, HistoryT } from './schemas.js'
+
+const DAY_MS = 86_400_000
+const dayAfter = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) + DAY_MS).toISOString().slice(0, 10)
+
+/** Whole days from `from` to `to`, both included (0 or less when `to` is before `from`). */
+export function daysBetween(from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS) + 1
+}
+
+/** A real calendar day in YYYY-MM-DD form. */
+export function isDay(text: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false
+  const t = Date.parse(`${text}T00:00:00Z`)
+  return Number.isFinite(t) && new Date(t).toISOString().slice(0, 10) === text
+}
+
+const bandsOf = (row: QualityHistoryOrgTable | undefined, mode: 'portal' | 'proportional'): BandsT => ({
+  excellent: Number(row?.[`${mode}_excellent`] ?? 0),
+  good: Number(row?.[`${mode}_good`] ?? 0),
+  sufficient: Number(row?.[`${mode}_sufficient`] ?? 0),
+  bad: Number(row?.[`${mode}_bad`] ?? 0),
+})
+
+/**
+ * Daily figures per Kommune from `from` to `to`: the datasets, score means and band counts from the quality
+ * recorder's per-Kommune day rows (quality_history_org, kept by every write), the other figures from the daily
+ * snapshots (stats_kommune_day). A day without a row carries the newest earlier one (as quality_history_org
+ * itself defines); days before the Kommune's first row of either kind are left out. Reads at most one row per
+ * Kommune and day of the range, plus one earlier row per Kommune and table.
+ */
+export async function history(
+  db: Kysely<any>,
+  orgs: readonly OrganizationTable[],
+  from: string,
+  to: string,
+): Promise<HistoryT> {
+  const q = qualityDb(db)
+  const s = statsDb(db)
+  const result: HistoryT = { from, to, kommunen: [] }
+  for (const org of orgs) {
+    const [quality, qualityBefore, snaps, snapBefore] = await Promise.all([
+      q
+        .selectFrom('quality_history_org')
+        .selectAll()
+        .where('owner_org', '=', org.id)
+        .where('day', '>=', from)
+        .where('day', '<=', to)
+        .orderBy('day')
+        .execute(),
+      q
+        .selectFrom('quality_history_org')
+        .selectAll()
+        .where('owner_org', '=', org.id)
+        .where('day', '<', from)
+        .orderBy('day', 'desc')
+        .limit(1)
+        .executeTakeFirst(),
+      s
+        .selectFrom('stats_kommune_day')
+        .selectAll()
+        .where('owner_org', '=', org.id)
+        .where('day', '>=', from)
+        .where('day', '<=', to)
+        .orderBy('day')
+        .execute(),
+      s
+        .selectFrom('stats_kommune_day')
+        .selectAll()
+        .where('owner_org', '=', org.id)
+        .where('day', '<', from)
+        .orderBy('day', 'desc')
+        .limit(1)
+        .executeTakeFirst(),
+    ])
+    const qualityByDay = new Map(quality.map((r) => [r.day, r]))
+    const snapByDay = new Map(snaps.map((r) => [r.day, JSON.parse(r.body) as SnapshotBody]))
+    let qualityNow = qualityBefore
+    let snapNow: SnapshotBody | undefined = snapBefore ? (JSON.parse(snapBefore.body) as SnapshotBody) : undefined
+    const days: HistoryDayT[] = []
+    for (let day = from; day <= to; day = dayAfter(day)) {
+      qualityNow = qualityByDay.get(day) ?? qualityNow
+      snapNow = snapByDay.get(day) ?? snapNow
+      if (!qualityNow && !snapNow) continue
+      const count = Number(qualityNow?.dataset_count ?? 0)
+      days.push({
+        date: day,
+        datasets: count,
+        score_mean_portal: count > 0 ? Number(qualityNow!.mean_portal) : null,
+        score_mean_proportional: count > 0 ? Number(qualityNow!.mean_proportional) : null,
+        bands: bandsOf(qualityNow, 'portal'),
+        bands_proportional: bandsOf(qualityNow, 'proportional'),
+        distributions: snapNow?.distributions ?? null,
+        open_licence_share: snapNow?.open_licence_share ?? null,
+        machine_readable_share: snapNow?.machine_readable_share ?? null,
+        non_proprietary_share: snapNow?.non_proprietary_share ?? null,
+        broken_link_share: snapNow?.broken_link_share ?? null,
+        checked_link_share: snapNow?.checked_link_share ?? null,
+        median_age_days: snapNow?.median_age_days ?? null,
+      })
+    }
+    result.kommunen.push({ name: org.name, title: org.title, days })
+  }
+  return result
+}

@@ -1,0 +1,244 @@
+import { Type } from '@sinclair/typebox'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { CatalogService } from '../catalog/service.js'
+import type { AppConfig } from '../config.js'
+import type { Store } from '../db/connect.js'
+import type { OrganizationTable } from '../db/types.js'
+import { helpUrl } from '../ckan/envelope.js'
+import { StatsAggregates, type AggregatesOptions, type Snapshot } from './aggregates.js'
+import { csvRow, type Cell } from './csv.js'
+import { daysBetween, history, isDay } from './history.js'
+import {
+  History,
+  HistoryQuery,
+  HISTORY_MAX_DAYS,
+  INDICATOR_IDS,
+  KommuneDetail,
+  KommunenList,
+  ListQuery,
+  SORT_KEYS,
+  StatsError,
+  type KommuneDetailT,
+  type KommuneStatsT,
+  type KommunenListT,
+  type SortKey,
+} from './schemas.js'
+
+export interface StatsRouteDeps {
+  service: CatalogService
+  store: Store
+  config: AppConfig
+  /** Overrides of the aggregates' options (tests). */
+  aggregates?: Partial<AggregatesOptions>
+  /** How often each process checks whether the aggregates (and the day's snapshot) are behind; default 10 minutes. */
+  refreshEveryMs?: number
+}
+
+const BAND_KEYS = ['excellent', 'good', 'sufficient', 'bad'] as const
+
+function activeOrganizations(service: CatalogService): OrganizationTable[] {
+  return [...service.reference.organizations.values()]
+    .filter((o) => o.state === 'active')
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+}
+
+/** The Kommunen of a snapshot, by name (stable), or by a field (nulls last, ties by name). */
+export function sortKommunen(list: KommuneStatsT[], sort: string | undefined): KommuneStatsT[] {
+  const [field, direction] = (sort ?? 'name').split(' ') as [SortKey, string | undefined]
+  const key: SortKey = (SORT_KEYS as readonly string[]).includes(field) ? field : 'name'
+  const desc = direction === 'desc'
+  const byName = (a: KommuneStatsT, b: KommuneStatsT) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+  return [...list].sort((a, b) => {
+    const x = a[key]
+    const y = b[key]
+    if (x === y) return byName(a, b)
+    if (x === null) return 1
+    if (y === null) return -1
+    const order = x < y ? -1 : 1
+    return desc ? -order : order
+  })
+}
+
+function listOf(snapshot: Snapshot, orgs: OrganizationTable[]): KommuneStatsT[] {
+  const list: KommuneStatsT[] = []
+  for (const org of orgs) {
+    const agg = snapshot.kommunen.get(org.id)
+    if (agg) list.push(agg.stats)
+  }
+  return list
+}
+
+/** The CSV of the list: one row per Kommune, bands, themes, usage and indicators flattened into columns. */
+export function kommunenCsv(list: readonly KommuneStatsT[], themeCodes: readonly string[]): string {
+  const scalar = SORT_KEYS
+  const header: string[] = [
+    ...scalar,
+    ...BAND_KEYS.map((b) => `band_${b}`),
+    ...BAND_KEYS.map((b) => `band_proportional_${b}`),
+    ...themeCodes.map((t) => `theme_${t}`),
+    'usage_views',
+    'usage_downloads',
+    'usage_harvester_visits',
+    'usage_period_days',
+    ...INDICATOR_IDS.map((i) => `indicator_${i}`),
+  ]
+  let out = csvRow(header)
+  for (const k of list) {
+    const cells: Cell[] = [
+      ...scalar.map((f) => k[f]),
+      ...BAND_KEYS.map((b) => k.bands[b]),
+      ...BAND_KEYS.map((b) => k.bands_proportional[b]),
+      ...themeCodes.map((t) => k.themes[t] ?? 0),
+      k.usage.views,
+      k.usage.downloads,
+      k.usage.harvester_visits,
+      k.usage.period_days,
+      ...INDICATOR_IDS.map((i) => k.indicators[i] ?? null),
+    ]
+    out += csvRow(cells)
+  }
+  return out
+}
+
+/** GET /api/stats/kommunen, /api/stats/kommunen/{name} and /api/stats/history: the comparison of Kommunen. */
+export function registerStatsRoutes(fastify: FastifyInstance, deps: StatsRouteDeps): StatsAggregates {
+  const { service, store, config } = deps
+  const aggregates = new StatsAggregates(store, {
+    organizations: () => service.reference.organizations.values(),
+    sideRefreshMs: 60_000,
+    onError: (err) => fastify.log.error({ err }, 'refreshing the Kommune statistics failed'),
+    ...deps.aggregates,
+  })
+  const notFound = (reply: FastifyReply, message: string) =>
+    reply
+      .code(404)
+      .type('application/json; charset=utf-8')
+      .send({
+        help: helpUrl(config.baseUrl, 'organization_show'),
+        success: false,
+        error: { __type: 'Not Found Error', message },
+      })
+  const badRequest = (reply: FastifyReply, message: string) =>
+    reply
+      .code(400)
+      .type('application/json; charset=utf-8')
+      .send({ help: helpUrl(config.baseUrl, 'help_show'), success: false, error: { __type: 'Bad Request', message } })
+
+  const common =
+    'Public datasets only (active, not private, of type dataset): private datasets, drafts and deleted ones count nowhere. ' +
+    'Served from aggregates maintained in the database: catalog writes committed before the request are included; link-check and usage ' +
+    'figures may lag by up to a minute while the checker or the counters write. All servers on one database answer alike.'
+
+  fastify.get(
+    '/api/stats/kommunen',
+    {
+      schema: {
+        tags: ['stats'],
+        summary: 'The Kommunen compared: datasets, licences, formats, age, links, MQA scores, themes, usage',
+        description:
+          `One object per Kommune (sorted by name unless \`sort\` says otherwise). ${common} ` +
+          'With `format=csv`: text/csv (RFC 4180, header row; bands, themes, usage and indicators flattened into columns ' +
+          "band_*, band_proportional_*, theme_<CODE>, usage_*, indicator_<id>; cells starting with = + - @ tab or CR prefixed with ').",
+        querystring: ListQuery,
+        response: { 200: KommunenList },
+      },
+    },
+    async (request: FastifyRequest, reply: FastifyReply) => {
+      const query = request.query as { format?: 'json' | 'csv'; sort?: string }
+      const snapshot = await aggregates.current()
+      const list = sortKommunen(listOf(snapshot, activeOrganizations(service)), query.sort)
+      reply.header('cache-control', 'no-cache')
+      if (query.format === 'csv') {
+        const codes = [...service.reference.themes.values()].map((t) => t.code).filter(Boolean)
+        codes.sort()
+        return reply
+          .type('text/csv; charset=utf-8')
+          .header('content-disposition', 'attachment; filename="kommunen.csv"')
+          .send(kommunenCsv(list, codes))
+      }
+      const body: KommunenListT = { generated: snapshot.generated, as_of: snapshot.as_of, kommunen: list }
+      return reply.type('application/json; charset=utf-8').send(body)
+    },
+  )
+
+  fastify.get(
+    '/api/stats/kommunen/:name',
+    {
+      schema: {
+        tags: ['stats'],
+        summary: "One Kommune's figures, its lowest-scoring datasets and the fixes worth the most points",
+        description: `The object of the list plus \`lowest_scoring\` and \`top_fixes\`. ${common} 404 for an unknown Kommune.`,
+        params: Type.Object({ name: Type.String({ maxLength: 200, description: 'Name or id of the Kommune' }) }),
+        response: { 200: KommuneDetail, 404: StatsError },
+      },
+    },
+    async (request: FastifyRequest, reply: FastifyReply) => {
+      const { name } = request.params as { name: string }
+      const org = service.reference.organization(name)
+      if (!org || org.state !== 'active') return notFound(reply, 'Not found: Kommune')
+      const snapshot = await aggregates.current()
+      const agg = snapshot.kommunen.get(org.id)
+      if (!agg) return notFound(reply, 'Not found: Kommune')
+      const body: KommuneDetailT = {
+        ...agg.stats,
+        generated: snapshot.generated,
+        as_of: snapshot.as_of,
+        lowest_scoring: agg.lowest_scoring,
+        top_fixes: agg.top_fixes,
+      }
+      return reply.header('cache-control', 'no-cache').type('application/json; charset=utf-8').send(body)
+    },
+  )
+
+  fastify.get(
+    '/api/stats/history',
+    {
+      schema: {
+        tags: ['stats'],
+        summary: 'Daily figures per Kommune, for trend lines',
+        description:
+          `Every day from \`from\` to \`to\` (at most ${HISTORY_MAX_DAYS} days; default the last 30 days to today, database clock), of one ` +
+          'Kommune (`kommune`) or of all. Datasets, score means and band counts are kept by every write (end-of-day state); the other figures ' +
+          'come from the daily snapshots of the aggregates (the last refresh of the day). A day without a change carries the day before. ' +
+          `${common} 404 for an unknown Kommune, 400 for a bad range.`,
+        querystring: HistoryQuery,
+        response: { 200: History, 400: StatsError, 404: StatsError },
+      },
+    },
+    async (request: FastifyRequest, reply: FastifyReply) => {
+      const query = request.query as { kommune?: string; from?: string; to?: string }
+      let orgs = activeOrganizations(service)
+      if (query.kommune !== undefined) {
+        const org = service.reference.organization(query.kommune)
+        if (!org || org.state !== 'active') return notFound(reply, 'Not found: Kommune')
+        orgs = [org]
+      }
+      for (const key of ['from', 'to'] as const) {
+        const value = query[key]
+        if (value !== undefined && !isDay(value)) return badRequest(reply, `${key}: not a day (YYYY-MM-DD)`)
+      }
+      // Brings today's snapshot up to date first (and tells the database's day).
+      const snapshot = await aggregates.current()
+      const to = query.to ?? snapshot.as_of
+      const from = query.from ?? new Date(Date.parse(`${to}T00:00:00Z`) - 29 * 86_400_000).toISOString().slice(0, 10)
+      const span = daysBetween(from, to)
+      if (span < 1) return badRequest(reply, '`from` is after `to`')
+      if (span > HISTORY_MAX_DAYS) return badRequest(reply, `At most ${HISTORY_MAX_DAYS} days`)
+      const body = await history(store.db, orgs, from, to)
+      return reply.header('cache-control', 'no-cache').type('application/json; charset=utf-8').send(body)
+    },
+  )
+
+  const every = deps.refreshEveryMs ?? 600_000
+  const timer = setInterval(() => {
+    void aggregates
+      .current()
+      .catch((err: unknown) => fastify.log.error({ err }, 'refreshing the Kommune statistics failed'))
+  }, every)
+  timer.unref()
+  fastify.addHook('onClose', async () => {
+    clearInterval(timer)
+    await aggregates.idle()
+  })
+  return aggregates
+}

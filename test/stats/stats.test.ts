@@ -1,0 +1,341 @@
+import t from 'tap'
+import { forEachBackend } from '../helpers/backends.js'
+import { startTwoServices } from '../helpers/app.js'
+import { call, userWithToken } from '../helpers/users.js'
+import { validDataset } from '../helpers/bodies.js'
+import { appendChange } from '../../src/catalog/change-feed.js'
+import { linksDb, urlHash } from '../../src/links/tables.js'
+import { StatsAggregates, statsDb } from '../../src/stats/aggregates.js'
+import { INDICATOR_IDS } from '../../src/stats/schemas.js'
+import type { App } from '../../src/app.js'
+
+/** A strict RFC 4180 reader (quoted fields, doubled quotes, CRLF), enough to read back what the endpoint writes. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = []
+  let row: string[] = []
+  let field = ''
+  let quoted = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"'
+        i++
+      } else if (c === '"') quoted = false
+      else field += c
+    } else if (c === '"') quoted = true
+    else if (c === ',') {
+      row.push(field)
+      field = ''
+    } else if (c === '\r' && text[i + 1] === '\n') {
+      row.push(field)
+      rows.push(row)
+      row = []
+      field = ''
+      i++
+    } else field += c
+  }
+  if (field !== '' || row.length) throw new Error('CSV does not end with CRLF')
+  return rows
+}
+
+const HOSTILE = `=HYPERLINK("http://evil")<script>alert('x')</script>\u0000\ud800 "quoted", line\r\nbreak`
+/** The API refuses NUL in titles: a dataset's hostile title has all the rest. */
+const HOSTILE_TITLE = HOSTILE.replace('\u0000', '').replace('\ud800', '\u{1F600}')
+/** A lone surrogate is stored as U+FFFD by MySQL's driver: compared alike. */
+const same = (text: string) => text.replace(/[\ud800\uFFFD]+/g, '?')
+
+async function get(app: App, url: string) {
+  const r = await app.fastify.inject({ method: 'GET', url })
+  return { status: r.statusCode, body: r.body, json: () => r.json(), headers: r.headers }
+}
+
+await forEachBackend(t, async (t, backend) => {
+  // An hour between feed polls: each app reads the feed only when told, so nothing here depends on timing.
+  const [a, b] = await startTwoServices(t, backend, { changePollMs: 3_600_000 })
+  const admin = await userWithToken(a, 'stats-admin', { org: 'marburg', role: 'admin' })
+  const fuldaEditor = await userWithToken(a, 'stats-fulda', { org: 'fulda', role: 'editor' })
+  const marburg = a.service.reference.organization('marburg')!
+  const fulda = a.service.reference.organization('fulda')!
+
+  const created: string[] = []
+  for (const [i, title] of ['Radwege', HOSTILE_TITLE, 'Parkplätze'].entries()) {
+    const body = validDataset('marburg', { name: `stats-public-${i}`, title })
+    const r = await call(a, admin, 'package_create', body)
+    t.equal(r.status, 200, `public dataset ${i} created`, { body: r.body })
+    created.push(r.body.result.id)
+  }
+  // Private datasets and a draft of the same Kommune, with other themes, licence and resources: none may count.
+  for (const i of [0, 1]) {
+    const r = await call(
+      a,
+      admin,
+      'package_create',
+      validDataset('marburg', {
+        name: `stats-private-${i}`,
+        private: true,
+        groups: [{ name: 'educ' }],
+        license_id: 'other-closed',
+        resources: [
+          { url: `https://example.org/private-${i}.pdf`, format: 'PDF', name: 'p' },
+          { url: `https://example.org/private-${i}b.pdf`, format: 'PDF', name: 'q' },
+        ],
+      }),
+    )
+    t.equal(r.status, 200, `private dataset ${i} created`)
+  }
+  const draft = await call(a, admin, 'package_create', validDataset('marburg', { name: 'stats-draft', state: 'draft' }))
+  t.equal(draft.status, 200, 'draft created')
+  const fuldaOne = await call(a, fuldaEditor, 'package_create', validDataset('fulda', { name: 'stats-fulda-0' }))
+  t.equal(fuldaOne.status, 200)
+
+  await t.test('the list counts exactly the public datasets, and both servers answer alike', async (t) => {
+    const ra = await get(a, '/api/stats/kommunen')
+    t.equal(ra.status, 200)
+    const list = ra.json()
+    t.match(list.generated, /^\d{4}-\d{2}-\d{2}T/)
+    const names = list.kommunen.map((k: { name: string }) => k.name)
+    t.same(names, [...names].sort(), 'sorted by name')
+    const m = list.kommunen.find((k: { name: string }) => k.name === 'marburg')
+    t.equal(m.datasets, 3, 'three public datasets; two private and a draft do not count')
+    t.equal(m.distributions, 3)
+    t.same(m.themes, { TRAN: 3 }, 'the private datasets’ EDUC theme does not show')
+    t.equal(m.open_licence_share, 1, 'the private datasets’ closed licence does not count')
+    t.equal(m.bands.excellent + m.bands.good + m.bands.sufficient + m.bands.bad, 3)
+    t.equal(m.median_age_days, 0)
+    t.equal(m.checked_link_share, 0)
+    t.equal(m.broken_link_share, null, 'nothing checked: null')
+    t.same(Object.keys(m.indicators).sort(), [...INDICATOR_IDS].sort())
+    t.equal(m.machine_readable_share, m.indicators.formatMediaTypeMachineInterpretable)
+    const f = list.kommunen.find((k: { name: string }) => k.name === 'fulda')
+    t.equal(f.datasets, 1)
+    const empty = list.kommunen.find((k: { name: string }) => k.datasets === 0)
+    if (empty) t.equal(empty.score_mean_portal, null, 'no datasets: null mean')
+
+    const rb = await get(b, '/api/stats/kommunen')
+    t.same(rb.json(), list, 'the other server answers the same, generated included')
+
+    // A write through one server: both answer the new figures at once, identically.
+    const again = await call(a, admin, 'package_create', validDataset('marburg', { name: 'stats-public-3' }))
+    t.equal(again.status, 200)
+    const after = (await get(b, '/api/stats/kommunen')).json()
+    t.equal(after.kommunen.find((k: { name: string }) => k.name === 'marburg').datasets, 4)
+    t.same((await get(a, '/api/stats/kommunen')).json(), after)
+    // Making a public dataset private takes it out everywhere.
+    const hidden = await call(a, admin, 'package_patch', { id: 'stats-public-3', private: true })
+    t.equal(hidden.status, 200)
+    const back = (await get(a, '/api/stats/kommunen')).json()
+    t.equal(back.kommunen.find((k: { name: string }) => k.name === 'marburg').datasets, 3)
+    t.same((await get(b, '/api/stats/kommunen')).json(), back)
+  })
+
+  await t.test('sort by a field: nulls last, ties by name; a bad sort is a 400', async (t) => {
+    const list = (await get(a, '/api/stats/kommunen?sort=datasets%20desc')).json()
+    const counts = list.kommunen.map((k: { datasets: number }) => k.datasets)
+    t.same(
+      counts,
+      [...counts].sort((x: number, y: number) => y - x),
+    )
+    t.equal(list.kommunen[0].name, 'marburg')
+    const scored = (await get(a, '/api/stats/kommunen?sort=score_mean_portal')).json()
+    const means = scored.kommunen.map((k: { score_mean_portal: number | null }) => k.score_mean_portal)
+    const firstNull = means.indexOf(null)
+    if (firstNull >= 0)
+      t.ok(
+        means.slice(firstNull).every((x: unknown) => x === null),
+        'nulls last',
+      )
+    t.equal((await get(a, '/api/stats/kommunen?sort=password')).status, 400)
+  })
+
+  await t.test('detail: lowest-scoring public datasets, top fixes, hostile titles intact in JSON; 404', async (t) => {
+    const r = await get(a, '/api/stats/kommunen/marburg')
+    t.equal(r.status, 200)
+    t.match(r.headers['content-type'], /application\/json/)
+    const d = r.json()
+    t.equal(d.name, 'marburg')
+    t.equal(d.datasets, 3)
+    const names = d.lowest_scoring.map((x: { name: string }) => x.name).sort()
+    t.same(names, ['stats-public-0', 'stats-public-1', 'stats-public-2'], 'private and draft datasets never listed')
+    const hostile = d.lowest_scoring.find((x: { name: string }) => x.name === 'stats-public-1')
+    const stored = (await call(a, admin, 'package_show', { id: 'stats-public-1' })).body.result.title
+    t.equal(stored, HOSTILE_TITLE)
+    t.equal(hostile.title, HOSTILE_TITLE, 'the hostile title comes back as stored')
+    t.ok(d.top_fixes.length > 0)
+    for (const fix of d.top_fixes) {
+      t.ok(fix.points > 0 && fix.datasets >= 1 && fix.datasets <= 3, `fix ${fix.fix_id} counts public datasets only`)
+      t.ok(fix.fix.de && fix.fix.en)
+    }
+    const sorted = d.top_fixes.map((f: { points: number }) => f.points)
+    t.same(
+      sorted,
+      [...sorted].sort((x: number, y: number) => y - x),
+      'worth most first',
+    )
+    // By id as well as by name.
+    t.equal((await get(a, `/api/stats/kommunen/${marburg.id}`)).json().name, 'marburg')
+    const missing = await get(a, '/api/stats/kommunen/nirgendwo%3Cx%3E')
+    t.equal(missing.status, 404)
+    t.equal(missing.json().success, false)
+    t.equal(missing.json().error.__type, 'Not Found Error')
+  })
+
+  await t.test('history: public counts per day, one snapshot per Kommune and day whatever the servers', async (t) => {
+    for (let i = 0; i < 3; i++) {
+      await get(a, '/api/stats/history?kommune=marburg')
+      await get(b, '/api/stats/history')
+    }
+    const h = (await get(a, '/api/stats/history?kommune=marburg')).json()
+    t.equal(h.kommunen.length, 1)
+    const days = h.kommunen[0].days
+    t.ok(days.length >= 1)
+    const today = days.at(-1)
+    t.equal(today.date, h.to)
+    t.equal(today.datasets, 3, 'public datasets only')
+    t.equal(today.distributions, 3)
+    t.equal(today.open_licence_share, 1)
+    t.equal(today.bands.excellent + today.bands.good + today.bands.sufficient + today.bands.bad, 3)
+    t.same(h, (await get(b, '/api/stats/history?kommune=marburg')).json(), 'both servers alike')
+    const rows = await statsDb(a.store.db).selectFrom('stats_kommune_day').select(['day', 'owner_org']).execute()
+    const keys = rows.map((r) => `${r.day}|${r.owner_org}`)
+    t.equal(new Set(keys).size, keys.length, 'no duplicate (day, Kommune)')
+    t.equal(rows.filter((r) => r.owner_org === marburg.id).length, 1, 'one snapshot of marburg today')
+
+    const all = (await get(a, '/api/stats/history')).json()
+    t.ok(all.kommunen.length >= 2)
+    t.equal((await get(a, '/api/stats/history?kommune=nowhere')).status, 404)
+    t.equal((await get(a, '/api/stats/history?from=2025-01-01&to=2026-12-31')).status, 400, 'more than 366 days')
+    t.equal((await get(a, '/api/stats/history?from=2025-02-30')).status, 400, 'not a day')
+    t.equal((await get(a, '/api/stats/history?from=2025-03-02&to=2025-03-01')).status, 400, 'from after to')
+    const past = (await get(a, '/api/stats/history?kommune=marburg&from=2000-01-01&to=2000-01-31')).json()
+    t.same(past.kommunen[0].days, [], 'no days before the first record')
+  })
+
+  await t.test('CSV: one row per Kommune, RFC 4180, formula-safe, hostile titles survive', async (t) => {
+    await backend.store.db.updateTable('organization').set({ title: HOSTILE }).where('id', '=', fulda.id).execute()
+    await appendChange(backend.store.db, { kind: 'reference' }).execute()
+    await a.service.catchUpChangeFeed()
+    await b.service.catchUpChangeFeed()
+    const r = await get(a, '/api/stats/kommunen?format=csv')
+    t.equal(r.status, 200)
+    t.match(r.headers['content-type'], /^text\/csv/)
+    const rows = parseCsv(r.body)
+    const header = rows[0]!
+    t.equal(header[0], 'name')
+    for (const col of ['datasets', 'band_excellent', 'theme_TRAN', 'usage_views', 'indicator_knownLicence'])
+      t.ok(header.includes(col), `column ${col}`)
+    t.equal(rows.length - 1, (await get(a, '/api/stats/kommunen')).json().kommunen.length, 'one row per Kommune')
+    for (const row of rows) t.equal(row.length, header.length, 'every row as wide as the header')
+    const col = (name: string) => header.indexOf(name)
+    const mrow = rows.find((x) => x[0] === 'marburg')!
+    t.equal(mrow[col('datasets')], '3', 'public datasets only')
+    t.equal(mrow[col('theme_EDUC')], '0', 'the private theme counts nowhere')
+    t.equal(mrow[col('theme_TRAN')], '3')
+    const frow = rows.find((x) => x[0] === 'fulda')!
+    const title = frow[col('title')]!
+    t.ok(title.startsWith("'="), 'a formula is prefixed with a quote')
+    t.ok(title.includes('"quoted", line\r\nbreak'), 'quotes, comma and line break kept inside one field')
+    t.notOk(/\u0000/.test(r.body), 'no NUL in the CSV')
+    t.ok(title.includes('\uFFFD'), 'NUL and the lone surrogate became U+FFFD')
+    // The JSON list is valid JSON with the title as stored.
+    const json = (await get(a, '/api/stats/kommunen')).json()
+    t.equal(same(json.kommunen.find((k: { name: string }) => k.name === 'fulda').title), same(HOSTILE))
+    t.same((await get(b, '/api/stats/kommunen?format=csv')).body, r.body, 'the other server writes the same CSV')
+  })
+
+  await t.test('links and usage: public URLs and views only', async (t) => {
+    const db = linksDb(backend.store.db)
+    const check = (url: string, status: string) => ({
+      url_hash: urlHash(url),
+      url,
+      status,
+      http_status: status === 'reachable' ? 200 : 404,
+      error_code: status === 'reachable' ? null : 'http_error',
+      final_url: null,
+      redirects: 0,
+      content_type: null,
+      declared_media_type: null,
+      media_type_mismatch: 0,
+      checked_at: '2026-01-01T00:00:00.000Z',
+      next_check_at: '2026-01-02T00:00:00.000Z',
+      consecutive_failures: 0,
+    })
+    // validDataset's resource URL is shared by the public datasets; the private ones' URLs are broken.
+    await db.insertInto('link_check').values(check('https://example.org/zaehlung.csv', 'reachable')).execute()
+    await db.insertInto('link_check').values(check('https://example.org/private-0.pdf', 'unreachable')).execute()
+    await db
+      .insertInto('link_check_history')
+      .values({
+        url_hash: 'x'.repeat(64),
+        checked_at: '2026-01-01T00:00:00.000Z',
+        status: 'reachable',
+        http_status: 200,
+        error_code: null,
+        redirects: 0,
+        content_type: null,
+        duration_ms: 1,
+      })
+      .execute()
+    const aggregates = new StatsAggregates(a.store, {
+      organizations: () => a.service.reference.organizations.values(),
+      sideRefreshMs: 0,
+    })
+    const today = await aggregates.today()
+    const privateId = (
+      await a.store.db
+        .selectFrom('package')
+        .select('id')
+        .where('name', '=', 'stats-private-0')
+        .executeTakeFirstOrThrow()
+    ).id
+    await db
+      .insertInto('usage_daily')
+      .values([
+        { day: today, package_id: created[0]!, owner_org: marburg.id, kind: 'view_api', count: 5 },
+        { day: today, package_id: created[0]!, owner_org: marburg.id, kind: 'download', count: 2 },
+        { day: today, package_id: privateId, owner_org: marburg.id, kind: 'view_api', count: 1000 },
+      ])
+      .execute()
+    await aggregates.refresh()
+    const m = (await get(b, '/api/stats/kommunen/marburg')).json()
+    t.equal(m.checked_link_share, 1, 'the one public URL is checked')
+    t.equal(m.broken_link_share, 0, 'the broken private URL does not count')
+    t.same(
+      m.usage,
+      { views: 5, downloads: 2, harvester_visits: 0, period_days: 30 },
+      'views of private datasets do not count',
+    )
+    t.same((await get(a, '/api/stats/kommunen/marburg')).json(), m)
+  })
+
+  await t.test(
+    'a clock behind neither moves the day back nor duplicates a snapshot nor forces refreshes',
+    async (t) => {
+      const real = new StatsAggregates(a.store, {
+        organizations: () => a.service.reference.organizations.values(),
+        sideRefreshMs: 0,
+      })
+      const today = await real.today()
+      const yesterday = new Date(Date.parse(`${today}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10)
+      const skewed = new StatsAggregates(b.store, {
+        organizations: () => b.service.reference.organizations.values(),
+        sideRefreshMs: 0,
+        today: async () => yesterday,
+      })
+      const before = await real.current()
+      const state = await statsDb(a.store.db).selectFrom('stats_state').selectAll().executeTakeFirstOrThrow()
+      const seen = await skewed.current()
+      t.equal(seen.as_of, today, 'the skewed server answers the stored day')
+      t.equal(seen.generated, before.generated, 'and the stored aggregates, not a refresh of its own')
+      const stateAfter = await statsDb(a.store.db).selectFrom('stats_state').selectAll().executeTakeFirstOrThrow()
+      t.same(stateAfter, state, 'the state did not change')
+      await skewed.refresh()
+      const rows = await statsDb(a.store.db)
+        .selectFrom('stats_kommune_day')
+        .select(['day'])
+        .where('day', '=', yesterday)
+        .execute()
+      t.equal(rows.length, 0, 'no snapshot written for the skewed day')
+    },
+  )
+})
