@@ -140,7 +140,16 @@ export function registerStatsRoutes(fastify: FastifyInstance, deps: StatsRouteDe
           'With `format=csv`: text/csv (RFC 4180, header row; bands, themes, usage and indicators flattened into columns ' +
           "band_*, band_proportional_*, theme_<CODE>, usage_*, indicator_<id>; cells starting with = + - @ tab or CR prefixed with ').",
         querystring: ListQuery,
-        response: { 200: KommunenList },
+        response: {
+          200: {
+            description: 'The Kommunen compared (JSON), or with `format=csv` the same as CSV',
+            content: {
+              'application/json': { schema: KommunenList },
+              'text/csv': { schema: Type.String({ description: 'RFC 4180, one row per Kommune after a header row' }) },
+            },
+          },
+          400: StatsError,
+        },
       },
     },
     async (request: FastifyRequest, reply: FastifyReply) => {

@@ -8,6 +8,8 @@ import { linksDb, urlHash } from '../../src/links/tables.js'
 import { StatsAggregates, statsDb } from '../../src/stats/aggregates.js'
 import { INDICATOR_IDS } from '../../src/stats/schemas.js'
 import type { App } from '../../src/app.js'
+import { Value } from '@sinclair/typebox/value'
+import { History, KommuneDetail, KommunenList } from '../../src/stats/schemas.js'
 
 /** A strict RFC 4180 reader (quoted fields, doubled quotes, CRLF), enough to read back what the endpoint writes. */
 function parseCsv(text: string): string[][] {
@@ -94,6 +96,9 @@ await forEachBackend(t, async (t, backend) => {
     t.equal(ra.status, 200)
     const list = ra.json()
     t.match(list.generated, /^\d{4}-\d{2}-\d{2}T/)
+    t.ok(Value.Check(KommunenList, list), 'the answer has the documented shape', {
+      errors: [...Value.Errors(KommunenList, list)].slice(0, 3),
+    })
     const names = list.kommunen.map((k: { name: string }) => k.name)
     t.same(names, [...names].sort(), 'sorted by name')
     const m = list.kommunen.find((k: { name: string }) => k.name === 'marburg')
@@ -109,7 +114,7 @@ await forEachBackend(t, async (t, backend) => {
     t.equal(m.machine_readable_share, m.indicators.formatMediaTypeMachineInterpretable)
     const f = list.kommunen.find((k: { name: string }) => k.name === 'fulda')
     t.equal(f.datasets, 1)
-    const empty = list.kommunen.find((k: { name: string }) => k.datasets === 0)
+    const empty = list.kommunen.find((k: { datasets: number }) => k.datasets === 0)
     if (empty) t.equal(empty.score_mean_portal, null, 'no datasets: null mean')
 
     const rb = await get(b, '/api/stats/kommunen')
@@ -153,6 +158,9 @@ await forEachBackend(t, async (t, backend) => {
     t.equal(r.status, 200)
     t.match(r.headers['content-type'], /application\/json/)
     const d = r.json()
+    t.ok(Value.Check(KommuneDetail, d), 'the documented shape', {
+      errors: [...Value.Errors(KommuneDetail, d)].slice(0, 3),
+    })
     t.equal(d.name, 'marburg')
     t.equal(d.datasets, 3)
     const names = d.lowest_scoring.map((x: { name: string }) => x.name).sort()
@@ -187,6 +195,7 @@ await forEachBackend(t, async (t, backend) => {
     }
     const h = (await get(a, '/api/stats/history?kommune=marburg')).json()
     t.equal(h.kommunen.length, 1)
+    t.ok(Value.Check(History, h), 'the documented shape', { errors: [...Value.Errors(History, h)].slice(0, 3) })
     const days = h.kommunen[0].days
     t.ok(days.length >= 1)
     const today = days.at(-1)
@@ -245,12 +254,12 @@ await forEachBackend(t, async (t, backend) => {
 
   await t.test('links and usage: public URLs and views only', async (t) => {
     const db = linksDb(backend.store.db)
-    const check = (url: string, status: string) => ({
+    const check = (url: string, status: 'reachable' | 'unreachable') => ({
       url_hash: urlHash(url),
       url,
       status,
       http_status: status === 'reachable' ? 200 : 404,
-      error_code: status === 'reachable' ? null : 'http_error',
+      error_code: status === 'reachable' ? null : ('http_error' as const),
       final_url: null,
       redirects: 0,
       content_type: null,
