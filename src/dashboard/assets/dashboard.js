@@ -264,7 +264,7 @@ function renderLinks(kommunen) {
     animation: false,
     color: ['#a50e0e'],
     tooltip: { ...TOOLTIP, trigger: 'axis' },
-    grid: { left: 8, right: 16, top: 16, bottom: 8, containLabel: true },
+    grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
     xAxis: {
       type: 'category',
       data: kommunen.map((k) => k.title),
