@@ -90,29 +90,35 @@ async function firstLoad(browser: import('playwright-core').Browser, url: string
     await page.goto(url)
     await page.locator('body[data-ready="true"]').waitFor({ timeout: 120_000 })
     if (errors.length > 0) throw new Error(`the dashboard failed to load: ${errors.join('; ')}`)
-    return await page.evaluate(() => {
-      // The page marks the moment it has drawn everything (dashboard.js).
-      const readyMs = performance.getEntriesByName('dashboard-ready')[0]?.startTime ?? Number.NaN
-      const navigation = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming
-      const resources = performance.getEntriesByType('resource') as PerformanceResourceTiming[]
-      const all = [navigation, ...resources]
-      const path = (entry: PerformanceResourceTiming) => {
-        const u = new URL(entry.name)
-        return `${u.pathname}${u.search}`
-      }
-      const apis = resources.filter((r) => path(r).startsWith('/api/'))
-      const slowest = apis.reduce<PerformanceResourceTiming | undefined>(
-        (a, b) => (a === undefined || b.duration > a.duration ? b : a),
-        undefined,
-      )
-      return {
-        networkMs: Math.max(...all.map((e) => e.responseEnd)),
-        readyMs,
-        requests: all.map(path),
-        bytes: all.reduce((sum, e) => sum + e.encodedBodySize, 0),
-        slowestApi: slowest ? { path: path(slowest), ms: slowest.duration } : { path: '-', ms: 0 },
-      }
-    })
+    // Raw entries only: a function named inside the page's code would need the compiler's helpers (tsx adds __name).
+    const timing = await page.evaluate(() => ({
+      ready: performance.getEntriesByName('dashboard-ready')[0]?.startTime ?? -1,
+      entries: [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')].map(
+        (e) => ({
+          name: e.name,
+          responseEnd: (e as PerformanceResourceTiming).responseEnd,
+          duration: e.duration,
+          bytes: (e as PerformanceResourceTiming).encodedBodySize,
+        }),
+      ),
+    }))
+    const path = (name: string) => {
+      const u = new URL(name)
+      return `${u.pathname}${u.search}`
+    }
+    const apis = timing.entries.filter((e) => path(e.name).startsWith('/api/'))
+    const slowest = apis.reduce<(typeof apis)[number] | undefined>(
+      (a, b) => (a === undefined || b.duration > a.duration ? b : a),
+      undefined,
+    )
+    if (timing.ready < 0) throw new Error('the page did not mark dashboard-ready')
+    return {
+      networkMs: Math.max(...timing.entries.map((e) => e.responseEnd)),
+      readyMs: timing.ready,
+      requests: timing.entries.map((e) => path(e.name)),
+      bytes: timing.entries.reduce((sum, e) => sum + e.bytes, 0),
+      slowestApi: slowest ? { path: path(slowest.name), ms: slowest.duration } : { path: '-', ms: 0 },
+    }
   } finally {
     await context.close()
   }
