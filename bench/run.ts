@@ -7,7 +7,7 @@
  *   BENCH_DATASETS  datasets to seed (default 100000)
  *   BENCH_SECONDS   duration of each measured load run (default 10)
  *   BENCH_SECTIONS  comma-separated section names to run (default all): startup, package_show, lists,
- *                   package_search, harvest, dcat, quality, staleness, usage, links, stats, writes
+ *                   package_search, harvest, dcat, quality, staleness, usage, links, stats, dashboard, writes
  *   BENCH_REFERENCE_DATASETS  size of the second, smaller catalog the dump's worker memory is compared
  *                   with (default 10000; measured only when BENCH_DATASETS is larger)
  *   BENCH_RESULTS   file the report is written to (default bench/results/latest.md)
@@ -47,10 +47,11 @@ import { usageSection } from './sections/usage.js'
 import { linksSection } from './sections/links.js'
 import { qualitySection } from './sections/quality.js'
 import { statsSection } from './sections/stats.js'
+import { dashboardSection } from './sections/dashboard.js'
 
 // The write section goes last: it adds datasets, which the read sections must not see. The staleness
 // section patches some seeded datasets (titles, tags), after the read sections have read them.
-const SECTIONS: Section[] = [startupSection, packageShowSection, listsSection, searchSection, harvestSection, dcatSection, qualitySection, stalenessSection, usageSection, linksSection, statsSection, writesSection]
+const SECTIONS: Section[] = [startupSection, packageShowSection, listsSection, searchSection, harvestSection, dcatSection, qualitySection, stalenessSection, usageSection, linksSection, statsSection, dashboardSection, writesSection]
 
 function selectedSections(): Section[] {
   const raw = process.env.BENCH_SECTIONS?.trim()

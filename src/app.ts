@@ -31,6 +31,7 @@ import { datasetRules as datasetRulesOf } from './catalog/dataset-rules.js'
 import { registerQualityRoutes } from './quality/routes.js'
 import { registerStatsRoutes } from './stats/routes.js'
 import { rescorePending } from './quality/backfill.js'
+import { registerDashboardRoutes } from './dashboard/routes.js'
 
 export interface BuildOptions {
   /** Fastify's logger option (tests: false, or pino options with a stream); default: LOG_LEVEL and LOG_FORMAT. */
@@ -115,6 +116,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   const linkScheduler = config.linkCheck.scheduler ? startLinkScheduler(store, config.linkCheck, fastify.log, { afterRun: () => rescorePending(service) }) : undefined
   registerQualityRoutes(fastify, { service, users, config })
   registerStatsRoutes(fastify, { service, store, config })
+  registerDashboardRoutes(fastify)
   // Every process keeps its caches and indexes current by tailing the change feed (catalog/change-feed.ts).
   await service.startChangeFeed(config.changePollMs, (err) => fastify.log.error({ err }, 'reading the change feed failed'))
   fastify.addHook('onClose', async () => {

@@ -1,0 +1,430 @@
+/* global document, window, fetch, performance, URLSearchParams, echarts */
+// Dashboard der Kommunen. Everything shown comes from the public stats API; every text from the API goes into
+// the page as text (textContent, SVG text through ECharts, tooltips as rich text): never as HTML.
+
+const API = {
+  // Ranked by the API: best mean score first, Kommunen without a score last, ties by name.
+  kommunen: '/api/stats/kommunen?sort=score_mean_portal%20desc',
+  indicators: '/dashboard/assets/indicators.json',
+  kommune: (name) => `/api/stats/kommunen/${encodeURIComponent(name)}`,
+  history: '/api/stats/history',
+  usage: '/api/stats/usage?days=30',
+}
+
+// Series colours with at least 3:1 contrast against white (WCAG 1.4.11), distinguishable without colour too
+// (the tables beside each chart carry the same numbers).
+const COLORS = ['#0b57a4', '#b34700', '#1b7a3a', '#8e3b8e', '#a50e0e', '#4d4d4d', '#00727a', '#7a5c00']
+const MAX_SCORE = 405
+
+const number = new Intl.NumberFormat('de-DE', { maximumFractionDigits: 1 })
+const percent = new Intl.NumberFormat('de-DE', { style: 'percent', maximumFractionDigits: 0 })
+const charts = []
+
+// ---------------------------------------------------------------------------------------------
+// DOM helpers: text only
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag)
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue
+    if (key === 'text') node.textContent = String(value)
+    else if (key.startsWith('on')) node.addEventListener(key.slice(2), value)
+    else node.setAttribute(key, String(value))
+  }
+  for (const child of children) {
+    if (child === undefined || child === null) continue
+    node.append(typeof child === 'string' || typeof child === 'number' ? String(child) : child)
+  }
+  return node
+}
+
+/** Fills a table: caption, header row and rows of cells (numbers right-aligned; a cell may be a node). */
+function fillTable(table, caption, headers, rows) {
+  table.replaceChildren()
+  table.append(el('caption', { text: caption }))
+  const head = el('tr')
+  headers.forEach((h, i) => head.append(el('th', { scope: 'col', class: i > 0 ? 'num' : undefined, text: h })))
+  table.append(el('thead', {}, head))
+  const body = el('tbody')
+  for (const row of rows) {
+    const tr = el('tr')
+    row.forEach((cell, i) => {
+      const tag = i === 0 ? 'th' : 'td'
+      const attrs = i === 0 ? { scope: 'row' } : { class: 'num' }
+      tr.append(el(tag, attrs, cell instanceof window.Node ? cell : formatCell(cell)))
+    })
+    body.append(tr)
+  }
+  if (rows.length === 0) {
+    body.append(el('tr', {}, el('td', { colspan: headers.length, text: 'Keine Daten vorhanden.' })))
+  }
+  table.append(body)
+}
+
+function formatCell(value) {
+  if (value === undefined || value === null) return '–'
+  if (typeof value === 'number') return number.format(value)
+  return String(value)
+}
+
+function share(value) {
+  return typeof value === 'number' && Number.isFinite(value) ? percent.format(value) : '–'
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the stats API
+
+async function getJson(url) {
+  const response = await fetch(url, { headers: { accept: 'application/json' } })
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`)
+  return response.json()
+}
+
+const num = (value) => (typeof value === 'number' && Number.isFinite(value) ? value : null)
+
+function listOf(body, ...keys) {
+  if (Array.isArray(body)) return body
+  for (const key of keys) if (body && Array.isArray(body[key])) return body[key]
+  return []
+}
+
+/** A Kommune of /api/stats/kommunen (src/stats/schemas.ts KommuneStats) as the page uses it. */
+function kommune(raw) {
+  return {
+    name: String(raw.name),
+    title: String(raw.title || raw.name),
+    datasets: num(raw.datasets) ?? 0,
+    score: num(raw.score_mean_portal),
+    brokenShare: num(raw.broken_link_share),
+    checkedShare: num(raw.checked_link_share),
+    views: num(raw.usage?.views) ?? 0,
+    downloads: num(raw.usage?.downloads) ?? 0,
+    indicators: raw.indicators && typeof raw.indicators === 'object' ? raw.indicators : {},
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Charts
+
+function chart(id) {
+  const node = document.getElementById(id)
+  const instance = echarts.init(node, null, { renderer: 'svg' })
+  charts.push(instance)
+  return instance
+}
+
+const narrow = () => window.matchMedia('(max-width: 48rem)').matches
+const round = (v) => (v === null ? null : Math.round(v * 10) / 10)
+const short = (text, max) => (text.length > max ? `${text.slice(0, max - 1)}…` : text)
+// Tooltips as rich text in the SVG (renderMode richText): no HTML is made from API texts.
+const TOOLTIP = { renderMode: 'richText', confine: true }
+
+function renderRanking(kommunen, onSelect) {
+  const ranked = kommunen
+  const list = document.getElementById('ranking-list')
+  list.replaceChildren(
+    ...ranked.map((k) =>
+      el(
+        'li',
+        {},
+        el('button', {
+          type: 'button',
+          'data-kommune': k.name,
+          'aria-pressed': 'false',
+          text: `${k.title}: ${formatCell(k.score)} Punkte (${number.format(k.datasets)} Datensätze)`,
+          onclick: () => onSelect(k.name),
+        }),
+      ),
+    ),
+  )
+  const shown = [...ranked].reverse()
+  const c = chart('ranking-chart')
+  c.setOption({
+    animation: false,
+    color: COLORS,
+    tooltip: { ...TOOLTIP, trigger: 'axis', axisPointer: { type: 'shadow' } },
+    grid: { left: 8, right: 24, top: 8, bottom: 40, containLabel: true },
+    xAxis: {
+      type: 'value',
+      max: MAX_SCORE,
+      name: `Punkte (höchstens ${MAX_SCORE})`,
+      nameLocation: 'middle',
+      nameGap: 28,
+      nameTextStyle: { color: '#1a1a1a' },
+      axisLabel: { color: '#1a1a1a' },
+    },
+    yAxis: {
+      type: 'category',
+      data: shown.map((k) => k.title),
+      axisLabel: { formatter: (v) => short(v, narrow() ? 14 : 28), color: '#1a1a1a' },
+    },
+    series: [{ type: 'bar', name: 'Mittlere Punkte', data: shown.map((k) => round(k.score)) }],
+  })
+  c.on('click', (event) => {
+    const k = shown[event.dataIndex]
+    if (k) onSelect(k.name)
+  })
+  return ranked
+}
+
+function renderHeatmap(kommunen, indicators) {
+  const data = []
+  kommunen.forEach((k, x) => {
+    indicators.forEach((i, y) => {
+      const value = num(k.indicators[i.id])
+      if (value !== null) data.push([x, y, Math.round(value * 100)])
+    })
+  })
+  const c = chart('heatmap-chart')
+  c.setOption({
+    animation: false,
+    tooltip: {
+      ...TOOLTIP,
+      formatter: (p) => `${kommunen[p.value[0]].title}\n${indicators[p.value[1]].label}: ${p.value[2]} %`,
+    },
+    grid: { left: 8, right: 8, top: 8, bottom: 56, containLabel: true },
+    xAxis: {
+      type: 'category',
+      data: kommunen.map((k) => k.title),
+      axisLabel: { rotate: 40, formatter: (v) => short(v, 14), color: '#1a1a1a' },
+    },
+    yAxis: {
+      type: 'category',
+      inverse: true,
+      data: indicators.map((i) => i.label),
+      axisLabel: { formatter: (v) => short(v, narrow() ? 16 : 34), color: '#1a1a1a' },
+    },
+    visualMap: {
+      min: 0,
+      max: 100,
+      calculable: false,
+      orient: 'horizontal',
+      left: 'center',
+      bottom: 0,
+      text: ['100 %', '0 %'],
+      textStyle: { color: '#1a1a1a' },
+      inRange: { color: ['#f1f6fb', '#0b3d73'] },
+    },
+    series: [{ type: 'heatmap', name: 'Anteil in %', data }],
+  })
+  fillTable(
+    document.getElementById('heatmap-table'),
+    'Anteil der Datensätze je Kommune, die den Indikator erfüllen',
+    ['Indikator (Punkte)', ...kommunen.map((k) => k.title)],
+    indicators.map((i) => [`${i.label} (${i.points})`, ...kommunen.map((k) => share(num(k.indicators[i.id])))]),
+  )
+}
+
+/** /api/stats/history (src/stats/schemas.ts History) as [{day, scores: Map(name -> mean score)}], oldest first. */
+function historyDays(body) {
+  const days = new Map()
+  for (const k of listOf(body, 'kommunen')) {
+    for (const d of listOf(k, 'days')) {
+      const day = String(d.date)
+      const scores = days.get(day) ?? new Map()
+      days.set(day, scores)
+      const score = num(d.score_mean_portal)
+      if (score !== null) scores.set(String(k.name), score)
+    }
+  }
+  return [...days.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([day, scores]) => ({ day, scores }))
+}
+
+function renderTrend(kommunen, days) {
+  const c = chart('trend-chart')
+  c.setOption({
+    animation: false,
+    color: COLORS,
+    tooltip: { ...TOOLTIP, trigger: 'axis' },
+    legend: { type: 'scroll', top: 0, formatter: (v) => short(v, 20), textStyle: { color: '#1a1a1a' } },
+    grid: { left: 8, right: 16, top: 40, bottom: 8, containLabel: true },
+    xAxis: { type: 'category', data: days.map((d) => d.day), axisLabel: { color: '#1a1a1a' } },
+    yAxis: { type: 'value', name: 'Punkte', max: MAX_SCORE, axisLabel: { color: '#1a1a1a' } },
+    series: kommunen.map((k, i) => ({
+      type: 'line',
+      name: k.title,
+      symbol: ['circle', 'rect', 'triangle', 'diamond', 'pin', 'arrow'][i % 6],
+      data: days.map((d) => {
+        const v = d.scores.get(k.name)
+        return v === undefined ? null : round(v)
+      }),
+    })),
+  })
+  fillTable(
+    document.getElementById('trend-table'),
+    'Mittlere Qualitätspunkte je Tag',
+    ['Tag', ...kommunen.map((k) => k.title)],
+    days.map((d) => [d.day, ...kommunen.map((k) => d.scores.get(k.name) ?? null)]),
+  )
+}
+
+function renderLinks(kommunen) {
+  const c = chart('links-chart')
+  c.setOption({
+    animation: false,
+    color: ['#a50e0e'],
+    tooltip: { ...TOOLTIP, trigger: 'axis' },
+    grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
+    xAxis: {
+      type: 'category',
+      data: kommunen.map((k) => k.title),
+      axisLabel: { rotate: 30, formatter: (v) => short(v, 14), color: '#1a1a1a' },
+    },
+    yAxis: { type: 'value', name: 'Anteil in %', max: 100, axisLabel: { color: '#1a1a1a' } },
+    series: [
+      {
+        type: 'bar',
+        name: 'Defekte Links in %',
+        data: kommunen.map((k) => (k.brokenShare === null ? null : Math.round(k.brokenShare * 1000) / 10)),
+      },
+    ],
+  })
+  document.getElementById('links-note').textContent = kommunen.some((k) => k.brokenShare !== null)
+    ? ''
+    : 'Der Linkprüfer hat noch keine Links der Kommunen geprüft.'
+  fillTable(
+    document.getElementById('links-table'),
+    'Defekte Links je Kommune',
+    ['Kommune', 'Anteil defekt', 'Defekte Links'],
+    kommunen.map((k) => [k.title, share(k.brokenShare), k.broken]),
+  )
+}
+
+function renderUsage(kommunen) {
+  const c = chart('usage-chart')
+  c.setOption({
+    animation: false,
+    color: ['#0b57a4', '#b34700'],
+    tooltip: { ...TOOLTIP, trigger: 'axis' },
+    legend: { top: 0, textStyle: { color: '#1a1a1a' } },
+    grid: { left: 8, right: 16, top: 40, bottom: 8, containLabel: true },
+    xAxis: {
+      type: 'category',
+      data: kommunen.map((k) => k.title),
+      axisLabel: { rotate: 30, formatter: (v) => short(v, 14), color: '#1a1a1a' },
+    },
+    yAxis: { type: 'value', axisLabel: { color: '#1a1a1a' } },
+    series: [
+      { type: 'bar', name: 'Aufrufe', data: kommunen.map((k) => k.views) },
+      { type: 'bar', name: 'Downloads', data: kommunen.map((k) => k.downloads) },
+    ],
+  })
+  fillTable(
+    document.getElementById('usage-table'),
+    'Aufrufe und Downloads je Kommune in den letzten 30 Tagen',
+    ['Kommune', 'Aufrufe', 'Downloads'],
+    kommunen.map((k) => [k.title, k.views, k.downloads]),
+  )
+}
+
+function renderSearches(usage) {
+  fillTable(
+    document.getElementById('searches-table'),
+    'Suchanfragen ohne Treffer in den letzten 30 Tagen (häufigste zuerst)',
+    ['Suchbegriff', 'Anzahl'],
+    listOf(usage, 'zero_result_searches').map((s) => [String(s.query), num(s.count)]),
+  )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Drill-down
+
+let detailRequest = 0
+
+async function showKommune(name, titles) {
+  const request = ++detailRequest
+  for (const button of document.querySelectorAll('#ranking-list button'))
+    button.setAttribute('aria-pressed', String(button.dataset.kommune === name))
+  const title = document.getElementById('detail-title')
+  const body = document.getElementById('detail-body')
+  const hint = document.getElementById('detail-hint')
+  title.textContent = `Details: ${titles.get(name) ?? name}`
+  hint.textContent = 'Wird geladen …'
+  body.replaceChildren()
+  let detail
+  try {
+    detail = await getJson(API.kommune(name))
+  } catch (err) {
+    if (request === detailRequest) hint.textContent = `Die Details konnten nicht geladen werden (${err.message}).`
+    return
+  }
+  if (request !== detailRequest) return
+  hint.textContent = ''
+  const datasets = listOf(detail, 'lowest_scoring')
+  const datasetTable = el('table', { id: 'detail-datasets' })
+  fillTable(
+    datasetTable,
+    'Datensätze mit den niedrigsten Punkten',
+    ['Datensatz', 'Punkte', 'Bewertung', 'Erklärung'],
+    datasets.map((d) => {
+      const name = String(d.name)
+      return [
+        el('a', { href: `/api/3/action/package_show?id=${encodeURIComponent(name)}`, text: String(d.title || name) }),
+        round(num(d.score)),
+        BANDS[d.band] ?? String(d.band ?? '–'),
+        el('a', { href: `/dataset/${encodeURIComponent(name)}/quality`, text: 'Punkte und Verbesserungen' }),
+      ]
+    }),
+  )
+  const fixes = listOf(detail, 'top_fixes')
+  const fixTable = el('table', { id: 'detail-fixes' })
+  fillTable(
+    fixTable,
+    'Verbesserungen, die im Katalog der Kommune die meisten Punkte bringen',
+    ['Verbesserung', 'Punkte insgesamt', 'Datensätze'],
+    fixes.map((f) => [String(f.fix?.de ?? f.fix_id), round(num(f.points)), num(f.datasets)]),
+  )
+  body.replaceChildren(el('div', { class: 'scroll' }, datasetTable), el('div', { class: 'scroll' }, fixTable))
+  const section = document.getElementById('detail')
+  section.focus()
+}
+
+const BANDS = { excellent: 'Ausgezeichnet', good: 'Gut', sufficient: 'Ausreichend', bad: 'Mangelhaft' }
+
+// ---------------------------------------------------------------------------------------------
+
+async function main() {
+  const status = document.getElementById('status')
+  let kommunenBody, indicators, historyBody, usageBody
+  try {
+    ;[kommunenBody, indicators, historyBody, usageBody] = await Promise.all([
+      getJson(API.kommunen),
+      getJson(API.indicators),
+      getJson(API.history),
+      getJson(API.usage),
+    ])
+  } catch (err) {
+    status.textContent = `Die Statistik konnte nicht geladen werden (${err.message}).`
+    status.classList.add('error')
+    return
+  }
+  const all = listOf(kommunenBody, 'kommunen').map(kommune)
+  // Kommunen without public datasets have nothing to compare: counted in the status line only.
+  const kommunen = all.filter((k) => k.datasets > 0)
+  const titles = new Map(kommunen.map((k) => [k.name, k.title]))
+  const select = (name) => {
+    const url = new URL(window.location.href)
+    url.hash = new URLSearchParams({ kommune: name }).toString()
+    window.history.replaceState(null, '', url)
+    void showKommune(name, titles)
+  }
+  renderRanking(kommunen, select)
+  renderHeatmap(kommunen, listOf(indicators))
+  renderTrend(kommunen, historyDays(historyBody))
+  renderLinks(kommunen)
+  renderUsage(kommunen)
+  renderSearches(usageBody)
+  const without = all.length - kommunen.length
+  status.textContent =
+    `${number.format(kommunen.length)} Kommunen mit öffentlichen Datensätzen` +
+    (without > 0 ? ` (${number.format(without)} weitere ohne öffentliche Datensätze)` : '') +
+    (kommunenBody.as_of ? `, Stand ${kommunenBody.as_of}.` : '.')
+  document.body.dataset.ready = 'true'
+  performance.mark('dashboard-ready')
+  window.addEventListener('resize', () => charts.forEach((c) => c.resize()))
+  const wanted = new URLSearchParams(window.location.hash.slice(1)).get('kommune')
+  if (wanted && titles.has(wanted)) void showKommune(wanted, titles)
+}
+
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', () => void main())
+else void main()

@@ -1,0 +1,364 @@
+import { existsSync, mkdirSync } from 'node:fs'
+import { createServer } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { AddressInfo } from 'node:net'
+import t from 'tap'
+import { buildApp, type App } from '../../src/app.js'
+import { forEachBackend } from '../helpers/backends.js'
+import { makeTempDir, removeTempDir } from '../helpers/temp.js'
+import { call, userWithToken } from '../helpers/users.js'
+import { LinkChecker } from '../../src/links/checker.js'
+import { syncJobs } from '../../src/links/jobs.js'
+import type { LinkCheckSettings } from '../../src/links/settings.js'
+
+/**
+ * The dashboard at /dashboard in Debian's Chromium (playwright-core, never a downloaded browser), over a seeded
+ * catalog: the charts render, the ranking is the API's, the drill-down works by mouse and by keyboard, texts from
+ * the API stay text, a private dataset appears nowhere, no console errors; screenshots at 1280 and 390 px.
+ */
+
+const CHROMIUM = '/usr/bin/chromium'
+/** Where the screenshots go, for a person to look at (overwritten by every run; outside the repository). */
+const SCREENSHOTS = join(tmpdir(), 'godonu-dashboard-screenshots')
+
+async function loadPlaywright(): Promise<typeof import('playwright-core') | string> {
+  if (!existsSync(CHROMIUM)) return `${CHROMIUM} is not installed (Debian: apt-get install chromium)`
+  try {
+    return await import('playwright-core')
+  } catch {
+    return 'playwright-core is not installed (npm install)'
+  }
+}
+
+const playwright = await loadPlaywright()
+
+const HOSTILE_KOMMUNE = `Gemeinde <script>window.__pwned = 1</script> "Anführung" & 'Apostroph'`
+const HOSTILE_DATASET = `<img src=x onerror="window.__pwned = 2"> Daten "mit" <b>Zeichen</b> & 'so'`
+const LICENSE_BY = 'http://dcat-ap.de/def/licenses/dl-by-de/2.0'
+
+/** Where the seeded files are: a local server that has the files named `ok-...` and nothing else (404). */
+let files = 'http://127.0.0.1:9'
+
+/** A dataset from poor (title, licence and one resource) to rich (licence, tags, theme, contact, dates, formats). */
+function dataset(org: string, name: string, title: string, richness: 0 | 1 | 2, extra: Record<string, unknown> = {}) {
+  const rich = richness >= 1
+  return {
+    name,
+    title,
+    owner_org: org,
+    notes: `Beschreibung von ${title}`,
+    // A licence is required (DCAT-AP.de); the rest earns points.
+    license_id: LICENSE_BY,
+    ...(rich ? { tags: [{ name: 'verkehr' }], groups: [{ name: 'tran' }] } : {}),
+    ...(richness >= 2
+      ? {
+          maintainer: 'Open-Data-Team',
+          maintainer_email: 'opendata@example.org',
+          extras: [
+            { key: 'issued', value: '2024-01-01' },
+            { key: 'temporal_start', value: '2023-01-01' },
+            { key: 'spatial', value: '{"type":"Point","coordinates":[8.77,50.8]}' },
+          ],
+        }
+      : {}),
+    resources: [
+      {
+        name: 'Daten',
+        // Kassel's and Fulda's files are missing (404 to the link checker).
+        url: `${files}/${/kassel|fulda/.test(name) ? 'missing' : 'ok'}-${name}.${rich ? 'csv' : 'xlsx'}`,
+        format: rich ? 'CSV' : 'XLSX',
+        ...(richness >= 2 ? { mimetype: 'text/csv', size: 1234, license: LICENSE_BY } : {}),
+      },
+    ],
+    ...extra,
+  }
+}
+
+async function seed(app: App, linkCheck: LinkCheckSettings, privateTitle: string) {
+  const admin = await userWithToken(app, 'dashboard-admin', { sysadmin: true })
+  const org = await call(app, admin, 'organization_create', { name: 'gemeinde-zeichen', title: HOSTILE_KOMMUNE })
+  if (org.status !== 200) throw new Error(`organization_create: ${JSON.stringify(org.body)}`)
+  const datasets = [
+    dataset('marburg', 'dash-marburg-1', 'Baumkataster Marburg', 2),
+    dataset('marburg', 'dash-marburg-2', 'Radwege Marburg', 2),
+    dataset('marburg', 'dash-marburg-3', 'Parkplätze Marburg', 1),
+    dataset('kassel', 'dash-kassel-1', 'Haltestellen Kassel', 1),
+    dataset('kassel', 'dash-kassel-2', 'Wahlbezirke Kassel', 0),
+    dataset('fulda', 'dash-fulda-1', 'Haushalt Fulda', 0),
+    dataset('fulda', 'dash-fulda-2', 'Friedhöfe Fulda', 0),
+    dataset('gemeinde-zeichen', 'dash-zeichen-1', HOSTILE_DATASET, 0),
+    dataset('marburg', 'dash-marburg-geheim', privateTitle, 2, { private: true }),
+  ]
+  for (const body of datasets) {
+    const created = await call(app, admin, 'package_create', body)
+    if (created.status !== 200) throw new Error(`package_create ${body.name}: ${JSON.stringify(created.body)}`)
+  }
+  // Usage: views of a public and of the private dataset, a search that finds nothing.
+  // The link checker as it runs in the background, against the local file server.
+  await syncJobs(app.store, { prune: true })
+  const checked = await new LinkChecker(app.store, {
+    ...linkCheck,
+    allowPrivateAddresses: true,
+    hostDelayMs: 0,
+  }).runDue()
+  if (checked.checked !== datasets.length || checked.unreachable !== 4)
+    throw new Error(`link check: ${JSON.stringify(checked)}`)
+  for (let i = 0; i < 3; i++) await app.fastify.inject({ url: '/api/3/action/package_show?id=dash-marburg-1' })
+  await app.fastify.inject({ url: '/api/3/action/package_show?id=dash-kassel-1' })
+  await call(app, admin, 'package_show', { id: 'dash-marburg-geheim' })
+  for (let i = 0; i < 2; i++)
+    await app.fastify.inject({ url: '/api/3/action/package_search?q=hundesteuer%20%3Cscript%3E' })
+  await app.fastify.usage?.flush()
+}
+
+t.test('dashboard in headless Chromium', { skip: typeof playwright === 'string' ? playwright : false }, async (t) => {
+  if (typeof playwright === 'string') return
+  const fileServer = createServer((request, response) => {
+    response.writeHead(/^\/ok-/.test(request.url ?? '') ? 200 : 404, { 'content-type': 'text/csv' }).end('a,b\n')
+  })
+  await new Promise<void>((resolve) => fileServer.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => fileServer.close(() => resolve())))
+  files = `http://127.0.0.1:${(fileServer.address() as AddressInfo).port}`
+  await forEachBackend(t, async (t, backend) => {
+    const privateTitle = `Geheimer Datensatz ${backend.name} ${process.pid}-${Date.now().toString(36)}`
+    const app = await buildApp(backend.config, { store: backend.store, logger: false })
+    t.teardown(() => app.fastify.close())
+    await seed(app, backend.config.linkCheck, privateTitle)
+    await app.fastify.listen({ port: 0, host: '127.0.0.1' })
+    const origin = `http://127.0.0.1:${(app.fastify.server.address() as AddressInfo).port}`
+
+    // What the API answers (the page must show the same).
+    const listed = (await (await fetch(`${origin}/api/stats/kommunen?sort=score_mean_portal%20desc`)).json()) as {
+      kommunen: Array<{ name: string; title: string; datasets: number; score_mean_portal: number | null }>
+    }
+    const ranked = listed.kommunen.filter((k) => k.datasets > 0)
+    t.same(
+      ranked.map((k) => k.name).sort(),
+      ['fulda', 'gemeinde-zeichen', 'kassel', 'marburg'],
+      'the API lists the seeded Kommunen with public datasets',
+    )
+    const scores = ranked.map((k) => k.score_mean_portal!)
+    t.ok(new Set(scores).size >= 3, `the seeded Kommunen score differently (${scores.join(', ')})`)
+    const marburg = listed.kommunen.find((k) => k.name === 'marburg')!
+    t.equal(marburg.datasets, 3, 'the private dataset is not counted')
+
+    const dir = makeTempDir('godonu-dashboard-')
+    t.teardown(() => removeTempDir(dir))
+    const browser = await playwright.chromium.launchPersistentContext(join(dir, 'profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1280, height: 900 },
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    })
+    t.teardown(() => browser.close())
+    const page = browser.pages()[0] ?? (await browser.newPage())
+    const problems: string[] = []
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`))
+    page.on('console', (message) => {
+      if (message.type() === 'error' || message.type() === 'warning') problems.push(`console: ${message.text()}`)
+    })
+    const bodies: Array<Promise<{ url: string; text: string }>> = []
+    page.on('response', (response) => {
+      if (response.status() >= 400) problems.push(`HTTP ${response.status()}: ${response.url()}`)
+      bodies.push(
+        response
+          .text()
+          .then((text) => ({ url: response.url(), text }))
+          .catch(() => ({ url: response.url(), text: '' })),
+      )
+    })
+
+    await page.goto(`${origin}/dashboard`)
+    await page.locator('body[data-ready="true"]').waitFor({ timeout: 60_000 })
+
+    await t.test('the charts render, each with a text alternative', async (t) => {
+      for (const id of ['ranking-chart', 'heatmap-chart', 'trend-chart', 'links-chart', 'usage-chart']) {
+        const chart = page.locator(`#${id}`)
+        const box = await chart.locator('svg').first().boundingBox()
+        t.ok(box && box.width > 100 && box.height > 100, `#${id} holds an SVG of non-zero size`)
+        t.equal(await chart.getAttribute('role'), 'img', `#${id} is an image to assistive technology`)
+        t.ok(await chart.getAttribute('aria-label'), `#${id} has a label`)
+        const describedBy = await chart.getAttribute('aria-describedby')
+        t.ok(
+          describedBy && (await page.locator(`#${describedBy}`).count()) === 1,
+          `#${id} is described by #${describedBy}`,
+        )
+      }
+      // The heat map: one cell per Kommune and indicator (rects beyond the axes), and its table row per indicator.
+      const rows = page.locator('#heatmap-table tbody tr')
+      t.equal(await rows.count(), 23, 'the heat map table has a row per MQA indicator')
+      t.equal(await page.locator('#heatmap-table thead th').count(), 1 + ranked.length, 'and a column per Kommune')
+      t.ok(
+        (await page.locator('#heatmap-chart svg path, #heatmap-chart svg rect').count()) >= 23 * ranked.length,
+        'the heat map draws a cell per Kommune and indicator',
+      )
+      t.ok((await page.locator('#trend-chart svg path').count()) >= ranked.length, 'a trend line per Kommune')
+      t.ok((await page.locator('#trend-table tbody tr').count()) >= 1, 'the trend table has a day')
+    })
+
+    await t.test('the ranking is the API order, with the scores the API gives', async (t) => {
+      const buttons = page.locator('#ranking-list button')
+      t.same(
+        await buttons.evaluateAll((nodes) => nodes.map((n) => (n as HTMLElement).dataset.kommune)),
+        ranked.map((k) => k.name),
+        'the ranking lists the Kommunen in score order',
+      )
+      const format = new Intl.NumberFormat('de-DE', { maximumFractionDigits: 1 })
+      const texts = await buttons.allInnerTexts()
+      ranked.forEach((k, i) =>
+        t.ok(
+          texts[i].startsWith(`${k.title}: ${format.format(k.score_mean_portal!)} Punkte (${k.datasets} Datensätze)`),
+          `${k.name}: the API's title, mean score and datasets (${texts[i]})`,
+        ),
+      )
+    })
+
+    await t.test('broken links as the API gives them', async (t) => {
+      const rows = await page
+        .locator('#links-table tbody tr')
+        .evaluateAll((rows) => rows.map((r) => [...r.children].map((c) => (c.textContent ?? '').replace(/\s/g, ' '))))
+      t.same(
+        rows.map((r) => r.slice(0, 2)),
+        ranked.map((k) => [k.title, /kassel|fulda/.test(k.name) ? '100 %' : '0 %']),
+        "Kassel's and Fulda's files are missing, the others' are there",
+      )
+      t.ok((await page.locator('#links-chart svg path').count()) > 0, 'the chart draws bars')
+    })
+
+    await t.test('usage and searches without results', async (t) => {
+      const usage = await page
+        .locator('#usage-table tbody tr')
+        .evaluateAll((rows) => rows.map((r) => [...r.children].map((c) => (c.textContent ?? '').replace(/\s/g, ' '))))
+      t.same(
+        usage.find((r) => r[0] === 'Marburg' || r[0]?.includes('Marburg'))?.slice(1),
+        ['3', '0'],
+        "Marburg: 3 views (the private dataset's view is not counted)",
+      )
+      const searches = await page
+        .locator('#searches-table tbody tr')
+        .evaluateAll((rows) => rows.map((r) => [...r.children].map((c) => (c.textContent ?? '').replace(/\s/g, ' '))))
+      t.ok(
+        searches.some((r) => r[0]?.includes('hundesteuer') && r[0]?.includes('<script>') && r[1] === '2'),
+        `the search without results is listed as text (${JSON.stringify(searches)})`,
+      )
+    })
+
+    await t.test("drill-down by mouse: the Kommune's datasets and fixes, as the API gives them", async (t) => {
+      await page.locator('#ranking-list button[data-kommune="fulda"]').click()
+      await page.locator('#detail-datasets tbody tr').first().waitFor()
+      const detail = (await (await fetch(`${origin}/api/stats/kommunen/fulda`)).json()) as {
+        lowest_scoring: Array<{ name: string; title: string }>
+        top_fixes: Array<{ fix: { de: string }; points: number }>
+      }
+      t.match(await page.locator('#detail-title').innerText(), /Fulda/)
+      t.same(
+        await page.locator('#detail-datasets tbody th').allInnerTexts(),
+        detail.lowest_scoring.map((d) => d.title),
+        'the lowest-scoring datasets',
+      )
+      t.same(
+        await page.locator('#detail-datasets tbody th a').first().getAttribute('href'),
+        `/api/3/action/package_show?id=${detail.lowest_scoring[0].name}`,
+      )
+      t.ok(detail.top_fixes.length > 0, 'Fulda has fixes')
+      t.same(
+        await page.locator('#detail-fixes tbody th').allInnerTexts(),
+        detail.top_fixes.map((f) => f.fix.de),
+        'the fixes worth most',
+      )
+      const quality = await page.locator('#detail-datasets tbody td a').first().getAttribute('href')
+      t.equal((await fetch(`${origin}${quality}`)).status, 200, 'the explanation link answers')
+    })
+
+    await t.test('drill-down by keyboard: Tab to a Kommune, Enter', async (t) => {
+      await page.locator('body').focus()
+      await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur())
+      let found = false
+      for (let i = 0; i < 40 && !found; i++) {
+        await page.keyboard.press('Tab')
+        found = await page.evaluate(
+          () => (document.activeElement as HTMLElement | null)?.dataset.kommune === 'gemeinde-zeichen',
+        )
+      }
+      t.ok(found, 'the Kommune is reachable with Tab')
+      await page.keyboard.press('Enter')
+      await page.locator('#detail-datasets tbody tr').first().waitFor()
+      await page.waitForFunction(() => document.activeElement?.id === 'detail')
+      t.equal(
+        await page.locator('#detail-title').innerText(),
+        `Details: ${HOSTILE_KOMMUNE}`,
+        'the hostile title as text',
+      )
+      t.equal(
+        await page.locator('#detail-datasets tbody th a').first().innerText(),
+        HOSTILE_DATASET,
+        'the hostile dataset title as text',
+      )
+      t.equal(await page.locator('#detail-datasets img, #detail-datasets b').count(), 0, 'no element made from it')
+      t.equal(
+        await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned),
+        undefined,
+        'no script ran',
+      )
+      t.equal(await page.locator('script').count(), 2, 'only the two scripts of the page')
+      t.equal(
+        await page.locator('#ranking-list button[data-kommune="gemeinde-zeichen"]').getAttribute('aria-pressed'),
+        'true',
+      )
+    })
+
+    await t.test('screenshots, and the phone width', async (t) => {
+      mkdirSync(SCREENSHOTS, { recursive: true })
+      const desktop = join(SCREENSHOTS, `dashboard-${backend.name}-1280.png`)
+      await page.screenshot({ path: desktop, fullPage: true })
+      await page.setViewportSize({ width: 390, height: 844 })
+      await page.waitForTimeout(300)
+      const phone = join(SCREENSHOTS, `dashboard-${backend.name}-390.png`)
+      await page.screenshot({ path: phone, fullPage: true })
+      t.comment(`screenshots: ${desktop} ${phone}`)
+      t.ok(
+        await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
+        'nothing wider than the phone screen',
+      )
+      const box = await page.locator('#ranking-chart svg').boundingBox()
+      t.ok(box && box.width <= 390 && box.width > 200, 'the chart fits the phone width')
+    })
+
+    await t.test('the private dataset appears nowhere', async (t) => {
+      // Its Kommune's detail: the public datasets only.
+      await page.locator('#ranking-list button[data-kommune="marburg"]').click()
+      await page.locator('#detail-title', { hasText: 'Marburg' }).waitFor()
+      await page.locator('#detail-datasets tbody tr').first().waitFor()
+      t.same(
+        (await page.locator('#detail-datasets tbody th').allInnerTexts()).sort(),
+        ['Baumkataster Marburg', 'Parkplätze Marburg', 'Radwege Marburg'],
+        "Marburg's detail lists its three public datasets",
+      )
+      const text = await page.locator('body').innerText()
+      t.notOk(text.includes(privateTitle), 'not in the page text')
+      t.notOk(text.includes('dash-marburg-geheim'), 'nor its name')
+      const responses = await Promise.all(bodies)
+      t.ok(
+        responses.some((r) => r.url.includes('/api/stats/kommunen')),
+        'the stats answers were seen',
+      )
+      const leaks = responses.filter((r) => r.text.includes(privateTitle) || r.text.includes('dash-marburg-geheim'))
+      t.same(
+        leaks.map((r) => r.url),
+        [],
+        'in no network answer',
+      )
+      t.same(problems, [], 'no console errors or warnings')
+    })
+  })
+})
