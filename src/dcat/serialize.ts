@@ -491,7 +491,8 @@ export interface DatasetFragment {
  * and no label n3 or the worker threads give (`n3-`, `n3w`) starts so.
  */
 export function datasetBlankPrefix(id: string): string {
-  return `f${createHash('sha1').update(id).digest('hex').slice(0, 24)}x`
+  // The thread that rendered it is named too (`m`, or `w` and its id): nothing depends on it but tests.
+  return `f${createHash('sha1').update(id).digest('hex').slice(0, 24)}${isMainThread ? 'm' : `w${threadId}`}x`
 }
 
 /** Each dataset (package_show JSON) as a DatasetFragment. */
