@@ -16,7 +16,8 @@ import { usageOf } from '../usage/counter.js'
 import { parseSolrDate } from '../search/datemath.js'
 import { qualityQuads, storedQuality } from './quality.js'
 import { catalogQuads, datasetToQuads, datasetUri, hydraQuads, catalogUri, type DcatProfile, type PackageDict } from './mapping.js'
-import { DatasetTextEncoder, RdfStreamClosedError, contentType, createRdfStream, serialize } from './serialize.js'
+import { DatasetTextEncoder, RdfStreamClosedError, contentType, createRdfStream, serialize, textFragment, textHeader } from './serialize.js'
+import { FragmentStore, isStoredRepresentation } from './fragment-store.js'
 import type { RdfFormat } from './parse.js'
 import { EXTENSIONS, negotiateFormat, wantsCompat } from './negotiation.js'
 import { DataFactory } from 'n3'
@@ -51,6 +52,10 @@ const STREAM_DOCS = 50
 const STREAM_FRAGMENT = 50
 /** Fragments serialized ahead of the response. */
 const STREAM_AHEAD = 3
+/** Datasets per read of stored fragments (fragment-store.ts): one query, one package_uri lookup. */
+const STORED_BATCH = 100
+/** Writes of fragments rendered for want of a stored one (see FragmentStore.texts) the dump runs ahead of. */
+const BACKFILL_AHEAD = 4
 /** Datasets per write of RDF/XML (one scriber call) and JSON-LD (one compaction). */
 const STREAM_BATCH = 50
 const STREAM_BATCH_JSONLD = 50
@@ -145,6 +150,18 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
   /** Every export maps with the catalog-wide check of the auxiliary IRIs of the datasets it holds (context.ts checkedDatasetQuads). */
   const checkedQuads = (profile: DcatProfile, dicts: readonly PackageDict[], compat: boolean) => checkedDatasetQuads(service, config, profile, dicts, compat)
 
+  /**
+   * The default export's Turtle of each public dataset, stored when it is written (fragment-store.ts has the
+   * coherence rule): this process's own dataset writes render and store it before they answer; writes of other
+   * processes (commands, another server) leave it to the next export, which renders what is missing or stale.
+   */
+  const fragments = new FragmentStore(service, config)
+  service.onChange(async (change, origin) => {
+    if (origin !== 'local' || change.kind !== 'datasets') return
+    // The write is committed: a failure here leaves the fragment to be rendered at the next export.
+    await fragments.refresh(change.keys).catch((err: unknown) => app.log.warn({ err }, 'storing DCAT fragments failed'))
+  })
+
   const viewerOf = (request: FastifyRequest): Promise<Viewer> => deps.users.viewerForToken(tokenFromHeaders(request.headers))
 
   function filtersOf(query: CatalogQuery, orgId?: string): string[] {
@@ -172,6 +189,22 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
     return `${base}${path}?${params.toString()}`
   }
 
+  /** The hydra:PartialCollectionView of a catalog page (none for an empty result). */
+  function hydraPageQuads(path: string, query: CatalogQuery, page: number, after: unknown, result: { count: number; ids: Array<{ id: string; created: string }> }): Quad[] {
+    if (result.count === 0) return []
+    const lastPage = Math.max(1, Math.ceil(result.count / pageSize))
+    const lastRow = result.ids.at(-1)
+    const hasNext = result.ids.length === pageSize && (after ? true : page * pageSize < result.count)
+    return hydraQuads(pageUrl(path, query, page, query.cursor), {
+      totalItems: result.count,
+      itemsPerPage: pageSize,
+      first: pageUrl(path, query, 1),
+      last: pageUrl(path, query, lastPage),
+      next: hasNext && lastRow ? pageUrl(path, query, page + 1, encodeCursor(lastRow.created, lastRow.id)) : undefined,
+      previous: page > 1 ? pageUrl(path, query, page - 1) : undefined,
+    })
+  }
+
   async function sendCatalog(request: FastifyRequest, reply: FastifyReply, format: RdfFormat, path: string, orgId?: string) {
     usageOf(request)?.catalogVisit(request, orgId)
     const query = request.query as CatalogQuery
@@ -191,6 +224,22 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
     reply.header('ETag', etag).header('Vary', 'Accept, Authorization')
     if (lastModified) reply.header('Last-Modified', lastModified)
     if (notModified(request, etag)) return reply.code(304).send()
+    if (isStoredRepresentation(format, profile, wantsCompat(query.profiles)) && !withQuality(query) && fragments.enabled) {
+      const encoder = fragments.encoder()
+      let texts: string[]
+      try {
+        texts = await fragments.texts(result.ids.map((r) => r.id), encoder, fragments.keys(encoder))
+      } finally {
+        encoder.close()
+      }
+      // The dcat:dataset links are in the fragments.
+      const catalog = catalogQuads(
+        { baseUrl: base, vocab: service.vocab },
+        { title: config.siteTitle, description: config.siteDescription, homepage: base, language: config.localeDefault, modified: result.lastModified ?? undefined, datasetUris: [] },
+      )
+      const body = textHeader('ttl') + textFragment(catalog, 'ttl') + texts.join('') + textFragment(hydraPageQuads(path, query, page, after, result), 'ttl')
+      return reply.type(`${contentType(format)}; charset=utf-8`).send(body)
+    }
     const dicts = (await service.packageDicts(result.ids.map((r) => r.id), PUBLIC_DATASETS)) as PackageDict[]
     const quads: Quad[] = []
     quads.push(
@@ -214,21 +263,7 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
         if (stored) quads.push(...qualityQuads(datasetUri(dict, base), stored))
       }
     }
-    if (result.count > 0) {
-      const lastPage = Math.max(1, Math.ceil(result.count / pageSize))
-      const lastRow = result.ids.at(-1)
-      const hasNext = result.ids.length === pageSize && (after ? true : page * pageSize < result.count)
-      quads.push(
-        ...hydraQuads(pageUrl(path, query, page, query.cursor), {
-          totalItems: result.count,
-          itemsPerPage: pageSize,
-          first: pageUrl(path, query, 1),
-          last: pageUrl(path, query, lastPage),
-          next: hasNext && lastRow ? pageUrl(path, query, page + 1, encodeCursor(lastRow.created, lastRow.id)) : undefined,
-          previous: page > 1 ? pageUrl(path, query, page - 1) : undefined,
-        }),
-      )
-    }
+    quads.push(...hydraPageQuads(path, query, page, after, result))
     const body = await serialize(quads, format)
     return reply.type(`${contentType(format)}; charset=utf-8`).send(body)
   }
@@ -314,9 +349,38 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
           { title: config.siteTitle, description: config.siteDescription, homepage: base, language: config.localeDefault, modified: first.lastModified ?? undefined, datasetUris: [] },
         ),
       )
-      if ((format === 'ttl' || format === 'nt') && stream.writeFragment) {
+      const compat = wantsCompat((request.query as CatalogQuery).profiles)
+      if (isStoredRepresentation(format, profile, compat) && fragments.enabled && stream.writeFragment) {
+        const encoder = fragments.encoder()
+        const keys = fragments.keys(encoder)
+        // Fragments stored as they are rendered for want of a usable one: a few such writes run ahead of the dump.
+        const backlog: Array<Promise<void>> = []
+        const ahead: Array<Promise<string[]>> = []
+        try {
+          let page: IdPage | undefined = await idPage(undefined)
+          while (page) {
+            let next: Promise<IdPage> | undefined
+            if (page.after) {
+              next = idPage(page.after)
+              next.catch(() => undefined)
+            }
+            for (let i = 0; i < page.ids.length; i += STORED_BATCH) {
+              const texts = fragments.texts(page.ids.slice(i, i + STORED_BATCH), encoder, keys, (write) => backlog.push(write))
+              texts.catch(() => undefined)
+              ahead.push(texts)
+              while (ahead.length > STREAM_AHEAD) await stream.writeFragment(await ahead.shift()!)
+              while (backlog.length > BACKFILL_AHEAD) await backlog.shift()
+            }
+            page = next ? await next : undefined
+          }
+          while (ahead.length) await stream.writeFragment(await ahead.shift()!)
+          await Promise.all(backlog)
+        } finally {
+          encoder.close()
+        }
+      } else if ((format === 'ttl' || format === 'nt') && stream.writeFragment) {
         const encoder = new DatasetTextEncoder(
-          { format, profile, compat: wantsCompat((request.query as CatalogQuery).profiles), baseUrl: base, contributorId: config.contributorId, catalogUri: catalogIri },
+          { format, profile, compat, baseUrl: base, contributorId: config.contributorId, catalogUri: catalogIri },
           service.vocab,
           service.reference.organizations,
         )

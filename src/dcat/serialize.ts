@@ -12,6 +12,7 @@
  *    the local context (catalog/jsonld-context.json) per batch; the compacted nodes of every batch are appended to one
  *    `{"@context": ..., "@graph": [...]}` document.
  */
+import { createHash } from 'node:crypto'
 import { createRequire } from 'node:module'
 import { availableParallelism } from 'node:os'
 import { Readable, type Transform } from 'node:stream'
@@ -21,7 +22,7 @@ import type * as RDF from '@rdfjs/types'
 import { vocabularies, type Vocabularies } from '../catalog/vocabularies.js'
 import { AskedIris, datasetToQuads, datasetUri, type DcatProfile, type OrganizationLike, type PackageDict } from './mapping.js'
 import { DEFAULT_PREFIXES, NS } from './namespaces.js'
-import { internIri, labelBlankNodes } from './terms.js'
+import { internIri, labelBlankNodes, withBlankLabels } from './terms.js'
 import { TextTermEncoder, writableQuad } from './term-encoding.js'
 import { CONTENT_TYPES, localDocumentLoader, localJsonLdContext, type RdfFormat } from './parse.js'
 
@@ -475,13 +476,55 @@ function datasetsFragment(
 }
 
 /**
+ * One dataset's text as stored (fragment-store.ts): mapped optimistically (every auxiliary IRI it asks about
+ * described; `asked` lists them for the reader to check) and followed by its dcat:dataset link, its last statement
+ * closed, no prefix lines (written under DEFAULT_PREFIXES), its blank nodes labelled by datasetBlankPrefix.
+ */
+export interface DatasetFragment {
+  text: string
+  asked: string[]
+}
+
+/**
+ * The blank node labels of a dataset's stored fragment start with this: derived from its id, so that the stored
+ * fragments of different datasets, rendered at different times and in different threads, never share a label;
+ * and no label n3 or the worker threads give (`n3-`, `n3w`) starts so.
+ */
+export function datasetBlankPrefix(id: string): string {
+  // The thread that rendered it is named too (`m`, or `w` and its id): nothing depends on it but tests.
+  return `f${createHash('sha1').update(id).digest('hex').slice(0, 24)}${isMainThread ? 'm' : `w${threadId}`}x`
+}
+
+/** Each dataset (package_show JSON) as a DatasetFragment. */
+function eachDatasetFragment(jsons: readonly string[], settings: DatasetTextSettings, vocab: Vocabularies, organizations: Organizations): DatasetFragment[] {
+  const { baseUrl, contributorId, profile, compat } = settings
+  const catalog = DataFactory.namedNode(settings.catalogUri)
+  const hasDataset = internIri(DCAT_DATASET)
+  return jsons.map((json) => {
+    const dict = JSON.parse(json) as PackageDict
+    const orgId = dict.organization?.id
+    const organization = orgId ? (organizations.get(orgId) ?? null) : null
+    const asked = new AskedIris()
+    const sink = new StringSink()
+    const writer = textWriter(sink, settings.format, DEFAULT_PREFIXES)
+    withBlankLabels(datasetBlankPrefix(String(dict.id)), () => {
+      for (const q of datasetToQuads(dict, { baseUrl, contributorId, vocab, profile, compat, organization, describableIris: asked })) writer.add(q)
+    })
+    writer.add(DataFactory.quad(catalog, hasDataset, DataFactory.namedNode(datasetUri(dict, baseUrl))))
+    writer.endStatement()
+    return { text: sink.take(), asked: [...asked.asked] }
+  })
+}
+
+/**
  * Serializes batches of datasets for one document: in the worker threads (the least busy one), else, while they
  * start or where there are none, right here.
  */
 export class DatasetTextEncoder {
   private readonly organizations: Organizations
   private readonly key = nextEncoderKey++
-  private workers: FragmentWorker[]
+  /** Taken from the pool on first use (an encoder that is never asked for text starts no worker). */
+  private workers: FragmentWorker[] | undefined
 
   constructor(
     private readonly settings: DatasetTextSettings,
@@ -490,14 +533,17 @@ export class DatasetTextEncoder {
   ) {
     // A snapshot: the organizations the workers get are the ones this thread uses.
     this.organizations = new Map(organizations)
-    // A worker reads the vocabularies from catalog/ itself: only the process-wide ones are the same there.
-    this.workers = vocab === vocabularies() ? FragmentWorker.pool() : []
+  }
+
+  /** The worker threads, started when missing. A worker reads the vocabularies from catalog/ itself: only the process-wide ones are the same there. */
+  private pool(): FragmentWorker[] {
+    return (this.workers ??= this.vocab === vocabularies() ? FragmentWorker.pool() : [])
   }
 
   /** The fragment of these datasets (package_show JSON, in order), in chunks, checked as `check` says. */
   encode(jsons: string[], check: TextFragmentCheck): Promise<TextFragment> {
     let worker: FragmentWorker | undefined
-    for (const w of this.workers) if (w.usable() && w.load() < WORKER_IN_FLIGHT && (!worker || w.load() < worker.load())) worker = w
+    for (const w of this.pool()) if (w.usable() && w.load() < WORKER_IN_FLIGHT && (!worker || w.load() < worker.load())) worker = w
     if (worker) {
       return worker.run(this.key, this.organizations, this.settings, jsons, check).catch((err: unknown) => {
         if (!(err instanceof WorkerUnavailableError)) throw err
@@ -511,9 +557,31 @@ export class DatasetTextEncoder {
     }
   }
 
+  /** The Kommune this encoder maps with (its snapshot). */
+  organization(id: string): OrganizationLike | undefined {
+    return this.organizations.get(id)
+  }
+
+  /** Each of these datasets (package_show JSON, in order) as it is stored (DatasetFragment). */
+  encodeEach(jsons: string[]): Promise<DatasetFragment[]> {
+    let worker: FragmentWorker | undefined
+    for (const w of this.pool()) if (w.usable() && w.load() < WORKER_IN_FLIGHT && (!worker || w.load() < worker.load())) worker = w
+    if (worker) {
+      return worker.runEach(this.key, this.organizations, this.settings, jsons).catch((err: unknown) => {
+        if (!(err instanceof WorkerUnavailableError)) throw err
+        return eachDatasetFragment(jsons, this.settings, this.vocab, this.organizations)
+      })
+    }
+    try {
+      return Promise.resolve(eachDatasetFragment(jsons, this.settings, this.vocab, this.organizations))
+    } catch (err) {
+      return Promise.reject(err as Error)
+    }
+  }
+
   /** The document is done: the workers may forget its organizations. */
   close(): void {
-    for (const w of this.workers) w.forget(this.key)
+    for (const w of this.workers ?? []) w.forget(this.key)
     this.workers = []
   }
 }
@@ -549,7 +617,13 @@ type ToWorker =
   | { type: 'organizations'; key: number; organizations: Array<[string, OrganizationLike]> }
   | { type: 'forget'; key: number }
   | { type: 'batch'; id: number; key: number; settings: DatasetTextSettings; jsons: string[]; check: TextFragmentCheck }
-type FromWorker = { type: 'ready' } | { type: 'failed'; error: string } | { type: 'done'; id: number; fragment: TextFragment } | { type: 'error'; id: number; message: string }
+  | { type: 'each'; id: number; key: number; settings: DatasetTextSettings; jsons: string[] }
+type FromWorker =
+  | { type: 'ready' }
+  | { type: 'failed'; error: string }
+  | { type: 'done'; id: number; fragment: TextFragment }
+  | { type: 'each'; id: number; fragments: DatasetFragment[] }
+  | { type: 'error'; id: number; message: string }
 
 /** Runs in the worker: registers tsx when this module is TypeScript, then serves runDatasetTextWorker. */
 const WORKER_BOOTSTRAP = `
@@ -582,7 +656,7 @@ class FragmentWorker {
   private gone = false
   private inFlight = 0
   private nextId = 1
-  private readonly pending = new Map<number, { resolve(fragment: TextFragment): void; reject(err: Error): void }>()
+  private readonly pending = new Map<number, { resolve(result: TextFragment | DatasetFragment[]): void; reject(err: Error): void }>()
   private readonly known = new Set<number>()
   private idleTimer: NodeJS.Timeout | undefined
 
@@ -606,6 +680,14 @@ class FragmentWorker {
   }
 
   run(key: number, organizations: Organizations, settings: DatasetTextSettings, jsons: string[], check: TextFragmentCheck): Promise<TextFragment> {
+    return this.submit(key, organizations, (id) => ({ type: 'batch', id, key, settings, jsons, check })) as Promise<TextFragment>
+  }
+
+  runEach(key: number, organizations: Organizations, settings: DatasetTextSettings, jsons: string[]): Promise<DatasetFragment[]> {
+    return this.submit(key, organizations, (id) => ({ type: 'each', id, key, settings, jsons })) as Promise<DatasetFragment[]>
+  }
+
+  private submit(key: number, organizations: Organizations, message: (id: number) => ToWorker): Promise<TextFragment | DatasetFragment[]> {
     if (this.gone) return Promise.reject(new WorkerUnavailableError())
     if (!this.known.has(key)) {
       this.known.add(key)
@@ -614,9 +696,9 @@ class FragmentWorker {
     const id = this.nextId++
     this.inFlight++
     clearTimeout(this.idleTimer)
-    return new Promise<TextFragment>((resolve, reject) => {
+    return new Promise<TextFragment | DatasetFragment[]>((resolve, reject) => {
       this.pending.set(id, { resolve, reject })
-      this.post({ type: 'batch', id, key, settings, jsons, check })
+      this.post(message(id))
     })
   }
 
@@ -644,6 +726,7 @@ class FragmentWorker {
     this.inFlight--
     if (this.inFlight === 0) this.idle()
     if (message.type === 'done') job.resolve(message.fragment)
+    else if (message.type === 'each') job.resolve(message.fragments)
     else job.reject(new Error(message.message))
   }
 
@@ -685,7 +768,11 @@ export function runDatasetTextWorker(): void {
     else {
       let reply: FromWorker
       try {
-        reply = { type: 'done', id: message.id, fragment: datasetsFragment(message.jsons, message.check, message.settings, vocab, organizations.get(message.key) ?? new Map()) }
+        const known = organizations.get(message.key) ?? new Map<string, OrganizationLike>()
+        reply =
+          message.type === 'each'
+            ? { type: 'each', id: message.id, fragments: eachDatasetFragment(message.jsons, message.settings, vocab, known) }
+            : { type: 'done', id: message.id, fragment: datasetsFragment(message.jsons, message.check, message.settings, vocab, known) }
       } catch (err) {
         reply = { type: 'error', id: message.id, message: (err as Error)?.message ?? String(err) }
       }

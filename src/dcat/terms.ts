@@ -35,6 +35,22 @@ let blankCount = 0
 export function labelBlankNodes(prefix: string): void {
   blankPrefix = prefix
 }
+/**
+ * Runs `make` with the blank nodes bn() makes labelled `${prefix}${n}`, n counted from 0, and restores the labelling
+ * around it: a stored dataset fragment (fragment-store.ts) gets labels of its own, derived from the dataset, so that
+ * fragments rendered at different times and places can be joined into one document.
+ */
+export function withBlankLabels<T>(prefix: string, make: () => T): T {
+  const [savedPrefix, savedCount] = [blankPrefix, blankCount]
+  blankPrefix = prefix
+  blankCount = 0
+  try {
+    return make()
+  } finally {
+    blankPrefix = savedPrefix
+    blankCount = savedCount
+  }
+}
 export const bn = (): RDF.BlankNode => (blankPrefix === undefined ? blankNode() : blankNode(`${blankPrefix}${blankCount++}`))
 const XSD_TYPES = new Map<string, RDF.NamedNode>()
 /** An XSD datatype (one shared node per datatype). */
