@@ -93,7 +93,7 @@ interface CatalogQuery {
 
 /** `?quality=1`: the MQA measurements as DQV with each dataset (dcat/quality.ts). */
 const withQuality = (query: CatalogQuery) => query.quality === '1' || query.quality === 'true'
-const QualityParam = Type.Optional(Type.String({ description: '1: add the stored MQA results as W3C DQV (dqv:hasQualityMeasurement); not with page=all' }))
+const QualityParam = Type.Optional(Type.String({ description: '1: add the stored MQA results as W3C DQV (dqv:hasQualityMeasurement), also with page=all' }))
 
 const CatalogQuerySchema = Type.Object({
   page: Type.Optional(Type.String({ description: '1-based page number, or "all" for the whole catalog in one streamed document' })),
@@ -285,6 +285,7 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
     if (request.method === 'HEAD') return reply.send()
     const stream = createRdfStream(format)
     const catalogIri = catalogUri(base)
+    const quality = withQuality(request.query as CatalogQuery)
 
     /** The ids of the next keyset page (STREAM_IDS of them), and the position after it (none after the last). */
     type IdPage = { ids: string[]; after?: { created: string; id: string } }
@@ -337,8 +338,15 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
     async function batchQuads(jsons: string[]): Promise<Quad[]> {
       const dicts = jsons.map((json) => JSON.parse(json) as PackageDict)
       const checked = await checkedQuads(profile, dicts, wantsCompat((request.query as CatalogQuery).profiles))
+      // ?quality=1: each dataset's stored MQA results (DQV) follow its own quads; one query per batch.
+      const scores = quality ? await storedQuality(service.db, dicts.map((d) => d.id)) : undefined
       const quads: Quad[] = []
-      dicts.forEach((dict, i) => quads.push(...checked[i]!, DataFactory.quad(catalogNode, hasDataset, DataFactory.namedNode(datasetUri(dict, base)))))
+      dicts.forEach((dict, i) => {
+        const uri = datasetUri(dict, base)
+        quads.push(...checked[i]!, DataFactory.quad(catalogNode, hasDataset, DataFactory.namedNode(uri)))
+        const stored = scores?.get(dict.id)
+        if (stored) quads.push(...qualityQuads(uri, stored))
+      })
       return quads
     }
 
@@ -350,7 +358,8 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
         ),
       )
       const compat = wantsCompat((request.query as CatalogQuery).profiles)
-      if (isStoredRepresentation(format, profile, compat) && fragments.enabled && stream.writeFragment) {
+      // With the quality measurements the datasets go through the quads path below (no stored or encoded text).
+      if (!quality && isStoredRepresentation(format, profile, compat) && fragments.enabled && stream.writeFragment) {
         const encoder = fragments.encoder()
         const keys = fragments.keys(encoder)
         // Fragments stored as they are rendered for want of a usable one: a few such writes run ahead of the dump.
@@ -378,7 +387,7 @@ export function registerDcatRoutes(app: FastifyInstance, deps: DcatDeps): void {
         } finally {
           encoder.close()
         }
-      } else if ((format === 'ttl' || format === 'nt') && stream.writeFragment) {
+      } else if (!quality && (format === 'ttl' || format === 'nt') && stream.writeFragment) {
         const encoder = new DatasetTextEncoder(
           { format, profile, compat, baseUrl: base, contributorId: config.contributorId, catalogUri: catalogIri },
           service.vocab,

@@ -78,6 +78,27 @@ await forEachBackend(t, async (t, backend) => {
     })
   }
 
+  await t.test('the streamed dump (page=all) with ?quality=1 carries DQV in every format', async (t) => {
+    const response = await app.fastify.inject({ url: '/catalog.ttl?page=all&quality=1' })
+    t.equal(response.statusCode, 200)
+    const store = new N3Store(new Parser().parse(response.body))
+    for (const dataset of created) {
+      const m = measurements(store, `${backend.config.baseUrl}/dataset/${dataset.id}`)
+      t.equal(Number(m.get('scoring')), dataset.quality.score, `${dataset.name}: the stored score`)
+    }
+    t.notOk(response.body.includes(priv.body.result.id), 'nothing of the private dataset')
+    const own = await createValidator({ profile: 'dcat_ap_de_2' })
+    t.same(violations((await own.validate(await parseRdf(response.body, 'text/turtle'))).findings), [], 'our shapes')
+    const plain = await app.fastify.inject({ url: '/catalog.ttl?page=all' })
+    t.notOk(plain.body.includes(DQV), 'only when asked for')
+    t.not(plain.headers.etag, response.headers.etag, 'the two dumps have their own ETags')
+    for (const format of ['nt', 'jsonld', 'rdf']) {
+      const r = await app.fastify.inject({ url: `/catalog.${format}?page=all&quality=1` })
+      t.equal(r.statusCode, 200, format)
+      t.ok(r.body.includes('hasQualityMeasurement'), `${format} carries DQV`)
+    }
+  })
+
   await t.test('one dataset with ?quality=1; visibility as without', async (t) => {
     const one = await app.fastify.inject({ url: `/dataset/${created[0].id}.ttl?quality=1` })
     t.equal(one.statusCode, 200)
