@@ -163,6 +163,11 @@ export class StatsAggregates {
     this.now = options.now ?? (() => performance.now())
   }
 
+  /** Whether the background refresher runs in this process. */
+  get started(): boolean {
+    return this.timer !== null
+  }
+
   /** The refresher's interval (ms): what a 503's Retry-After is derived from. */
   get refreshMs(): number {
     return this.intervalMs
