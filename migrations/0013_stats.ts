@@ -9,7 +9,10 @@ import { createTable, longTextType } from '../src/db/dialect.js'
  *   datasets and the fixes worth most), rewritten when one of its datasets changes (change feed) or when the
  *   link checks, the usage counts or the day change.
  * - `stats_state`: one row (id 1): what the stored aggregates were computed from: the change-feed sequence,
- *   the newest link-check history id, the usage marker and the day (database clock), and when.
+ *   the newest link-check history id, the usage marker and the day (database clock), and when; `version` grows by
+ *   one with every stored refresh (readers key their in-memory copy by it, by equality).
+ * - `stats_lease`: one row (id 1): which process refreshes now (`token`) and until when (`expires`, seconds of
+ *   the database clock), so that at most one process of a service recomputes at a time.
  * - `stats_kommune_day`: one row per Kommune and day (the primary key: any number of servers write at most one
  *   row per day): the figures of the day's last refresh, for the trend lines. Score means and band counts per day
  *   are not duplicated here: they come from quality_history_org (migrations/0010_quality.ts).
@@ -27,6 +30,13 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('usage_marker', 'varchar(100)', (c) => c.notNull())
     .addColumn('as_of', 'char(10)', (c) => c.notNull())
     .addColumn('generated', 'varchar(30)', (c) => c.notNull())
+    .addColumn('version', 'bigint', (c) => c.notNull().defaultTo(0))
+    .execute()
+
+  await createTable(db, 'stats_lease')
+    .addColumn('id', 'integer', (c) => c.primaryKey().notNull())
+    .addColumn('token', 'varchar(36)')
+    .addColumn('expires', 'bigint', (c) => c.notNull())
     .execute()
 
   await createTable(db, 'stats_kommune_day')
@@ -40,6 +50,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropTable('stats_kommune_day').execute()
+  await db.schema.dropTable('stats_lease').execute()
   await db.schema.dropTable('stats_state').execute()
   await db.schema.dropTable('stats_kommune').execute()
 }

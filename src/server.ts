@@ -26,6 +26,7 @@ import { createLogger } from './logging.js'
 import { migrateToLatest } from './db/migrate.js'
 import { CatalogService } from './catalog/service.js'
 import { vocabularies } from './catalog/vocabularies.js'
+import { startStatsRefresher } from './stats/routes.js'
 
 export interface ServerOptions {
   /** Fastify's logger option for the app (default: pino at config.logLevel). */
@@ -151,6 +152,7 @@ async function runWorker(config: AppConfig, options: ServerOptions): Promise<voi
   const address = await listen(app, config)
   process.send?.({ godonu: 'listening', address } satisfies WorkerMessage)
   warmSearchIndex(app)
+  startStatsRefresher(app.fastify)
   // The primary disconnects the workers to stop them: finish the requests in flight, then leave.
   process.once('disconnect', () => {
     app.fastify.close().finally(() => process.exit(0))
@@ -245,6 +247,7 @@ async function runInThisProcess(config: AppConfig, log: Logger): Promise<Running
     const address = await listen(app, config)
     phase(log, 'server listening', { address: `http://${address.address}:${address.port}` })
     warmSearchIndex(app)
+    startStatsRefresher(app.fastify)
     const running = app
     return {
       address,

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto'
 import { sql, type Kysely } from 'kysely'
+import { PUBLIC_DATASETS } from '../auth/viewer.js'
 import type { Store } from '../db/connect.js'
 import type { Database } from '../db/types.js'
 import type { OrganizationTable } from '../db/types.js'
@@ -17,6 +19,14 @@ export interface StatsStateTable {
   usage_marker: string
   as_of: string
   generated: string
+  /** Grows by one with every stored refresh. */
+  version: number
+}
+export interface StatsLeaseTable {
+  id: number
+  token: string | null
+  /** Seconds since the epoch, database clock. */
+  expires: number
 }
 export interface StatsKommuneDayTable {
   day: string
@@ -27,6 +37,7 @@ export interface StatsKommuneDayTable {
 export interface StatsDatabase extends Database {
   stats_kommune: StatsKommuneTable
   stats_state: StatsStateTable
+  stats_lease: StatsLeaseTable
   stats_kommune_day: StatsKommuneDayTable
 }
 export function statsDb(db: Kysely<any>): Kysely<StatsDatabase> {
@@ -84,25 +95,48 @@ const FEED_OVERLAP = 50
 /** More feed rows than this since the stored position: every Kommune is recomputed. */
 const FEED_MAX_ROWS = 2000
 const CHUNK = 500
+/** Seconds (database clock) a refresher's lease lasts without renewal; renewed after every Kommune computed. */
+const LEASE_SECONDS = 120
+/** Default time between two refresher runs (STATS_REFRESH_MS). */
+export const DEFAULT_REFRESH_MS = 5_000
+
+/** The stored lowest-scoring names still public now (PUBLIC_DATASETS, the one visibility rule). */
+export async function stillPublic(db: Kysely<Database>, names: readonly string[]): Promise<Set<string>> {
+  if (names.length === 0) return new Set()
+  const rows = await db
+    .selectFrom('package as p')
+    .select('p.name')
+    .where('p.name', 'in', [...names])
+    .where(PUBLIC_DATASETS)
+    .execute()
+  return new Set(rows.map((r) => r.name))
+}
 
 /**
  * The maintained per-Kommune aggregates behind GET /api/stats/*.
  *
- * Coherence rule. The aggregates live in the database (stats_kommune, with what they were computed from in
- * stats_state), so every server and worker on one database answers from the same rows, hence identically. A
- * request reads the markers (change-feed head, newest link check, usage marker, the database's day; four index
- * lookups) and compares them with stats_state's, by equality, never by clock:
- *  - catalog changes (feed head moved): the Kommunen of the datasets named in the feed since the stored position
- *    (and every Kommune that ever owned them, from the activity stream) are recomputed before the request is
- *    answered, so an answer includes every write committed before the request began;
- *  - a new day (database clock; it never moves back: the later of stored and current wins): everything is
- *    recomputed before the answer (ages and the usage period move);
- *  - link checks or usage counts alone: the link and usage figures of every Kommune (not their scores) are
- *    recomputed in the background, at most once per `sideRefreshMs` per process; until then the stored figures
- *    are answered (any refresh also brings them up to date).
- * Several processes may compute the same refresh at once; the write takes the state row's lock and is skipped
- * when the stored state is already newer, so the stored state never goes back. The in-memory copy of the rows is
- * keyed by the stored state (all four markers and `generated`) and re-read when it differs.
+ * Coherence rule. Requests never compute. The aggregates live in the database (stats_kommune, with what they
+ * were computed from in stats_state), so every server and worker on one database answers from the same rows,
+ * hence identically. A request reads the stats_state row (one primary-key lookup) and answers the stored rows,
+ * through an in-memory copy keyed by the state's `version` (compared by equality, never by clock; every stored
+ * refresh increments it). An answer is as of its `generated` and the stored change-feed position:
+ *  - the refresher (start(), every STATS_REFRESH_MS, default 5 s, in the server processes; off in tests, which
+ *    call refresh()) compares the markers (change-feed head, newest link check, usage marker, the database's day)
+ *    with stats_state's, by equality. Catalog changes: the Kommunen of the datasets named in the feed since the
+ *    stored position (and every Kommune that ever owned them, from the activity stream) are recomputed; a new
+ *    day (database clock; it never moves back: the later of stored and current wins): everything; link checks or
+ *    usage counts alone: the link and usage figures of every Kommune (not their scores), at most once per
+ *    `sideRefreshMs` per process. Nothing behind: nothing is written.
+ *  - so a catalog change shows within one refresher interval plus the time of the recomputation; counts, shares
+ *    and scores may lag by that much. Privacy does not: the detail's lowest-scoring datasets are filtered at read
+ *    time against the current public visibility (stillPublic), so a dataset made private or deleted is never
+ *    listed, even before the next refresh.
+ *  - an empty stats table (a fresh database) answers null (the routes: 503 with Retry-After) until the first
+ *    refresh has stored the aggregates; a request never computes them.
+ * At most one process of a service refreshes at a time: a lease row (stats_lease) taken with a random token,
+ * expiring after LEASE_SECONDS of the database clock and renewed after every Kommune computed; the write checks
+ * the token inside its transaction (a refresher that lost its lease stores nothing) and is also skipped when the
+ * stored state is already newer, so the stored state never goes back.
  *
  * Daily snapshots: every refresh writes the recomputed Kommunen's figures into stats_kommune_day under the
  * database's day; the key (day, Kommune) makes one row per Kommune and day however many servers refresh (a later
@@ -112,10 +146,12 @@ export class StatsAggregates {
   private readonly db: Kysely<StatsDatabase>
   private readonly catalogDb: Kysely<Database>
   private readonly mysql: boolean
-  private running: Promise<void> | null = null
+  private running: Promise<boolean> | null = null
   private lastSideRefresh = -Infinity
-  private cache: { key: string; snapshot: Snapshot } | null = null
+  private cache: { version: number; snapshot: Snapshot } | null = null
   private readonly now: () => number
+  private timer: NodeJS.Timeout | null = null
+  private intervalMs = DEFAULT_REFRESH_MS
 
   constructor(
     store: Store,
@@ -125,6 +161,16 @@ export class StatsAggregates {
     this.catalogDb = store.db
     this.mysql = store.dialect === 'mysql'
     this.now = options.now ?? (() => performance.now())
+  }
+
+  /** Whether the background refresher runs in this process. */
+  get started(): boolean {
+    return this.timer !== null
+  }
+
+  /** The refresher's interval (ms): what a 503's Retry-After is derived from. */
+  get refreshMs(): number {
+    return this.intervalMs
   }
 
   /** The database's day (UTC). */
@@ -137,8 +183,9 @@ export class StatsAggregates {
     return typeof d === 'string' ? d.slice(0, 10) : d.toISOString().slice(0, 10)
   }
 
-  async markers(): Promise<Markers> {
-    const day = await this.today()
+  /** The markers now; `day` (the stored day when this process's clock is behind it) instead of the database's. */
+  async markers(day?: string): Promise<Markers> {
+    day ??= await this.today()
     const from = usageFrom(day)
     const row = (
       await sql<{
@@ -162,65 +209,158 @@ export class StatsAggregates {
     return this.db.selectFrom('stats_state').selectAll().where('id', '=', 1).executeTakeFirst()
   }
 
-  /** The current aggregates, refreshed first as the coherence rule says. */
-  async current(): Promise<Snapshot> {
-    let markers = await this.markers()
-    let state = await this.state()
-    if (state && state.as_of > markers.day) markers = { ...markers, day: state.as_of }
-    const catalogBehind = !state || Number(state.feed_seq) !== markers.feed || state.as_of !== markers.day
-    const sideBehind = !!state && (Number(state.link_seq) !== markers.link || state.usage_marker !== markers.usage)
-    if (catalogBehind) {
-      await this.refresh()
-      state = await this.state()
-    } else if (sideBehind && this.now() - this.lastSideRefresh >= this.options.sideRefreshMs) {
-      this.lastSideRefresh = this.now()
-      void this.refresh().catch((err: unknown) => this.options.onError?.(err))
+  /**
+   * The stored aggregates as they are (one read of stats_state; the rows only when its version changed), or null
+   * when none were stored yet. Never computes.
+   */
+  async current(): Promise<Snapshot | null> {
+    const state = await this.state()
+    if (!state) return null
+    const version = Number(state.version)
+    if (this.cache?.version === version) return this.cache.snapshot
+    const rows = await this.db.selectFrom('stats_kommune').selectAll().execute()
+    const snapshot: Snapshot = {
+      generated: state.generated,
+      as_of: state.as_of,
+      kommunen: new Map(rows.map((r) => [r.owner_org, JSON.parse(r.body) as KommuneAggregate])),
     }
-    return this.load(state!)
+    // A refresh stored between the two reads: the rows are newer than the version they are kept under, and the next
+    // request sees the newer version and reads them again (never older rows under a newer version).
+    this.cache = { version, snapshot }
+    return snapshot
   }
 
-  /** Brings the stored aggregates up to the markers (concurrent callers of one process share one run). */
-  refresh(): Promise<void> {
-    this.running ??= this.refreshOnce().finally(() => (this.running = null))
+  /**
+   * Brings the stored aggregates up to the markers when they are behind, under the lease (concurrent callers of
+   * one process share one run). Resolves true when this process held the lease (whether or not anything was
+   * behind), false when another process holds it.
+   */
+  refresh(): Promise<boolean> {
+    this.running ??= this.refreshLeased().finally(() => (this.running = null))
     return this.running
   }
 
-  /** Settles when no refresh of this process runs (closing). */
+  /** Starts the background refresher: a refresh every `intervalMs` (and one now). */
+  start(intervalMs: number = DEFAULT_REFRESH_MS): void {
+    if (this.timer) return
+    this.intervalMs = intervalMs
+    const tick = () => {
+      void this.refresh()
+        .catch((err: unknown) => this.options.onError?.(err))
+        .finally(() => {
+          if (this.timer) this.timer = setTimeout(tick, this.intervalMs).unref()
+        })
+    }
+    this.timer = setTimeout(tick, 0).unref()
+  }
+
+  /** Stops the refresher and settles when no refresh of this process runs (closing). */
+  async stop(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = null
+    await this.running?.catch(() => {})
+  }
+
+  /** Settles when no refresh of this process runs. */
   async idle(): Promise<void> {
     await this.running?.catch(() => {})
   }
 
-  private async refreshOnce(): Promise<void> {
+  private dbSeconds() {
+    return this.mysql ? sql<number>`unix_timestamp()` : sql<number>`cast(strftime('%s', 'now') as integer)`
+  }
+
+  /** Takes the lease when nobody holds it or it expired (database clock); true when taken. */
+  private async acquire(token: string): Promise<boolean> {
+    const seed = this.db.insertInto('stats_lease').values({ id: 1, token: null, expires: 0 })
+    await (this.mysql ? seed.ignore() : seed.onConflict((oc) => oc.column('id').doNothing())).execute()
+    const r = await this.db
+      .updateTable('stats_lease')
+      .set({ token, expires: sql<number>`${this.dbSeconds()} + ${LEASE_SECONDS}` })
+      .where('id', '=', 1)
+      .where((eb) => eb.or([eb('token', 'is', null), eb('expires', '<', this.dbSeconds())]))
+      .executeTakeFirst()
+    return Number(r.numUpdatedRows) === 1
+  }
+
+  /** Extends the lease held by `token`; throws when it was lost (another process took it after it expired). */
+  private async renew(token: string): Promise<void> {
+    const r = await this.db
+      .updateTable('stats_lease')
+      .set({ expires: sql<number>`${this.dbSeconds()} + ${LEASE_SECONDS}` })
+      .where('id', '=', 1)
+      .where('token', '=', token)
+      .executeTakeFirst()
+    if (Number(r.numUpdatedRows) === 1) return
+    // A driver counting changed rather than matched rows reports 0 for a renewal within the same second: ask.
+    const held = await this.db.selectFrom('stats_lease').select('token').where('id', '=', 1).executeTakeFirst()
+    if (held?.token !== token) throw new Error('the stats refresh lease was lost')
+  }
+
+  private async release(token: string): Promise<void> {
+    await this.db
+      .updateTable('stats_lease')
+      .set({ token: null, expires: 0 })
+      .where('id', '=', 1)
+      .where('token', '=', token)
+      .execute()
+  }
+
+  private async refreshLeased(): Promise<boolean> {
+    const token = randomUUID()
+    if (!(await this.acquire(token))) return false
+    try {
+      await this.refreshOnce(token)
+    } finally {
+      await this.release(token)
+    }
+    return true
+  }
+
+  private async refreshOnce(token: string): Promise<void> {
     let markers = await this.markers()
     const state = await this.state()
-    if (state && state.as_of > markers.day) markers = { ...markers, day: state.as_of }
+    // A clock behind the stored day: the stored day (its usage period too), never back.
+    if (state && state.as_of > markers.day) markers = await this.markers(state.as_of)
     const orgs = [...this.options.organizations()].filter((o) => o.state === 'active')
     const full = !state || state.as_of !== markers.day
-    const sideChanged = !!state && (Number(state.link_seq) !== markers.link || state.usage_marker !== markers.usage)
+    const sideBehind = !!state && (Number(state.link_seq) !== markers.link || state.usage_marker !== markers.usage)
+    const sideChanged = sideBehind && this.now() - this.lastSideRefresh >= this.options.sideRefreshMs
     let targets: OrganizationTable[]
     const computed: Array<[string, KommuneAggregate]> = []
     if (full) targets = orgs
     else {
-      const dirty = await this.dirtyOrganizations(Number(state.feed_seq), markers.feed)
+      const feedBehind = Number(state.feed_seq) !== markers.feed
+      const dirty = feedBehind ? await this.dirtyOrganizations(Number(state.feed_seq), markers.feed) : new Set()
       targets = dirty === 'all' ? orgs : orgs.filter((o) => dirty.has(o.id))
-      const stored = new Map(
-        (await this.db.selectFrom('stats_kommune').selectAll().execute()).map((r) => [r.owner_org, r.body]),
+      const storedIds = new Set(
+        (await this.db.selectFrom('stats_kommune').select('owner_org').execute()).map((r) => r.owner_org),
       )
       // A Kommune added since (reference data): computed too.
-      for (const o of orgs) if (!stored.has(o.id) && !targets.includes(o)) targets.push(o)
+      for (const o of orgs) if (!storedIds.has(o.id) && !targets.includes(o)) targets.push(o)
+      // Nothing behind (or link and usage figures alone, within sideRefreshMs of the last such refresh): no write.
+      if (!feedBehind && !sideChanged && targets.length === 0) return
       if (sideChanged) {
         // Link checks or usage counts alone: the other Kommunen's stored aggregates get new link and usage figures
         // (no pass over their datasets' scores).
+        const stored = new Map(
+          (await this.db.selectFrom('stats_kommune').selectAll().execute()).map((r) => [r.owner_org, r.body]),
+        )
         for (const o of orgs) {
           if (targets.includes(o)) continue
           const aggregate = JSON.parse(stored.get(o.id)!) as KommuneAggregate
           Object.assign(aggregate.stats, await computeSide(this.catalogDb, o.id, markers.day))
           computed.push([o.id, aggregate])
+          await this.renew(token)
         }
       }
     }
-    for (const org of targets) computed.push([org.id, await computeKommune(this.catalogDb, org, markers.day)])
-    await this.store(markers, full, computed, new Set(orgs.map((o) => o.id)))
+    if (full || sideChanged) this.lastSideRefresh = this.now()
+    for (const org of targets) {
+      computed.push([org.id, await computeKommune(this.catalogDb, org, markers.day)])
+      await this.renew(token)
+    }
+    await this.store(markers, full, computed, new Set(orgs.map((o) => o.id)), token, full || sideChanged)
   }
 
   /** The Kommunen touched by the feed rows after `from` (and a few before: see FEED_OVERLAP). */
@@ -268,6 +408,8 @@ export class StatsAggregates {
     full: boolean,
     computed: Array<[string, KommuneAggregate]>,
     active: Set<string>,
+    token: string,
+    sideCurrent: boolean,
   ): Promise<void> {
     const generated = new Date().toISOString()
     await this.db.transaction().execute(async (trx) => {
@@ -277,6 +419,14 @@ export class StatsAggregates {
         .where('id', '=', 1)
         .$if(this.mysql, (q) => q.forUpdate())
         .executeTakeFirst()
+      // A refresher whose lease expired and was taken by another stores nothing.
+      const lease = await trx
+        .selectFrom('stats_lease')
+        .select('token')
+        .where('id', '=', 1)
+        .$if(this.mysql, (q) => q.forUpdate())
+        .executeTakeFirst()
+      if (lease?.token !== token) return
       if (stored) {
         // Never go back: a refresh computed from older markers than the stored ones is dropped.
         if (Number(stored.feed_seq) > markers.feed || stored.as_of > markers.day) return
@@ -304,13 +454,15 @@ export class StatsAggregates {
           .filter((o) => !active.has(o))
         if (gone.length) await trx.deleteFrom('stats_kommune').where('owner_org', 'in', gone).execute()
       }
-      // Every refresh brings the link and usage figures of all Kommunen to the markers (computeSide).
+      // A full refresh or a side one brings the link and usage figures of all Kommunen to the markers
+      // (computeSide); otherwise the stored side markers stay, so that the side refresh is still due.
       const values = {
         feed_seq: markers.feed,
-        link_seq: markers.link,
-        usage_marker: markers.usage,
+        link_seq: sideCurrent || !stored ? markers.link : Number(stored.link_seq),
+        usage_marker: sideCurrent || !stored ? markers.usage : stored.usage_marker,
         as_of: markers.day,
         generated,
+        version: Number(stored?.version ?? 0) + 1,
       }
       if (stored) await trx.updateTable('stats_state').set(values).where('id', '=', 1).execute()
       else {
@@ -322,20 +474,6 @@ export class StatsAggregates {
         ).execute()
       }
     })
-  }
-
-  /** The stored rows, through the in-memory copy while the stored state is the same. */
-  private async load(state: StatsStateTable): Promise<Snapshot> {
-    const key = `${state.feed_seq}|${state.link_seq}|${state.usage_marker}|${state.as_of}|${state.generated}`
-    if (this.cache?.key === key) return this.cache.snapshot
-    const rows = await this.db.selectFrom('stats_kommune').selectAll().execute()
-    const snapshot: Snapshot = {
-      generated: state.generated,
-      as_of: state.as_of,
-      kommunen: new Map(rows.map((r) => [r.owner_org, JSON.parse(r.body) as KommuneAggregate])),
-    }
-    this.cache = { key, snapshot }
-    return snapshot
   }
 }
 

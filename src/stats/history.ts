@@ -30,8 +30,9 @@ const bandsOf = (row: QualityHistoryOrgTable | undefined, mode: 'portal' | 'prop
  * Daily figures per Kommune from `from` to `to`: the datasets, score means and band counts from the quality
  * recorder's per-Kommune day rows (quality_history_org, kept by every write), the other figures from the daily
  * snapshots (stats_kommune_day). A day without a row carries the newest earlier one (as quality_history_org
- * itself defines); days before the Kommune's first row of either kind are left out. Reads at most one row per
- * Kommune and day of the range, plus one earlier row per Kommune and table.
+ * itself defines); days before the Kommune's first row of either kind are left out. Two queries whatever the
+ * number of Kommunen (one per table, run together): the rows of the range plus each Kommune's newest row before
+ * it, at most one row per Kommune and day of the range plus one per Kommune.
  */
 export async function history(
   db: Kysely<any>,
@@ -41,44 +42,67 @@ export async function history(
 ): Promise<HistoryT> {
   const q = qualityDb(db)
   const s = statsDb(db)
+  const ids = orgs.map((o) => o.id)
+  // One Kommune: its rows only; all: every row of the range (the Kommunen not asked for are dropped below).
+  const one = orgs.length === 1
+  const [quality, snaps] = await Promise.all([
+    q
+      .selectFrom('quality_history_org as h')
+      .selectAll('h')
+      .$if(one, (qb) => qb.where('h.owner_org', 'in', ids))
+      .where('h.day', '<=', to)
+      .where((eb) =>
+        eb.or([
+          eb('h.day', '>=', from),
+          eb(
+            'h.day',
+            '=',
+            eb
+              .selectFrom('quality_history_org as b')
+              .select((e) => e.fn.max('b.day').as('d'))
+              .whereRef('b.owner_org', '=', 'h.owner_org')
+              .where('b.day', '<', from),
+          ),
+        ]),
+      )
+      .orderBy('h.day')
+      .execute(),
+    s
+      .selectFrom('stats_kommune_day as h')
+      .selectAll('h')
+      .$if(one, (qb) => qb.where('h.owner_org', 'in', ids))
+      .where('h.day', '<=', to)
+      .where((eb) =>
+        eb.or([
+          eb('h.day', '>=', from),
+          eb(
+            'h.day',
+            '=',
+            eb
+              .selectFrom('stats_kommune_day as b')
+              .select((e) => e.fn.max('b.day').as('d'))
+              .whereRef('b.owner_org', '=', 'h.owner_org')
+              .where('b.day', '<', from),
+          ),
+        ]),
+      )
+      .orderBy('h.day')
+      .execute(),
+  ])
+  const qualityOf = new Map<string, QualityHistoryOrgTable[]>()
+  for (const r of quality) (qualityOf.get(r.owner_org) ?? qualityOf.set(r.owner_org, []).get(r.owner_org)!).push(r)
+  const snapsOf = new Map<string, Array<{ day: string; body: string }>>()
+  for (const r of snaps) (snapsOf.get(r.owner_org) ?? snapsOf.set(r.owner_org, []).get(r.owner_org)!).push(r)
   const result: HistoryT = { from, to, kommunen: [] }
   for (const org of orgs) {
-    const [quality, qualityBefore, snaps, snapBefore] = await Promise.all([
-      q
-        .selectFrom('quality_history_org')
-        .selectAll()
-        .where('owner_org', '=', org.id)
-        .where('day', '>=', from)
-        .where('day', '<=', to)
-        .orderBy('day')
-        .execute(),
-      q
-        .selectFrom('quality_history_org')
-        .selectAll()
-        .where('owner_org', '=', org.id)
-        .where('day', '<', from)
-        .orderBy('day', 'desc')
-        .limit(1)
-        .executeTakeFirst(),
-      s
-        .selectFrom('stats_kommune_day')
-        .selectAll()
-        .where('owner_org', '=', org.id)
-        .where('day', '>=', from)
-        .where('day', '<=', to)
-        .orderBy('day')
-        .execute(),
-      s
-        .selectFrom('stats_kommune_day')
-        .selectAll()
-        .where('owner_org', '=', org.id)
-        .where('day', '<', from)
-        .orderBy('day', 'desc')
-        .limit(1)
-        .executeTakeFirst(),
-    ])
-    const qualityByDay = new Map(quality.map((r) => [r.day, r]))
-    const snapByDay = new Map(snaps.map((r) => [r.day, JSON.parse(r.body) as SnapshotBody]))
+    const rowsQ = qualityOf.get(org.id) ?? []
+    const rowsS = snapsOf.get(org.id) ?? []
+    const qualityBefore = rowsQ.find((r) => r.day < from)
+    const snapBefore = rowsS.find((r) => r.day < from)
+    const qualityByDay = new Map(rowsQ.filter((r) => r.day >= from).map((r) => [r.day, r]))
+    const snapByDay = new Map(
+      rowsS.filter((r) => r.day >= from).map((r) => [r.day, JSON.parse(r.body) as SnapshotBody]),
+    )
     let qualityNow = qualityBefore
     let snapNow: SnapshotBody | undefined = snapBefore ? (JSON.parse(snapBefore.body) as SnapshotBody) : undefined
     const days: HistoryDayT[] = []

@@ -5,7 +5,13 @@ import type { AppConfig } from '../config.js'
 import type { Store } from '../db/connect.js'
 import type { OrganizationTable } from '../db/types.js'
 import { helpUrl } from '../ckan/envelope.js'
-import { StatsAggregates, type AggregatesOptions, type Snapshot } from './aggregates.js'
+import {
+  DEFAULT_REFRESH_MS,
+  StatsAggregates,
+  stillPublic,
+  type AggregatesOptions,
+  type Snapshot,
+} from './aggregates.js'
 import { csvRow, type Cell } from './csv.js'
 import { daysBetween, history, isDay } from './history.js'
 import {
@@ -30,8 +36,26 @@ export interface StatsRouteDeps {
   config: AppConfig
   /** Overrides of the aggregates' options (tests). */
   aggregates?: Partial<AggregatesOptions>
-  /** How often each process checks whether the aggregates (and the day's snapshot) are behind; default 10 minutes. */
-  refreshEveryMs?: number
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The Kommune statistics' aggregates (src/stats): the server starts their refresher. */
+    stats: StatsAggregates
+  }
+}
+
+/**
+ * Starts the background refresher of the Kommune statistics in a server process: every STATS_REFRESH_MS
+ * (default 5000; 0 or `off`: none). Every process of a service may run one: a lease lets one refresh at a time.
+ */
+export function startStatsRefresher(fastify: FastifyInstance, env: NodeJS.ProcessEnv = process.env): void {
+  const text = env.STATS_REFRESH_MS?.trim()
+  if (text === 'off' || text === '0') return
+  const ms = text ? Number(text) : DEFAULT_REFRESH_MS
+  if (!Number.isInteger(ms) || ms < 100 || ms > 86_400_000)
+    throw new Error(`STATS_REFRESH_MS: an integer from 100 to 86400000 (milliseconds), 0 or off; got ${text}`)
+  fastify.stats.start(ms)
 }
 
 const BAND_KEYS = ['excellent', 'good', 'sufficient', 'bad'] as const
@@ -124,10 +148,24 @@ export function registerStatsRoutes(fastify: FastifyInstance, deps: StatsRouteDe
       .type('application/json; charset=utf-8')
       .send({ help: helpUrl(config.baseUrl, 'help_show'), success: false, error: { __type: 'Bad Request', message } })
 
+  /** No aggregates stored yet (a fresh database): 503 until the refresher has computed them. */
+  const computing = (reply: FastifyReply) =>
+    reply
+      .code(503)
+      .header('retry-after', String(Math.max(1, Math.ceil(aggregates.refreshMs / 1000))))
+      .type('application/json; charset=utf-8')
+      .send({
+        help: helpUrl(config.baseUrl, 'help_show'),
+        success: false,
+        error: { __type: 'Service Unavailable', message: 'statistics are being computed' },
+      })
+
   const common =
     'Public datasets only (active, not private, of type dataset): private datasets, drafts and deleted ones count nowhere. ' +
-    'Served from aggregates maintained in the database: catalog writes committed before the request are included; link-check and usage ' +
-    'figures may lag by up to a minute while the checker or the counters write. All servers on one database answer alike.'
+    'Served from aggregates maintained in the database by a background refresher (every STATS_REFRESH_MS, default 5 s): an answer ' +
+    'is as of its `generated`; a catalog write shows within one refresher interval plus its recomputation, link-check and usage figures ' +
+    'may lag by up to a minute while the checker or the counters write. All servers on one database answer alike. ' +
+    '503 with Retry-After while no aggregates were computed yet (a fresh database).'
 
   fastify.get(
     '/api/stats/kommunen',
@@ -149,12 +187,14 @@ export function registerStatsRoutes(fastify: FastifyInstance, deps: StatsRouteDe
             },
           },
           400: StatsError,
+          503: StatsError,
         },
       },
     },
     async (request: FastifyRequest, reply: FastifyReply) => {
       const query = request.query as { format?: 'json' | 'csv'; sort?: string }
       const snapshot = await aggregates.current()
+      if (!snapshot) return computing(reply)
       const list = sortKommunen(listOf(snapshot, activeOrganizations(service)), query.sort)
       reply.header('cache-control', 'no-cache')
       if (query.format === 'csv') {
@@ -176,9 +216,12 @@ export function registerStatsRoutes(fastify: FastifyInstance, deps: StatsRouteDe
       schema: {
         tags: ['stats'],
         summary: "One Kommune's figures, its lowest-scoring datasets and the fixes worth the most points",
-        description: `The object of the list plus \`lowest_scoring\` and \`top_fixes\`. ${common} 404 for an unknown Kommune.`,
+        description:
+          `The object of the list plus \`lowest_scoring\` and \`top_fixes\`. ${common} \`lowest_scoring\` lists only datasets ` +
+          'public at the time of the request (a dataset made private or deleted since the last refresh is left out at once; the ' +
+          'counts catch up with the next refresh). 404 for an unknown Kommune.',
         params: Type.Object({ name: Type.String({ maxLength: 200, description: 'Name or id of the Kommune' }) }),
-        response: { 200: KommuneDetail, 404: StatsError },
+        response: { 200: KommuneDetail, 404: StatsError, 503: StatsError },
       },
     },
     async (request: FastifyRequest, reply: FastifyReply) => {
@@ -186,13 +229,19 @@ export function registerStatsRoutes(fastify: FastifyInstance, deps: StatsRouteDe
       const org = service.reference.organization(name)
       if (!org || org.state !== 'active') return notFound(reply, 'Not found: Kommune')
       const snapshot = await aggregates.current()
+      if (!snapshot) return computing(reply)
       const agg = snapshot.kommunen.get(org.id)
       if (!agg) return notFound(reply, 'Not found: Kommune')
+      // Privacy does not wait for the refresher: only datasets public now are listed.
+      const visible = await stillPublic(
+        store.db,
+        agg.lowest_scoring.map((d) => d.name),
+      )
       const body: KommuneDetailT = {
         ...agg.stats,
         generated: snapshot.generated,
         as_of: snapshot.as_of,
-        lowest_scoring: agg.lowest_scoring,
+        lowest_scoring: agg.lowest_scoring.filter((d) => visible.has(d.name)),
         top_fixes: agg.top_fixes,
       }
       return reply.header('cache-control', 'no-cache').type('application/json; charset=utf-8').send(body)
@@ -211,7 +260,7 @@ export function registerStatsRoutes(fastify: FastifyInstance, deps: StatsRouteDe
           'come from the daily snapshots of the aggregates (the last refresh of the day). A day without a change carries the day before. ' +
           `${common} 404 for an unknown Kommune, 400 for a bad range.`,
         querystring: HistoryQuery,
-        response: { 200: History, 400: StatsError, 404: StatsError },
+        response: { 200: History, 400: StatsError, 404: StatsError, 503: StatsError },
       },
     },
     async (request: FastifyRequest, reply: FastifyReply) => {
@@ -226,8 +275,9 @@ export function registerStatsRoutes(fastify: FastifyInstance, deps: StatsRouteDe
         const value = query[key]
         if (value !== undefined && !isDay(value)) return badRequest(reply, `${key}: not a day (YYYY-MM-DD)`)
       }
-      // Brings today's snapshot up to date first (and tells the database's day).
+      // The day of the stored aggregates (the database's day as of the last refresh).
       const snapshot = await aggregates.current()
+      if (!snapshot) return computing(reply)
       const to = query.to ?? snapshot.as_of
       const from = query.from ?? new Date(Date.parse(`${to}T00:00:00Z`) - 29 * 86_400_000).toISOString().slice(0, 10)
       const span = daysBetween(from, to)
@@ -238,16 +288,10 @@ export function registerStatsRoutes(fastify: FastifyInstance, deps: StatsRouteDe
     },
   )
 
-  const every = deps.refreshEveryMs ?? 600_000
-  const timer = setInterval(() => {
-    void aggregates
-      .current()
-      .catch((err: unknown) => fastify.log.error({ err }, 'refreshing the Kommune statistics failed'))
-  }, every)
-  timer.unref()
+  // The refresher is started by the server (startStatsRefresher), never by a request; stopped on close.
+  fastify.decorate('stats', aggregates)
   fastify.addHook('onClose', async () => {
-    clearInterval(timer)
-    await aggregates.idle()
+    await aggregates.stop()
   })
   return aggregates
 }

@@ -23,4 +23,5 @@ t.test('the stats endpoints are documented in openapi/openapi.json with their re
   const history = doc.paths['/api/stats/history']?.get
   t.same(history.parameters.map((p: { name: string }) => p.name).sort(), ['from', 'kommune', 'to'])
   t.ok(history.responses['400'] && history.responses['404'])
+  for (const op of [list, detail, history]) t.ok(op.responses['503'], 'the 503 before the first refresh is documented')
 })

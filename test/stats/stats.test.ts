@@ -59,6 +59,27 @@ await forEachBackend(t, async (t, backend) => {
   const fuldaEditor = await userWithToken(a, 'stats-fulda', { org: 'fulda', role: 'editor' })
   const marburg = a.service.reference.organization('marburg')!
   const fulda = a.service.reference.organization('fulda')!
+  /** The refresher is off in tests: the tests run it, through either server (one lease for both). */
+  const refresh = async (app: App = a) => {
+    await app.service.catchUpChangeFeed()
+    if (!(await app.fastify.stats.refresh())) throw new Error('the refresh did not get the lease')
+  }
+
+  await t.test('no aggregates yet: 503 with Retry-After, and a request computes nothing', async (t) => {
+    for (const url of ['/api/stats/kommunen', '/api/stats/kommunen/marburg', '/api/stats/history']) {
+      const r = await get(a, url)
+      t.equal(r.status, 503, url)
+      t.equal(r.headers['retry-after'], '5', 'the default refresher interval, in seconds')
+      t.equal(r.json().error.message, 'statistics are being computed')
+    }
+    const rows = await statsDb(backend.store.db).selectFrom('stats_kommune').select('owner_org').execute()
+    t.equal(rows.length, 0, 'the requests stored nothing')
+    t.equal(
+      (await statsDb(backend.store.db).selectFrom('stats_state').selectAll().execute()).length,
+      0,
+      'no state either',
+    )
+  })
 
   const created: string[] = []
   for (const [i, title] of ['Radwege', HOSTILE_TITLE, 'Parkplätze'].entries()) {
@@ -92,6 +113,7 @@ await forEachBackend(t, async (t, backend) => {
   t.equal(fuldaOne.status, 200)
 
   await t.test('the list counts exactly the public datasets, and both servers answer alike', async (t) => {
+    await refresh()
     const ra = await get(a, '/api/stats/kommunen')
     t.equal(ra.status, 200)
     const list = ra.json()
@@ -120,23 +142,89 @@ await forEachBackend(t, async (t, backend) => {
     const rb = await get(b, '/api/stats/kommunen')
     t.same(rb.json(), list, 'the other server answers the same, generated included')
 
-    // A write through one server: both answer the new figures at once, identically.
+    // A write through one server: the requests do not compute; the answers stay those of the last refresh...
+    const state = await statsDb(backend.store.db).selectFrom('stats_state').selectAll().executeTakeFirstOrThrow()
     const again = await call(a, admin, 'package_create', validDataset('marburg', { name: 'stats-public-3' }))
     t.equal(again.status, 200)
+    t.same((await get(b, '/api/stats/kommunen')).json(), list, 'as of the last refresh until the next one')
+    t.same(
+      await statsDb(backend.store.db).selectFrom('stats_state').selectAll().executeTakeFirstOrThrow(),
+      state,
+      'a request after a write stored nothing',
+    )
+    // ...and the next refresh (through the other server) brings both to the new figures, identically.
+    await refresh(b)
     const after = (await get(b, '/api/stats/kommunen')).json()
     t.equal(after.kommunen.find((k: { name: string }) => k.name === 'marburg').datasets, 4)
+    t.not(after.generated, list.generated)
     t.same((await get(a, '/api/stats/kommunen')).json(), after)
-    // Making a public dataset private takes it out everywhere.
+    // Making a public dataset private takes it out everywhere with the next refresh.
     const hidden = await call(a, admin, 'package_patch', { id: 'stats-public-3', private: true })
     t.equal(hidden.status, 200)
+    await refresh()
     const back = (await get(a, '/api/stats/kommunen')).json()
     t.equal(back.kommunen.find((k: { name: string }) => k.name === 'marburg').datasets, 3)
     t.same((await get(b, '/api/stats/kommunen')).json(), back)
+    // Nothing behind: a refresh writes nothing (the version, hence the in-memory copies, stay).
+    const stable = await statsDb(backend.store.db).selectFrom('stats_state').selectAll().executeTakeFirstOrThrow()
+    await refresh(b)
+    t.same(await statsDb(backend.store.db).selectFrom('stats_state').selectAll().executeTakeFirstOrThrow(), stable)
+  })
+
+  await t.test('a dataset made private or deleted is not listed, before any refresh', async (t) => {
+    const names = ['stats-lowest-a', 'stats-lowest-b']
+    for (const name of names) {
+      const r = await call(a, admin, 'package_create', validDataset('marburg', { name, title: name }))
+      t.equal(r.status, 200)
+    }
+    await refresh()
+    const listed = (await get(b, '/api/stats/kommunen/marburg')).json()
+    const listedNames = listed.lowest_scoring.map((x: { name: string }) => x.name)
+    for (const name of names) t.ok(listedNames.includes(name), `${name} listed while public`)
+    const sysadmin = await userWithToken(a, 'stats-sysadmin-privacy', { sysadmin: true })
+    t.equal((await call(a, admin, 'package_patch', { id: names[0], private: true })).status, 200)
+    t.equal((await call(a, sysadmin, 'package_delete', { id: names[1] })).status, 200)
+    for (const app of [a, b]) {
+      const d = (await get(app, '/api/stats/kommunen/marburg')).json()
+      const now = d.lowest_scoring.map((x: { name: string }) => x.name)
+      t.notOk(now.includes(names[0]), 'the private one is not listed')
+      t.notOk(now.includes(names[1]), 'the deleted one is not listed')
+      t.equal(now.length, listedNames.length - 2, 'the others still are')
+      t.equal(d.generated, listed.generated, 'no refresh happened: the counts may lag one interval')
+      t.equal(d.datasets, listed.datasets)
+    }
+    await refresh()
+    const after = (await get(a, '/api/stats/kommunen/marburg')).json()
+    t.equal(after.datasets, listed.datasets - 2, 'the counts catch up with the refresh')
+    t.equal((await call(a, sysadmin, 'package_delete', { id: names[0] })).status, 200)
+    await refresh()
+  })
+
+  await t.test('one process refreshes at a time: a held lease is respected, an expired one taken over', async (t) => {
+    const db = statsDb(backend.store.db)
+    const state = await db.selectFrom('stats_state').selectAll().executeTakeFirstOrThrow()
+    await db.updateTable('stats_lease').set({ token: 'another-process', expires: 4_000_000_000 }).execute()
+    t.equal((await call(a, admin, 'package_create', validDataset('marburg', { name: 'stats-leased' }))).status, 200)
+    await a.service.catchUpChangeFeed()
+    t.equal(await a.fastify.stats.refresh(), false, 'another process holds the lease')
+    t.same(await db.selectFrom('stats_state').selectAll().executeTakeFirstOrThrow(), state, 'nothing stored')
+    t.equal((await db.selectFrom('stats_lease').selectAll().executeTakeFirstOrThrow()).token, 'another-process')
+    // Expired by the database clock (a second after the epoch): taken over, and released after the refresh.
+    await db.updateTable('stats_lease').set({ expires: 1 }).execute()
+    await refresh()
+    t.equal(
+      (await db.selectFrom('stats_state').selectAll().executeTakeFirstOrThrow()).version,
+      Number(state.version) + 1,
+    )
+    t.equal((await db.selectFrom('stats_lease').selectAll().executeTakeFirstOrThrow()).token, null, 'released')
+    const sysadmin = await userWithToken(a, 'stats-sysadmin-lease', { sysadmin: true })
+    t.equal((await call(a, sysadmin, 'package_delete', { id: 'stats-leased' })).status, 200)
+    await refresh()
   })
 
   await t.test('a write recomputes only its Kommunen, a moved dataset both of them', async (t) => {
     const sysadmin = await userWithToken(a, 'stats-sysadmin', { sysadmin: true })
-    await get(a, '/api/stats/kommunen')
+    await refresh()
     const db = statsDb(backend.store.db)
     // A sentinel in another Kommune's stored aggregate: a refresh of marburg alone leaves it as it is.
     const other = a.service.reference.organization('giessen')!
@@ -154,18 +242,21 @@ await forEachBackend(t, async (t, backend) => {
       .execute()
     const moved = await call(a, admin, 'package_create', validDataset('marburg', { name: 'stats-moving' }))
     t.equal(moved.status, 200)
+    await refresh()
     const list = (await get(b, '/api/stats/kommunen')).json()
     const byName = (name: string) => list.kommunen.find((k: { name: string }) => k.name === name)
     t.equal(byName('marburg').datasets, 4)
     t.equal(byName('giessen').distributions, 424242, 'giessen was not recomputed for a write to marburg')
     const patched = await call(a, sysadmin, 'package_patch', { id: 'stats-moving', owner_org: 'fulda' })
     t.equal(patched.status, 200)
+    await refresh(b)
     const after = (await get(a, '/api/stats/kommunen')).json()
     const afterBy = (name: string) => after.kommunen.find((k: { name: string }) => k.name === name)
     t.equal(afterBy('marburg').datasets, 3, 'the former Kommune lost it')
     t.equal(afterBy('fulda').datasets, 2, 'the new one has it')
     const deleted = await call(a, sysadmin, 'package_delete', { id: 'stats-moving' })
     t.equal(deleted.status, 200)
+    await refresh()
     t.equal(
       (await get(b, '/api/stats/kommunen')).json().kommunen.find((k: { name: string }) => k.name === 'fulda').datasets,
       1,
@@ -173,6 +264,7 @@ await forEachBackend(t, async (t, backend) => {
     )
     // Restores giessen's figures: a reference change recomputes every Kommune.
     await appendChange(backend.store.db, { kind: 'reference' }).execute()
+    await refresh()
     t.not(
       (await get(a, '/api/stats/kommunen')).json().kommunen.find((k: { name: string }) => k.name === 'giessen')
         .distributions,
@@ -236,6 +328,7 @@ await forEachBackend(t, async (t, backend) => {
 
   await t.test('history: public counts per day, one snapshot per Kommune and day whatever the servers', async (t) => {
     for (let i = 0; i < 3; i++) {
+      await refresh(i % 2 ? a : b)
       await get(a, '/api/stats/history?kommune=marburg')
       await get(b, '/api/stats/history')
     }
@@ -271,6 +364,7 @@ await forEachBackend(t, async (t, backend) => {
     await appendChange(backend.store.db, { kind: 'reference' }).execute()
     await a.service.catchUpChangeFeed()
     await b.service.catchUpChangeFeed()
+    await refresh()
     const r = await get(a, '/api/stats/kommunen?format=csv')
     t.equal(r.status, 200)
     t.match(r.headers['content-type'], /^text\/csv/)
@@ -377,14 +471,15 @@ await forEachBackend(t, async (t, backend) => {
         sideRefreshMs: 0,
         today: async () => yesterday,
       })
-      const before = await real.current()
+      await real.refresh()
+      const before = (await real.current())!
       const state = await statsDb(a.store.db).selectFrom('stats_state').selectAll().executeTakeFirstOrThrow()
-      const seen = await skewed.current()
+      const seen = (await skewed.current())!
       t.equal(seen.as_of, today, 'the skewed server answers the stored day')
       t.equal(seen.generated, before.generated, 'and the stored aggregates, not a refresh of its own')
+      t.equal(await skewed.refresh(), true)
       const stateAfter = await statsDb(a.store.db).selectFrom('stats_state').selectAll().executeTakeFirstOrThrow()
-      t.same(stateAfter, state, 'the state did not change')
-      await skewed.refresh()
+      t.same(stateAfter, state, 'the state did not change: nothing was behind, the day did not move back')
       const rows = await statsDb(a.store.db)
         .selectFrom('stats_kommune_day')
         .select(['day'])
