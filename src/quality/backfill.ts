@@ -73,6 +73,9 @@ export async function rescoreDatasets(service: CatalogService, ids: readonly str
  * `godonu links check`, never on a request path. Running it twice, or in two processes at once, rescores some
  * datasets twice: harmless. Returns the number of datasets rescored.
  */
+/** Ids per delete statement (bounded statement size). */
+const DELETE_CHUNK = 1000
+
 export async function rescorePending(service: CatalogService): Promise<number> {
   const db = linksDb(service.db)
   let done = 0
@@ -86,10 +89,14 @@ export async function rescorePending(service: CatalogService): Promise<number> {
     if (pending.length === 0) return done
     const ids = await packagesWithUrlHashes(service.store, new Set(pending.map((p) => p.url_hash)))
     done += await rescoreDatasets(service, [...ids].sort())
-    await db
-      .deleteFrom('link_rescore_pending')
-      .where('id', '<=', Number(pending.at(-1)!.id))
-      .execute()
+    // Exactly the rows read: ids are handed out at insert, not at commit, so a smaller id can commit after a
+    // larger one was read (MySQL) and a range delete would remove it unseen.
+    const handled = pending.map((p) => Number(p.id))
+    for (let i = 0; i < handled.length; i += DELETE_CHUNK)
+      await db
+        .deleteFrom('link_rescore_pending')
+        .where('id', 'in', handled.slice(i, i + DELETE_CHUNK))
+        .execute()
     if (pending.length < PENDING_BATCH) return done
   }
 }

@@ -74,8 +74,20 @@ function share(value) {
 // ---------------------------------------------------------------------------------------------
 // Reading the stats API
 
+/** The stats of a fresh database are computed in the background: the API answers 503 with Retry-After meanwhile. */
+class NotYetComputed extends Error {
+  constructor(retryAfterSeconds) {
+    super('statistics are being computed')
+    this.retryAfterSeconds = retryAfterSeconds
+  }
+}
+
 async function getJson(url) {
   const response = await fetch(url, { headers: { accept: 'application/json' } })
+  if (response.status === 503) {
+    const seconds = Number(response.headers.get('retry-after'))
+    throw new NotYetComputed(Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 60) : 5)
+  }
   if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`)
   return response.json()
 }
@@ -394,6 +406,12 @@ async function main() {
       getJson(API.usage),
     ])
   } catch (err) {
+    if (err instanceof NotYetComputed) {
+      // Loaded again by itself once the server says the figures may be there.
+      status.textContent = `Die Statistik wird gerade berechnet; die Seite lädt in ${err.retryAfterSeconds} Sekunden neu.`
+      setTimeout(() => location.reload(), err.retryAfterSeconds * 1000)
+      return
+    }
     status.textContent = `Die Statistik konnte nicht geladen werden (${err.message}).`
     status.classList.add('error')
     return
