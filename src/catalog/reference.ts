@@ -87,12 +87,24 @@ export class ReferenceCache {
 
   constructor(private readonly db: Kysely<Database>) {}
 
+  /** Reloads started so far, and the number of the one whose rows are held (see reload). */
+  private reloadsStarted = 0
+  private reloadHeld = 0
+
+  /**
+   * Reads the reference rows anew. Reloads may overlap (a local write's and the change feed's): one started
+   * later reads rows at least as new, so rows are kept only when no later-started reload has kept its own
+   * already; an earlier one finishing last would otherwise put back rows from before a commit.
+   */
   async reload(): Promise<void> {
+    const number = ++this.reloadsStarted
     const [orgs, themes, licenses] = await Promise.all([
       this.db.selectFrom('organization').selectAll().execute(),
       this.db.selectFrom('theme').selectAll().execute(),
       this.db.selectFrom('license').selectAll().execute(),
     ])
+    if (number < this.reloadHeld) return
+    this.reloadHeld = number
     this.organizations = new Map(orgs.map((o) => [o.id, o]))
     this.organizationsByName = new Map(orgs.map((o) => [o.name, o]))
     this.themes = new Map(themes.map((t) => [t.id, t]))
