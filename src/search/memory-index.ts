@@ -374,15 +374,27 @@ export class VisibleDatasetIndex {
       this.dirty.clear()
       if (keys.length > RELOAD_ALL_ABOVE) this.stale = true
       else {
-        await this.reload(keys)
+        try {
+          await this.reload(keys)
+        } catch (err) {
+          // Still to be re-read: dropped keys would leave a changed (say, now private) dataset as it was.
+          for (const key of keys) this.dirty.add(key)
+          throw err
+        }
         // Dead docs cost memory and a test per posting: beyond the live ones, load anew.
         if (this.columns.size - this.columns.live > Math.max(1000, this.columns.live)) this.stale = true
       }
     }
     if (this.stale) {
+      // Changes arriving during the load mark the index again for the next refresh; a failed load leaves it stale.
       this.dirty.clear()
       this.stale = false
-      this.columns = await this.loadAll()
+      try {
+        this.columns = await this.loadAll()
+      } catch (err) {
+        this.stale = true
+        throw err
+      }
       this.liveDocs = null
       this.loadedOnce = true
     }
