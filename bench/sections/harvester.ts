@@ -46,7 +46,7 @@ function sizeSetting(name: string, fallback: number): number {
 }
 
 /** The synthetic datasets of a source: N of them, some changed (a version > 0 and a newer metadata_modified). */
-export class SyntheticSource {
+class SyntheticSource {
   readonly changed = new Map<number, { version: number; modified: string }>()
   constructor(readonly size: number) {}
 
@@ -152,7 +152,7 @@ export class SyntheticSource {
   }
 }
 
-export async function serve(source: SyntheticSource): Promise<{ base: string; server: Server }> {
+async function serve(source: SyntheticSource): Promise<{ base: string; server: Server }> {
   let base = ''
   const server = createServer((req, res) => {
     try {
