@@ -7,7 +7,7 @@
  *   BENCH_DATASETS  datasets to seed (default 100000)
  *   BENCH_SECONDS   duration of each measured load run (default 10)
  *   BENCH_SECTIONS  comma-separated section names to run (default all): startup, package_show, lists,
- *                   package_search, harvest, dcat, quality, staleness, usage, links, stats, dashboard, writes
+ *                   package_search, harvest, harvester, dcat, quality, staleness, usage, links, stats, dashboard, writes
  *   BENCH_REFERENCE_DATASETS  size of the second, smaller catalog the dump's worker memory is compared
  *                   with (default 10000; measured only when BENCH_DATASETS is larger)
  *   BENCH_RESULTS   file the report is written to (default bench/results/latest.md)
@@ -39,6 +39,7 @@ import { packageShowSection } from './sections/package-show.js'
 import { listsSection } from './sections/lists.js'
 import { searchSection } from './sections/search.js'
 import { harvestSection } from './sections/harvest.js'
+import { harvesterSection } from './sections/harvester.js'
 import { dcatSection } from './sections/dcat.js'
 import { writesSection } from './sections/writes.js'
 import { stalenessSection } from './sections/staleness.js'
@@ -51,7 +52,7 @@ import { dashboardSection } from './sections/dashboard.js'
 
 // The write section goes last: it adds datasets, which the read sections must not see. The staleness
 // section patches some seeded datasets (titles, tags), after the read sections have read them.
-const SECTIONS: Section[] = [startupSection, packageShowSection, listsSection, searchSection, harvestSection, dcatSection, qualitySection, stalenessSection, usageSection, linksSection, statsSection, dashboardSection, writesSection]
+const SECTIONS: Section[] = [startupSection, packageShowSection, listsSection, searchSection, harvestSection, harvesterSection, dcatSection, qualitySection, stalenessSection, usageSection, linksSection, statsSection, dashboardSection, writesSection]
 
 function selectedSections(): Section[] {
   const raw = process.env.BENCH_SECTIONS?.trim()

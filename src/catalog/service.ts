@@ -82,6 +82,14 @@ export interface PackageChangePlan {
 export interface HarvestWrite {
   harvest?: boolean
   within?: (trx: Kysely<Database>, packageId: string) => Promise<void>
+  /** Written in this open transaction of a batch (writeBatch), not one of its own; its change is applied after the batch commits. */
+  batch?: WriteBatch
+}
+
+/** A transaction several writes share (writeBatch): the changes they made, applied to the caches once it has committed. */
+export interface WriteBatch {
+  trx: Kysely<Database>
+  changes: CatalogChange[]
 }
 
 /** Extras only the harvester writes (ckanext-harvest's names); a client may not claim them. */
@@ -425,7 +433,17 @@ export class CatalogService {
    * Runs a write in one transaction that also appends its change to the feed; then applies the change to
    * this process's caches before the caller answers (read-your-writes). Now and then it prunes the feed.
    */
-  private async write<T>(change: (result: T) => CatalogChange, body: (trx: Kysely<Database>, batch: StatementBatch) => Promise<T>, duplicateField?: DuplicateField): Promise<T> {
+  private async write<T>(change: (result: T) => CatalogChange, body: (trx: Kysely<Database>, batch: StatementBatch) => Promise<T>, duplicateField?: DuplicateField, outer?: WriteBatch): Promise<T> {
+    if (outer) {
+      // Inside a batch's transaction: the batch commits (or rolls back) and then applies the changes.
+      const batch = new StatementBatch(outer.trx)
+      const value = await body(outer.trx, batch)
+      const committed = change(value)
+      batch.add(appendChange(outer.trx, committed))
+      await batch.flush()
+      outer.changes.push(committed)
+      return value
+    }
     let result!: T
     let committed: CatalogChange | undefined
     try {
@@ -457,6 +475,32 @@ export class CatalogService {
     return result
   }
 
+  /**
+   * Several writes (createPackage/modifyPackage with `{ batch }`) in one write transaction, as the harvester
+   * writes a page: one commit for all. The caches learn the changes only after the commit (as with write()).
+   * A database error that a retry may cure (deadlock, busy) runs `body` again; other errors roll it all back.
+   */
+  async writeBatch<T>(body: (batch: WriteBatch) => Promise<T>): Promise<T> {
+    let batch: WriteBatch | undefined
+    const result = await writeTransaction(this.store, async (trx) => {
+      batch = { trx, changes: [] }
+      return body(batch)
+    })
+    const changes = batch?.changes ?? []
+    for (const c of changes) {
+      if (c.kind === 'datasets') this.documents.invalidate(...c.keys)
+      else this.documents.clear()
+    }
+    if (changes.some((c) => c.kind !== 'datasets')) await this.reference.reload()
+    this.pruneCountdown -= changes.length
+    if (this.pruneCountdown <= 0) {
+      this.pruneCountdown = 1000
+      await pruneChangeFeed(this.db).catch(() => {})
+    }
+    for (const c of changes) await this.changed(c)
+    return result
+  }
+
   /** Test seam: lets a test fail a write midway to prove the transaction leaves nothing behind. */
   writeHooks: WriteHooks = {}
 
@@ -482,6 +526,7 @@ export class CatalogService {
         }
       },
       (value, key) => this.duplicateFieldOf(record)(value, key),
+      harvest.batch,
     )
     // The written document is not cached here: a later write of another server, applied from the feed before
     // this line, could not be told from it. The answer reads it back like any other read.
@@ -550,6 +595,7 @@ export class CatalogService {
         revision = next.row.revision
       },
       (value, key) => (record ? this.duplicateFieldOf(record)(value, key) : undefined),
+      harvest.batch,
     )
     return { id: packageId, revision }
   }

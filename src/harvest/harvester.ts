@@ -7,14 +7,14 @@
  */
 import { createHash, randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
-import type { Kysely } from 'kysely'
+import { sql, type Kysely } from 'kysely'
 import type { AppConfig } from '../config.js'
-import type { CatalogService } from '../catalog/service.js'
+import type { CatalogService, WriteBatch } from '../catalog/service.js'
 import type { Database } from '../db/types.js'
 import { packageFromDict, type FieldErrors } from '../catalog/package-input.js'
 import type { PackageInput } from '../catalog/package.js'
 import { CatalogError } from '../errors.js'
-import { writeTransaction } from '../db/write.js'
+import { isRetryable, writeTransaction } from '../db/write.js'
 import { fromMicros, toMicros } from '../catalog/time.js'
 import type { Viewer } from '../auth/viewer.js'
 import { HarvestJobs, JobAbortRequestedError, LeaseLostError } from './jobs.js'
@@ -29,6 +29,24 @@ import {
   type JobStatus,
   type SourceConfig,
 } from './tables.js'
+
+/** Datasets written in one transaction (one commit), each in a savepoint of its own. */
+export const BATCH_SIZE = 100
+
+type ItemOutcome = { kind: 'added' | 'updated' | 'unchanged' | 'skipped' | 'failed'; objectId?: string }
+
+/** A dataset checked and ready to be written. */
+interface WritePlan {
+  job: HarvestJobTable
+  source: HarvestSourceTable
+  item: HarvestItem
+  guidHash: string
+  object: HarvestObjectTable | undefined
+  objectId: string
+  contentHash: string
+  existing: { id: string; name: string } | undefined
+  input: PackageInput
+}
 
 /** The harvester writes as a sysadmin without a user (activities show no user). */
 const HARVESTER: Viewer = { userId: null, userName: 'harvester', sysadmin: true, orgRoles: new Map() }
@@ -386,6 +404,13 @@ export class Harvester {
       if (signal.aborted) throw signal.reason as Error
       counts.pages++
       const unchanged: string[] = []
+      const pending: WritePlan[] = []
+      const tally = (outcome: ItemOutcome) => {
+        counts[outcome.kind]++
+        // Seen at the source though not written (unchanged, or skipped for its errors): never withdrawn for it.
+        if ((outcome.kind === 'unchanged' || outcome.kind === 'skipped') && outcome.objectId)
+          unchanged.push(outcome.objectId)
+      }
       for (const item of page.items) {
         if (signal.aborted) throw signal.reason as Error
         if (item.error) {
@@ -397,12 +422,13 @@ export class Harvester {
         if (seen.has(guidHash)) continue
         seen.add(guidHash)
         datasets++
-        const outcome = await this.harvestItem(job, source, item, guidHash)
-        counts[outcome.kind]++
-        // Seen at the source though not written (unchanged, or skipped for its errors): never withdrawn for it.
-        if ((outcome.kind === 'unchanged' || outcome.kind === 'skipped') && outcome.objectId)
-          unchanged.push(outcome.objectId)
+        const prepared = await this.prepareItem(job, source, item, guidHash)
+        if ('plan' in prepared) pending.push(prepared.plan)
+        else tally(prepared.outcome)
       }
+      // The datasets to write, BATCH_SIZE to a transaction (each validated on its own above).
+      for (let i = 0; i < pending.length; i += BATCH_SIZE)
+        for (const outcome of await this.writeMany(job, pending.slice(i, i + BATCH_SIZE))) tally(outcome)
       // Unchanged datasets are not rewritten: only their harvest objects learn that this job saw them.
       for (let i = 0; i < unchanged.length; i += 500) {
         const ids = unchanged.slice(i, i + 500)
@@ -420,12 +446,44 @@ export class Harvester {
     return { complete }
   }
 
-  private async harvestItem(
+  /**
+   * Writes datasets in one transaction (fenced once by the job's lease inside it), each in a savepoint of its
+   * own: a dataset whose write fails is rolled back to its savepoint, the others of the batch are kept, and it
+   * is written again alone after the commit (writeItem), which reports why it fails (or gives it a name of its
+   * own). A lost lease, an abort or a lock race (the whole transaction is rolled back, then run again) ends the batch.
+   */
+  private async writeMany(job: HarvestJobTable, plans: WritePlan[]): Promise<ItemOutcome[]> {
+    if (plans.length === 1) return [await this.writeItem(job, plans[0]!)]
+    let results: Array<ItemOutcome | undefined> = []
+    let alone: number[] = []
+    await this.service.writeBatch(async (batch) => {
+      results = []
+      alone = []
+      await this.jobs.assertLease(harvestDb(batch.trx), job.id, job.claimed_by!)
+      for (const [i, plan] of plans.entries()) {
+        await sql`savepoint harvest_item`.execute(batch.trx)
+        try {
+          results[i] = await this.writePlanned(plan, batch)
+          await sql`release savepoint harvest_item`.execute(batch.trx)
+        } catch (err) {
+          if (err instanceof LeaseLostError || err instanceof JobAbortRequestedError || isRetryable(err)) throw err
+          await sql`rollback to savepoint harvest_item`.execute(batch.trx)
+          await sql`release savepoint harvest_item`.execute(batch.trx)
+          alone.push(i)
+        }
+      }
+    })
+    for (const i of alone) results[i] = await this.writeItem(job, plans[i]!)
+    return results.map((r) => r ?? { kind: 'failed' as const })
+  }
+
+  /** What is to be written for an item (validated on its own), or its outcome when nothing is (unchanged, skipped). */
+  private async prepareItem(
     job: HarvestJobTable,
     source: HarvestSourceTable,
     item: HarvestItem,
     guidHash: string,
-  ): Promise<{ kind: 'added' | 'updated' | 'unchanged' | 'skipped' | 'failed'; objectId?: string }> {
+  ): Promise<{ outcome: ItemOutcome } | { plan: WritePlan }> {
     const object = await this.db
       .selectFrom('harvest_object')
       .selectAll()
@@ -435,7 +493,7 @@ export class Harvester {
     const content = sourceContent(item)
     const contentHash = sha256(stableJson(content))
     if (object && object.content_hash === contentHash && object.withdrawn === 0)
-      return { kind: 'unchanged', objectId: object.id }
+      return { outcome: { kind: 'unchanged', objectId: object.id } }
     const objectId = object?.id ?? randomUUID()
     const extras = [...(content.extras as Array<Record<string, unknown>>)]
     if (item.sourceUri && /^https?:\/\//i.test(item.sourceUri)) extras.push({ key: 'uri', value: item.sourceUri })
@@ -478,7 +536,7 @@ export class Harvester {
     })
     if (!checked.input) {
       await this.jobs.log(job.id, 'error', `skipped: ${JSON.stringify(checked.errors).slice(0, 2000)}`, item.guid)
-      return { kind: 'skipped', objectId: object?.id }
+      return { outcome: { kind: 'skipped', objectId: object?.id } }
     }
     if (checked.notes.length) await this.jobs.log(job.id, 'warning', checked.notes.join('; ').slice(0, 5000), item.guid)
     if (this.options.datasetRules) {
@@ -493,11 +551,29 @@ export class Harvester {
           item.guid,
         )
     }
-    const now = fromMicros(Date.now() * 1000)
-    const linkObject = (packageIdWritten: string) => async (trx: Kysely<Database>) => {
+    return {
+      plan: {
+        job,
+        source,
+        item,
+        guidHash,
+        object,
+        objectId,
+        contentHash,
+        existing,
+        input: checked.input,
+      },
+    }
+  }
+
+  /** The harvest object's row written with the dataset, in its transaction; `fenced`: the batch has checked the lease. */
+  private linkObject(plan: WritePlan, packageIdWritten: string, fenced: boolean) {
+    const { job, source, item, guidHash, object, objectId, contentHash } = plan
+    return async (trx: Kysely<Database>) => {
+      const now = fromMicros(Date.now() * 1000)
       const h = harvestDb(trx)
       // The fence: a job whose lease was lost writes nothing more (the whole transaction is rolled back).
-      await this.jobs.assertLease(h, job.id, job.claimed_by!)
+      if (!fenced) await this.jobs.assertLease(h, job.id, job.claimed_by!)
       const row: HarvestObjectTable = {
         id: objectId,
         source_id: source.id,
@@ -528,17 +604,42 @@ export class Harvester {
           .execute()
       else await h.insertInto('harvest_object').values(row).execute()
     }
+  }
+
+  /** Writes a plan inside a batch's transaction; errors are thrown (the batch rolls the dataset back to its savepoint). */
+  private async writePlanned(plan: WritePlan, batch: WriteBatch): Promise<ItemOutcome> {
+    if (plan.existing) {
+      await this.service.modifyPackage(
+        plan.existing.id,
+        HARVESTER,
+        () => Promise.resolve({ input: plan.input, activity: 'changed package' }),
+        { harvest: true, within: this.linkObject(plan, plan.existing.id, true), batch },
+      )
+      return { kind: 'updated', objectId: plan.objectId }
+    }
+    await this.service.createPackage(plan.input, HARVESTER, {
+      harvest: true,
+      within: (trx, id) => this.linkObject(plan, id, true)(trx),
+      batch,
+    })
+    return { kind: 'added', objectId: plan.objectId }
+  }
+
+  /** Writes a plan in a transaction of its own; a dataset that cannot be written is reported and skipped. */
+  private async writeItem(job: HarvestJobTable, plan: WritePlan): Promise<ItemOutcome> {
+    const { item, guidHash, object, objectId, existing } = plan
+    const linkObject = (packageIdWritten: string) => this.linkObject(plan, packageIdWritten, false)
     try {
       if (existing) {
         await this.service.modifyPackage(
           existing.id,
           HARVESTER,
-          () => Promise.resolve({ input: checked.input!, activity: 'changed package' }),
+          () => Promise.resolve({ input: plan.input, activity: 'changed package' }),
           { harvest: true, within: linkObject(existing.id) },
         )
         return { kind: 'updated', objectId }
       }
-      let input = checked.input
+      let input = plan.input
       for (let attempt = 0; ; attempt++) {
         try {
           await this.service.createPackage(input, HARVESTER, {
