@@ -1,4 +1,4 @@
-/* global document, window, fetch, performance, URLSearchParams, echarts */
+/* global document, window, fetch, performance, URLSearchParams, echarts, setTimeout, location */
 // Dashboard der Kommunen. Everything shown comes from the public stats API; every text from the API goes into
 // the page as text (textContent, SVG text through ECharts, tooltips as rich text): never as HTML.
 
