@@ -21,8 +21,8 @@
  * are rendered per request.
  */
 import { createHash } from 'node:crypto'
-import { readdirSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { extname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { sql, type Kysely } from 'kysely'
 import type { CatalogService } from '../catalog/service.js'
@@ -30,6 +30,7 @@ import type { AppConfig } from '../config.js'
 import { loadDocuments, type StoredDocument } from '../catalog/repository.js'
 import { CATALOG_DIR, vocabularies } from '../catalog/vocabularies.js'
 import { PUBLIC_DATASETS } from '../auth/viewer.js'
+import { PACKAGE_ROOT } from '../paths.js'
 import { writeTransaction } from '../db/write.js'
 import { isMysql } from '../db/dialect.js'
 import type { Database } from '../db/types.js'
@@ -60,7 +61,8 @@ export function isStoredRepresentation(format: string, profile: DcatProfile, com
 
 /**
  * A digest of what renders a fragment and is not in the database: this module's folder (the mapping, the term
- * encoding, the writer; .ts when run from the sources, .js when built) and the vocabularies in catalog/. Read once.
+ * encoding, the writer; .ts when run from the sources, .js when built), the own-namespace rule, the lockfile
+ * and the vocabularies in catalog/. Read once.
  */
 let codeDigest: string | undefined
 function renderingDigest(): string {
@@ -75,6 +77,12 @@ function renderingDigest(): string {
       .update('\0')
       .update(readFileSync(join(dir, name)))
       .update('\0')
+  // Outside this folder, rendering also depends on the own-namespace rule (catalog/uris: which IRIs a dataset
+  // may describe) and on the libraries that write the text (the lockfile names their versions).
+  const uris = fileURLToPath(new URL(`../catalog/uris${extname(fileURLToPath(import.meta.url))}`, import.meta.url))
+  for (const file of [uris, join(PACKAGE_ROOT, 'package-lock.json')])
+    if (existsSync(file))
+      hash.update(file.slice(PACKAGE_ROOT.length)).update('\0').update(readFileSync(file)).update('\0')
   const vocabularyDir = join(CATALOG_DIR, 'vocabularies')
   for (const name of ['kommunen.json', ...readdirSync(vocabularyDir).map((n) => `vocabularies/${n}`)].sort())
     hash
