@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
@@ -6,24 +6,15 @@ import t from 'tap'
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { userWithToken } from '../helpers/users.js'
+import { CHROMIUM, loadPlaywright } from '../helpers/chromium.js'
 
 /**
  * The Swagger UI at /docs as a client developer uses it, in Debian's Chromium: authorize with an editor's
  * token, open package_create, "Try it out" with the example body, execute, and the dataset exists.
  */
 
-const CHROMIUM = '/usr/bin/chromium'
 /** Where the screenshot of the answered request goes, for a person to look at (not checked). */
 const SCREENSHOT = join(tmpdir(), 'godonu-swagger-ui-package-create.png')
-
-async function loadPlaywright(): Promise<typeof import('playwright-core') | string> {
-  if (!existsSync(CHROMIUM)) return `${CHROMIUM} is not installed (Debian: apt-get install chromium)`
-  try {
-    return await import('playwright-core')
-  } catch {
-    return 'playwright-core is not installed (npm install)'
-  }
-}
 
 const playwright = await loadPlaywright()
 

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -11,6 +11,7 @@ import { call, userWithToken } from '../helpers/users.js'
 import { LinkChecker } from '../../src/links/checker.js'
 import { syncJobs } from '../../src/links/jobs.js'
 import type { LinkCheckSettings } from '../../src/links/settings.js'
+import { CHROMIUM, loadPlaywright } from '../helpers/chromium.js'
 
 /**
  * The dashboard at /dashboard in Debian's Chromium (playwright-core, never a downloaded browser), over a seeded
@@ -18,18 +19,8 @@ import type { LinkCheckSettings } from '../../src/links/settings.js'
  * the API stay text, a private dataset appears nowhere, no console errors; screenshots at 1280 and 390 px.
  */
 
-const CHROMIUM = '/usr/bin/chromium'
 /** Where the screenshots go, for a person to look at (overwritten by every run; outside the repository). */
 const SCREENSHOTS = join(tmpdir(), 'godonu-dashboard-screenshots')
-
-async function loadPlaywright(): Promise<typeof import('playwright-core') | string> {
-  if (!existsSync(CHROMIUM)) return `${CHROMIUM} is not installed (Debian: apt-get install chromium)`
-  try {
-    return await import('playwright-core')
-  } catch {
-    return 'playwright-core is not installed (npm install)'
-  }
-}
 
 const playwright = await loadPlaywright()
 

@@ -6,28 +6,13 @@ import { LinkChecker } from '../../src/links/checker.js'
 import { claimJobs, completeJob, makeDue, syncJobs } from '../../src/links/jobs.js'
 import { linkHealthSource } from '../../src/links/health-source.js'
 import { linksDb, urlHash } from '../../src/links/tables.js'
-import type { LinkCheckSettings } from '../../src/links/settings.js'
 import { checkUrl } from '../../src/links/check.js'
 import { startFixtureServer } from './fixture-server.js'
+import { testLinkSettings } from './settings.js'
 
 const HOUR = 3_600_000
 
-function settings(extra: Partial<LinkCheckSettings> = {}): LinkCheckSettings {
-  return {
-    scheduler: false,
-    concurrency: 8,
-    perHost: 2,
-    hostDelayMs: 0,
-    timeoutMs: 3000,
-    maxRedirects: 5,
-    intervalMs: 168 * HOUR,
-    retryMs: HOUR,
-    tickMs: 1000,
-    allowPrivateAddresses: true,
-    userAgent: 'GoDonuLinkChecker/1.0 (+http://catalog.test)',
-    ...extra,
-  }
-}
+const settings = testLinkSettings
 
 await forEachBackend(t, async (t, backend) => {
   const app = await startApp(t, backend)

@@ -8,29 +8,14 @@ import { LinkChecker } from '../../src/links/checker.js'
 import { makeDue, syncJobs } from '../../src/links/jobs.js'
 import { acquireLease, releaseLease } from '../../src/links/lease.js'
 import { linksDb, urlHash } from '../../src/links/tables.js'
-import type { LinkCheckSettings } from '../../src/links/settings.js'
 import { startFixtureServer } from './fixture-server.js'
+import { testLinkSettings } from './settings.js'
 
 const HOUR = 3_600_000
 const silent = pino({ level: 'silent' })
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-function settings(extra: Partial<LinkCheckSettings> = {}): LinkCheckSettings {
-  return {
-    scheduler: false,
-    concurrency: 8,
-    perHost: 2,
-    hostDelayMs: 0,
-    timeoutMs: 3000,
-    maxRedirects: 5,
-    intervalMs: 168 * HOUR,
-    retryMs: HOUR,
-    tickMs: 1000,
-    allowPrivateAddresses: true,
-    userAgent: 'GoDonuLinkChecker/1.0 (+http://catalog.test)',
-    ...extra,
-  }
-}
+const settings = testLinkSettings
 
 /** Runs `body` with this process's clock (Date.now) moved by `skewMs`: one app instance whose clock is off. */
 async function withSkewedClock<T>(t: { teardown(fn: () => void): void }, skewMs: number, body: () => T): Promise<T> {

@@ -16,26 +16,11 @@ import { rescorePending, scoreUnscored } from '../../src/quality/backfill.js'
 import { qualityDb } from '../../src/quality/recorder.js'
 import { ckanNow } from '../../src/catalog/time.js'
 import { startFixtureServer } from '../links/fixture-server.js'
+import { testLinkSettings } from '../links/settings.js'
 
-const HOUR = 3_600_000
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-function settings(extra: Partial<LinkCheckSettings> = {}): LinkCheckSettings {
-  return {
-    scheduler: false,
-    concurrency: 8,
-    perHost: 4,
-    hostDelayMs: 0,
-    timeoutMs: 3000,
-    maxRedirects: 5,
-    intervalMs: 168 * HOUR,
-    retryMs: HOUR,
-    tickMs: 1000,
-    allowPrivateAddresses: true,
-    userAgent: 'GoDonuLinkChecker/1.0 (+http://catalog.test)',
-    ...extra,
-  }
-}
+const settings = (extra: Partial<LinkCheckSettings> = {}) => testLinkSettings({ perHost: 4, ...extra })
 
 function indicator(explanation: string, id: string): string {
   return (

@@ -1,0 +1,14 @@
+/** Debian's Chromium driven by playwright-core (never a downloaded browser), for the browser tests. */
+import { existsSync } from 'node:fs'
+
+export const CHROMIUM = '/usr/bin/chromium'
+
+/** playwright-core, or the reason the browser tests are skipped. */
+export async function loadPlaywright(): Promise<typeof import('playwright-core') | string> {
+  if (!existsSync(CHROMIUM)) return `${CHROMIUM} is not installed (Debian: apt-get install chromium)`
+  try {
+    return await import('playwright-core')
+  } catch {
+    return 'playwright-core is not installed (npm install)'
+  }
+}
