@@ -42,8 +42,12 @@ for (const [net, prefix] of [
   ['169.254.0.0', 16],
   ['172.16.0.0', 12],
   ['192.0.0.0', 24],
+  ['192.0.2.0', 24], // documentation and benchmarking nets: never a public source
+  ['192.88.99.0', 24],
   ['192.168.0.0', 16],
   ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
   ['224.0.0.0', 4],
   ['240.0.0.0', 4],
 ] as const) {
@@ -56,8 +60,14 @@ for (const [net, prefix] of [
   ['fe80::', 10],
   ['fec0::', 10],
   ['ff00::', 8],
-  // NAT64 and 6to4 embed IPv4 addresses a gateway may reach: refused as a whole.
+  ['100::', 64], // discard-only
+  ['2001:db8::', 32], // documentation
+  // IPv4-translated, NAT64 (well-known and local-use), Teredo and 6to4 embed IPv4 addresses a gateway may
+  // reach: refused as a whole.
+  ['::ffff:0:0:0', 96],
   ['64:ff9b::', 96],
+  ['64:ff9b:1::', 48],
+  ['2001::', 32],
   ['2002::', 16],
 ] as const)
   blocked.addSubnet(net, prefix, 'ipv6')

@@ -34,9 +34,17 @@ t.test('the rule: which addresses are refused', async (t) => {
     '::ffff:10.0.0.1',
     '[::1]',
     '64:ff9b::a00:1',
+    '::ffff:0:7f00:1',
+    '64:ff9b:1::7f00:1',
+    '2001::1',
+    '2001:db8::1',
+    '100::1',
+    '192.0.2.1',
+    '198.51.100.7',
+    '203.0.113.9',
   ])
     t.ok(isBlockedAddress(a), `${a} refused`)
-  for (const a of ['8.8.8.8', '2001:db8::1', '172.32.0.1', '::ffff:8.8.8.8', '2a00:1450:4001::1'])
+  for (const a of ['8.8.8.8', '172.32.0.1', '::ffff:8.8.8.8', '2a00:1450:4001::1', '2606:4700::1111'])
     t.notOk(isBlockedAddress(a), `${a} allowed`)
 })
 
