@@ -3,7 +3,7 @@ import { sql } from 'kysely'
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import type { Store } from '../db/connect.js'
 import { writeTransaction } from '../db/write.js'
-import { linksDb } from '../links/tables.js'
+import { databaseIso, linksDb } from '../links/tables.js'
 import { isHarvester } from './harvesters.js'
 import { normaliseQuery } from './normalise.js'
 
@@ -69,8 +69,10 @@ export class UsageCounter {
    * Deletes the usage rows (counts and searches without results) of days more than `retentionDays` before today
    * (UTC). Idempotent and cheap (both tables' keys start with the day): any process may run it at any time.
    */
-  async pruneOld(now = Date.now()): Promise<void> {
+  async pruneOld(): Promise<void> {
     if (!this.retentionDays) return
+    // The database's clock: servers with skewed clocks agree on what is past the retention.
+    const now = Date.parse(await databaseIso(this.store.db))
     const cutoff = new Date(now - this.retentionDays * 86_400_000).toISOString().slice(0, 10)
     const db = linksDb(this.store.db)
     await db.deleteFrom('usage_daily').where('day', '<', cutoff).execute()
