@@ -41,15 +41,7 @@ export async function datasetUrls(store: Store, orgId?: string): Promise<Map<str
     if (rows.length === 0) break
     for (const row of rows) {
       const declared = declaredMediaType(row.mimetype, row.format)
-      let extras: Record<string, unknown>
-      try {
-        extras = JSON.parse(row.extras) as Record<string, unknown>
-      } catch {
-        extras = {}
-      }
-      for (const candidate of [row.url, extras.access_url, extras.download_url]) {
-        if (typeof candidate !== 'string' || candidate.trim() === '') continue
-        const url = candidate.trim()
+      for (const url of resourceUrls(row)) {
         const known = urls.get(url)
         if (!known) urls.set(url, { url, declaredMediaType: declared })
         else if (!known.declaredMediaType && declared) known.declaredMediaType = declared
@@ -314,15 +306,8 @@ export async function packagesWithUrlHashes(store: Store, hashes: ReadonlySet<st
     if (rows.length === 0) return ids
     for (const row of rows) {
       if (ids.has(row.package_id)) continue
-      let extras: Record<string, unknown>
-      try {
-        extras = JSON.parse(row.extras) as Record<string, unknown>
-      } catch {
-        extras = {}
-      }
-      for (const candidate of [row.url, extras.access_url, extras.download_url]) {
-        if (typeof candidate !== 'string' || candidate.trim() === '') continue
-        if (hashes.has(urlHash(candidate.trim()))) {
+      for (const url of resourceUrls(row)) {
+        if (hashes.has(urlHash(url))) {
           ids.add(row.package_id)
           break
         }
@@ -330,4 +315,21 @@ export async function packagesWithUrlHashes(store: Store, hashes: ReadonlySet<st
     }
     after = rows.at(-1)!.id
   }
+}
+
+/**
+ * The URLs a resource row holds (its url, access_url and download_url extras), trimmed, empty ones left out:
+ * what the link checker checks, and what the stats count as a Kommune's links.
+ */
+export function resourceUrls(row: { url: string | null; extras: string }): string[] {
+  let extras: Record<string, unknown>
+  try {
+    extras = JSON.parse(row.extras) as Record<string, unknown>
+  } catch {
+    extras = {}
+  }
+  const urls: string[] = []
+  for (const candidate of [row.url, extras.access_url, extras.download_url])
+    if (typeof candidate === 'string' && candidate.trim() !== '') urls.push(candidate.trim())
+  return urls
 }

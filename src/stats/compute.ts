@@ -5,6 +5,7 @@ import { explain } from '../quality/explain.js'
 import { INDICATOR_BY_ID, type IndicatorId } from '../quality/indicators.js'
 import { qualityDb, type StoredExplanation } from '../quality/recorder.js'
 import { linksDb, urlHash } from '../links/tables.js'
+import { resourceUrls } from '../links/jobs.js'
 import {
   INDICATOR_IDS,
   USAGE_PERIOD_DAYS,
@@ -243,18 +244,7 @@ async function linkShares(
     .where('r.state', '=', 'active')
     .execute()
   const hashes = new Set<string>()
-  for (const row of rows) {
-    let extras: Record<string, unknown> = {}
-    try {
-      extras = JSON.parse(row.extras) as Record<string, unknown>
-    } catch {
-      // no extras
-    }
-    for (const candidate of [row.url, extras.access_url, extras.download_url]) {
-      if (typeof candidate !== 'string' || candidate.trim() === '') continue
-      hashes.add(urlHash(candidate.trim()))
-    }
-  }
+  for (const row of rows) for (const url of resourceUrls(row)) hashes.add(urlHash(url))
   let checked = 0
   let broken = 0
   const list = [...hashes]
