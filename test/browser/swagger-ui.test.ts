@@ -6,7 +6,7 @@ import t from 'tap'
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { userWithToken } from '../helpers/users.js'
-import { CHROMIUM, loadPlaywright } from '../helpers/chromium.js'
+import { launchChromium, loadPlaywright } from '../helpers/chromium.js'
 
 /**
  * The Swagger UI at /docs as a client developer uses it, in Debian's Chromium: authorize with an editor's
@@ -35,20 +35,7 @@ t.test(
     const editor = await userWithToken(app, 'fachdienst-finanzen', { org: 'marburg', role: 'editor' })
 
     const profile = join(dir, 'chromium-profile')
-    const browser = await playwright.chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    })
+    const browser = await launchChromium(playwright, profile)
     t.teardown(() => browser.close())
     const page = browser.pages()[0] ?? (await browser.newPage())
     const pageErrors: string[] = []

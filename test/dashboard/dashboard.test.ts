@@ -11,7 +11,7 @@ import { call, userWithToken } from '../helpers/users.js'
 import { LinkChecker } from '../../src/links/checker.js'
 import { syncJobs } from '../../src/links/jobs.js'
 import type { LinkCheckSettings } from '../../src/links/settings.js'
-import { CHROMIUM, loadPlaywright } from '../helpers/chromium.js'
+import { launchChromium, loadPlaywright } from '../helpers/chromium.js'
 
 /**
  * The dashboard at /dashboard in Debian's Chromium (playwright-core, never a downloaded browser), over a seeded
@@ -139,21 +139,7 @@ t.test('dashboard in headless Chromium', { skip: typeof playwright === 'string' 
 
     const dir = makeTempDir('godonu-dashboard-')
     t.teardown(() => removeTempDir(dir))
-    const browser = await playwright.chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1280, height: 900 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    })
+    const browser = await launchChromium(playwright, join(dir, 'profile'), { viewport: { width: 1280, height: 900 } })
     t.teardown(() => browser.close())
     const page = browser.pages()[0] ?? (await browser.newPage())
     const problems: string[] = []

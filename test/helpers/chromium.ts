@@ -12,3 +12,26 @@ export async function loadPlaywright(): Promise<typeof import('playwright-core')
     return 'playwright-core is not installed (npm install)'
   }
 }
+
+/** Chromium as the browser tests run it: headless, no sandbox (root in CI), nothing fetched from the network. */
+export async function launchChromium(
+  playwright: typeof import('playwright-core'),
+  profileDir: string,
+  options: { viewport?: { width: number; height: number } } = {},
+) {
+  return playwright.chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    ...options,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  })
+}
