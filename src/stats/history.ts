@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely'
 import type { OrganizationTable } from '../db/types.js'
-import { qualityDb, type QualityHistoryOrgTable } from '../quality/recorder.js'
-import { statsDb, type SnapshotBody } from './aggregates.js'
+import type { QualityHistoryOrgTable } from '../quality/recorder.js'
+import type { SnapshotBody, StatsKommuneDayTable } from './aggregates.js'
 import type { BandsT, HistoryDayT, HistoryT } from './schemas.js'
 
 const DAY_MS = 86_400_000
@@ -40,54 +40,12 @@ export async function history(
   from: string,
   to: string,
 ): Promise<HistoryT> {
-  const q = qualityDb(db)
-  const s = statsDb(db)
   const ids = orgs.map((o) => o.id)
   // One Kommune: its rows only; all: every row of the range (the Kommunen not asked for are dropped below).
   const one = orgs.length === 1
   const [quality, snaps] = await Promise.all([
-    q
-      .selectFrom('quality_history_org as h')
-      .selectAll('h')
-      .$if(one, (qb) => qb.where('h.owner_org', 'in', ids))
-      .where('h.day', '<=', to)
-      .where((eb) =>
-        eb.or([
-          eb('h.day', '>=', from),
-          eb(
-            'h.day',
-            '=',
-            eb
-              .selectFrom('quality_history_org as b')
-              .select((e) => e.fn.max('b.day').as('d'))
-              .whereRef('b.owner_org', '=', 'h.owner_org')
-              .where('b.day', '<', from),
-          ),
-        ]),
-      )
-      .orderBy('h.day')
-      .execute(),
-    s
-      .selectFrom('stats_kommune_day as h')
-      .selectAll('h')
-      .$if(one, (qb) => qb.where('h.owner_org', 'in', ids))
-      .where('h.day', '<=', to)
-      .where((eb) =>
-        eb.or([
-          eb('h.day', '>=', from),
-          eb(
-            'h.day',
-            '=',
-            eb
-              .selectFrom('stats_kommune_day as b')
-              .select((e) => e.fn.max('b.day').as('d'))
-              .whereRef('b.owner_org', '=', 'h.owner_org')
-              .where('b.day', '<', from),
-          ),
-        ]),
-      )
-      .orderBy('h.day')
-      .execute(),
+    rowsOfRange<QualityHistoryOrgTable>(db, 'quality_history_org', one ? ids : null, from, to),
+    rowsOfRange<StatsKommuneDayTable>(db, 'stats_kommune_day', one ? ids : null, from, to),
   ])
   const qualityOf = new Map<string, QualityHistoryOrgTable[]>()
   for (const r of quality) (qualityOf.get(r.owner_org) ?? qualityOf.set(r.owner_org, []).get(r.owner_org)!).push(r)
@@ -130,4 +88,38 @@ export async function history(
     result.kommunen.push({ name: org.name, title: org.title, days })
   }
   return result
+}
+
+/**
+ * A per-Kommune day table's rows from `from` to `to`, plus each Kommune's newest row before `from` (the figures
+ * carried into the range's first days); only the Kommunen `ids` when given.
+ */
+async function rowsOfRange<Row>(
+  db: Kysely<any>,
+  table: 'quality_history_org' | 'stats_kommune_day',
+  ids: string[] | null,
+  from: string,
+  to: string,
+): Promise<Row[]> {
+  return (await db
+    .selectFrom(`${table} as h`)
+    .selectAll('h')
+    .$if(ids !== null, (qb) => qb.where('h.owner_org', 'in', ids!))
+    .where('h.day', '<=', to)
+    .where((eb) =>
+      eb.or([
+        eb('h.day', '>=', from),
+        eb(
+          'h.day',
+          '=',
+          eb
+            .selectFrom(`${table} as b`)
+            .select((e) => e.fn.max('b.day').as('d'))
+            .whereRef('b.owner_org', '=', 'h.owner_org')
+            .where('b.day', '<', from),
+        ),
+      ]),
+    )
+    .orderBy('h.day')
+    .execute()) as Row[]
 }
