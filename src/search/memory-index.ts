@@ -75,42 +75,31 @@ export interface EvaluationContext {
   now: Date
 }
 
-/** A growable Int32Array (capacity doubles). */
-class IntList {
-  data: Int32Array
+/** A growable typed array (capacity doubles, through grown()). */
+class GrowableList<T extends Int32Array | Uint8Array> {
   length = 0
-  constructor(capacity = 1024) {
-    this.data = new Int32Array(capacity)
-  }
+  constructor(public data: T) {}
   push(value: number): void {
-    if (this.length === this.data.length) this.grow(this.length + 1)
+    if (this.length === this.data.length) this.data = grown(this.data, this.length + 1)
     this.data[this.length++] = value
   }
-  grow(min: number): void {
-    const next = new Int32Array(Math.max(min, this.data.length * 2))
-    next.set(this.data.subarray(0, this.length))
-    this.data = next
-  }
   /** Exactly the used part, as a fresh array (the capacity is released). */
-  trimmed(): Int32Array {
-    return this.data.slice(0, this.length)
+  trimmed(): T {
+    return this.data.slice(0, this.length) as T
   }
 }
 
-/** A growable Uint8Array (capacity doubles): the field bits of the load, 1 byte each. */
-class ByteList {
-  data: Uint8Array
-  length = 0
+/** Int32 values (the multi-valued columns, the load's term numbers). */
+class IntList extends GrowableList<Int32Array> {
   constructor(capacity = 1024) {
-    this.data = new Uint8Array(capacity)
+    super(new Int32Array(capacity))
   }
-  push(value: number): void {
-    if (this.length === this.data.length) {
-      const next = new Uint8Array(this.data.length * 2)
-      next.set(this.data)
-      this.data = next
-    }
-    this.data[this.length++] = value
+}
+
+/** The field bits of the load, 1 byte each. */
+class ByteList extends GrowableList<Uint8Array> {
+  constructor(capacity = 1024) {
+    super(new Uint8Array(capacity))
   }
 }
 
