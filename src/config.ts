@@ -33,7 +33,7 @@ export interface AppConfig {
   localeDefault: string
   /** Write actions and token creation allowed per minute, per API token and per client address. */
   writeRateLimitPerMinute: number
-  /** How long package_show may serve a document read before (ms; 0 = off). Local writes invalidate at once. */
+  /** How long package_show may keep a document it read (ms; 0 = off): a bound on memory; the change feed keeps it current. */
   readCacheTtlMs: number
   /** Datasets per page of the DCAT catalog endpoints (ckanext.dcat.datasets_per_page). */
   dcatPageSize: number
@@ -288,7 +288,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     contributorId: env.CONTRIBUTOR_ID || DEFAULT_CONTRIBUTOR_ID,
     localeDefault: env.LOCALE_DEFAULT || 'de',
     writeRateLimitPerMinute: intFromEnv(env, 'WRITE_RATE_LIMIT', 300, 1, 10_000_000),
-    readCacheTtlMs: intFromEnv(env, 'READ_CACHE_TTL_MS', 5000, 0, 3_600_000),
+    readCacheTtlMs: intFromEnv(env, 'READ_CACHE_TTL_MS', 60_000, 0, 3_600_000),
     dcatPageSize: intFromEnv(env, 'DCAT_PAGE_SIZE', 100, 1, 1000),
     searchMemoryIndex: env.SEARCH_MEMORY_INDEX !== '0',
     changePollMs: intFromEnv(env, 'CHANGE_POLL_MS', 200, 10, 3_600_000),
