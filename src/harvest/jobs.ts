@@ -426,10 +426,16 @@ export class HarvestJobs {
         .orderBy('created')
         .limit(1)
       if (jobId) query = query.where('id', '=', jobId)
+      // The next due job: SKIP LOCKED, so that claimers never queue behind each other (a skipped job is taken
+      // at the next tick). A named job: wait for its row instead. On MySQL a claimer's FOR UPDATE locks the
+      // index records it scanned, other jobs' rows among them; skipping those made a concurrent claim of
+      // another, free job find nothing.
       const row =
-        this.store.dialect === 'mysql'
-          ? await query.forUpdate().skipLocked().executeTakeFirst()
-          : await query.executeTakeFirst()
+        this.store.dialect !== 'mysql'
+          ? await query.executeTakeFirst()
+          : jobId
+            ? await query.forUpdate().executeTakeFirst()
+            : await query.forUpdate().skipLocked().executeTakeFirst()
       if (!row) return undefined
       const lease = fromMicros(toMicros(now) + leaseMs * 1000)
       const updated = await trx

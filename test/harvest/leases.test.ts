@@ -115,6 +115,45 @@ await forEachBackend(t, async (t, backend) => {
     },
   )
 
+  await t.test('a named job whose row another connection holds is waited for, not skipped', async (t) => {
+    if (backend.store.dialect !== 'mysql') {
+      t.pass('MySQL/MariaDB only: SQLite has no row locks (one writer at a time)')
+      return
+    }
+    // Another claimer's FOR UPDATE locks the index records it scans, rows of other jobs among them. A claim of
+    // one named job (harvest_job_create, `godonu harvest run`) that skipped such a row found nothing at all.
+    const job = await harvester.jobs.createJob(sources[0].id)
+    const other = await openStore(backend.config.database)
+    t.teardown(() => other.close())
+    let release!: () => void
+    let locked!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    const holding = new Promise<void>((resolve) => (locked = resolve))
+    const holder = other.db.transaction().execute(async (trx) => {
+      await harvestDb(trx).selectFrom('harvest_job').select('id').where('id', '=', job.id).forUpdate().execute()
+      locked()
+      await gate
+    })
+    await holding
+    // The claim's first step, failing expired leases, scans the table and would wait for the held row itself:
+    // left out here, so that the claim's own select meets the lock.
+    const claimer = new HarvestJobs(backend.store)
+    claimer.failExpired = () => Promise.resolve(0)
+    const claim = claimer.claim('wartend', 60_000, job.id)
+    // Let the claim reach the row lock, then end the other transaction.
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    release()
+    await holder
+    const claimed = await claim
+    t.equal(claimed?.id, job.id, 'claimed once the other transaction ended')
+    t.equal(claimed?.status, 'running')
+    await harvestDb(backend.store.db)
+      .updateTable('harvest_job')
+      .set({ status: 'aborted', active_source: null })
+      .where('id', '=', job.id)
+      .execute()
+  })
+
   await t.test('the scheduler queues due sources and runs them, one job per source', async (t) => {
     const scheduler = new HarvestScheduler(
       harvester,
