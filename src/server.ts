@@ -22,7 +22,7 @@ import type { App } from './app.js'
 import { redact, type AppConfig } from './config.js'
 import type { CatalogChange } from './catalog/service.js'
 import { openStore, type Store } from './db/connect.js'
-import { createLogger } from './logging.js'
+import { createLogger, flushLog } from './logging.js'
 import { migrateToLatest } from './db/migrate.js'
 import { CatalogService } from './catalog/service.js'
 import { vocabularies } from './catalog/vocabularies.js'
@@ -105,6 +105,8 @@ function warmSearchIndex(app: App): void {
 async function listen(app: App, config: AppConfig): Promise<AddressInfo> {
   try {
     await app.fastify.listen({ host: config.host, port: config.port })
+    // The listening line at once, not with the next batch of lines (logging.ts, batched).
+    flushLog(app.fastify.log)
   } catch (err) {
     await app.fastify.close().catch(() => {})
     throw err
