@@ -64,8 +64,12 @@ export const MEMORY_FACETS: ReadonlySet<string> = new Set(FACET_FIELDS)
 type MultiField = 'groups' | 'res_format' | 'tags'
 const MULTI_FIELDS: MultiField[] = ['groups', 'res_format', 'tags']
 
-/** Datasets read per statement while loading (the rows of one page are garbage before the next is read). */
-const PAGE = 2000
+/**
+ * Datasets read per statement while loading. The rows of one page are garbage before the next is read; small
+ * pages die in the young generation instead of being promoted and kept as committed old space (measured at
+ * 100,000 datasets: a worker's RSS after the load ~270 MB with 250, ~300-440 MB with 2,000).
+ */
+const PAGE = 250
 /** A change naming more datasets than this reloads the whole index. */
 const RELOAD_ALL_ABOVE = 2000
 
