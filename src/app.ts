@@ -64,6 +64,8 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   const store = options.store ?? (await openStore(config.database))
   if (!options.store && !options.prepared) await migrateToLatest(store.db)
   const service = new CatalogService(store, vocabularies(), config)
+  // The feed's position before any data is read: what commits from now on reaches this process's caches.
+  await service.markChangeFeed(config.changePollMs)
   if (options.prepared) await service.reference.reload()
   else await service.init()
 

@@ -31,8 +31,8 @@ const GAP_PATIENCE_MS = 120_000
 /** More open gaps than this (a burst of rollbacks, a jump of the sequence): all are given up and the process reloads. */
 const MAX_GAPS = 10_000
 
-/** Changes applied again at start (see ChangeFeedTailer.start). */
-const START_OVERLAP = 1000
+/** How far below the newest change a starting process looks for transactions still running (see ChangeFeedTailer.mark). */
+const START_WINDOW = 1000
 
 export interface TailerOptions {
   pollMs: number
@@ -69,15 +69,37 @@ export class ChangeFeedTailer {
     this.now = options.now ?? (() => performance.now())
   }
 
+  private marked = false
+
   /**
-   * Starts a little before the newest change: what came before is in whatever this process loads, except
-   * transactions that took their number before and committed after this process read its data. Applying
-   * the last START_OVERLAP changes again covers them; applying a change twice costs a reload, nothing more.
+   * Takes the position to follow from: the newest change, plus, as open gaps, the numbers of the last
+   * START_WINDOW that are not visible yet (transactions that took their number and have not committed, or
+   * rolled back). What is visible now is committed before this process reads its data, as long as it reads
+   * it after this call (CatalogService.markChangeFeed, before the reference data is read): none of it is
+   * applied again. (Applying it again, as this once did, cost every worker a second full load of its search
+   * index right after the first, which the first searches waited for.)
    */
+  async mark(): Promise<void> {
+    const now = this.now()
+    const pruned = await sql<{ below: number | string }>`select below from change_feed_pruned where id = 1`.execute(this.db)
+    const below = Number(pruned.rows[0]?.below ?? 0)
+    // One statement: the newest number and the numbers present below it, from one snapshot.
+    const result = await sql<{ seq: number | string }>`select f.seq from change_feed f where f.seq > (select coalesce(max(seq), 0) from change_feed) - ${START_WINDOW} order by f.seq`.execute(this.db)
+    const present = new Set(result.rows.map((r) => Number(r.seq)))
+    // Not below what was pruned: the rows there are gone, and nothing there can still commit.
+    this.high = Math.max(0, below - 1, ...(result.rows.length ? [Number(result.rows.at(-1)!.seq)] : []))
+    this.gaps.clear()
+    for (let seq = Math.max(0, this.high - START_WINDOW, below - 1) + 1; seq < this.high; seq++) if (!present.has(seq)) this.gaps.set(seq, now)
+    this.marked = true
+  }
+
+  private started = false
+
+  /** Follows the feed from the position of mark() (taken now unless it was taken before); once. */
   async start(): Promise<void> {
-    const row = await sql<{ seq: number | string | null; below: number | string | null }>`select (select max(seq) from change_feed) as seq, (select below from change_feed_pruned where id = 1) as below`.execute(this.db)
-    // Not below what was pruned: the rows there are gone, and this process has nothing to catch up on.
-    this.high = Math.max(0, Number(row.rows[0]?.seq ?? 0) - START_OVERLAP, Number(row.rows[0]?.below ?? 0) - 1)
+    if (this.started) return
+    this.started = true
+    if (!this.marked) await this.mark()
     this.schedule()
   }
 

@@ -396,10 +396,10 @@ export class CatalogService {
   private pruneCountdown = 0
 
   /**
-   * Tails the change feed every `pollMs`: the coherence rule of every cache and index of this process is
-   * that it applies each committed write of any process within one poll (see change-feed.ts).
+   * Takes the change feed's position before this process reads any data (ChangeFeedTailer.mark): what is
+   * committed by then is in what it reads; what commits later is applied from the feed.
    */
-  async startChangeFeed(pollMs: number, onError: (err: unknown) => void): Promise<void> {
+  async markChangeFeed(pollMs: number): Promise<void> {
     if (this.tailer) return
     const tailer = new ChangeFeedTailer(this.db, {
       pollMs,
@@ -407,10 +407,23 @@ export class CatalogService {
         for (const change of mergeChanges(changes)) await this.applyRemoteChange(change)
       },
       reloadAll: () => this.applyRemoteChange({ kind: 'all' }),
-      onError,
+      onError: (err) => this.changeFeedError(err),
     })
     this.tailer = tailer
-    await tailer.start()
+    await tailer.mark()
+  }
+
+  private changeFeedError: (err: unknown) => void = () => undefined
+
+  /**
+   * Tails the change feed every `pollMs` from the position markChangeFeed took (or from now): the coherence rule
+   * of every cache and index of this process is that it applies each committed write of any process within one
+   * poll (see change-feed.ts).
+   */
+  async startChangeFeed(pollMs: number, onError: (err: unknown) => void): Promise<void> {
+    this.changeFeedError = onError
+    if (!this.tailer) await this.markChangeFeed(pollMs)
+    await this.tailer!.start()
   }
 
   /** The newest change in the feed: moves with every committed write of any process (validators of answers). */
