@@ -56,6 +56,12 @@ export interface UsageZeroResultSearchTable {
   count: number | string
 }
 
+/** migrations/0016: one row (id 1); `version` grows with every usage flush or prune that changed counts. */
+export interface UsageStateTable {
+  id: number
+  version: number | string
+}
+
 /** migrations/0015: a background task one process of the service runs at a time (lease.ts). */
 export interface ServiceLeaseTable {
   name: string
@@ -92,6 +98,7 @@ export interface LinksDatabase extends Database {
   link_check_job: LinkCheckJobTable
   usage_daily: UsageDailyTable
   usage_zero_result_search: UsageZeroResultSearchTable
+  usage_state: UsageStateTable
   service_lease: ServiceLeaseTable
   link_rescore_pending: LinkRescorePendingTable
 }

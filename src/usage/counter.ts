@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto'
-import { sql } from 'kysely'
+import { sql, type Kysely } from 'kysely'
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import type { Store } from '../db/connect.js'
 import { writeTransaction } from '../db/write.js'
-import { databaseIso, linksDb } from '../links/tables.js'
+import { databaseIso, linksDb, type LinksDatabase } from '../links/tables.js'
 import { isHarvester } from './harvesters.js'
 import { normaliseQuery } from './normalise.js'
 
@@ -74,9 +74,13 @@ export class UsageCounter {
     // The database's clock: servers with skewed clocks agree on what is past the retention.
     const now = Date.parse(await databaseIso(this.store.db))
     const cutoff = new Date(now - this.retentionDays * 86_400_000).toISOString().slice(0, 10)
-    const db = linksDb(this.store.db)
-    await db.deleteFrom('usage_daily').where('day', '<', cutoff).execute()
-    await db.deleteFrom('usage_zero_result_search').where('day', '<', cutoff).execute()
+    await writeTransaction(this.store, async (trx) => {
+      const db = linksDb(trx)
+      const counts = await db.deleteFrom('usage_daily').where('day', '<', cutoff).executeTakeFirst()
+      const searches = await db.deleteFrom('usage_zero_result_search').where('day', '<', cutoff).executeTakeFirst()
+      // Deleted counts can change a report whose window reaches past the retention: readers must see a new version.
+      if (Number(counts.numDeletedRows) + Number(searches.numDeletedRows) > 0) await bumpUsageVersion(db)
+    })
   }
 
   /**
@@ -235,6 +239,20 @@ export class UsageCounter {
               )
         ).execute()
       }
+      // Last, so that the row lock is held briefly; committed with the counts (see UsageReportCache).
+      await bumpUsageVersion(db)
     })
   }
+}
+
+/**
+ * Marks that usage counts changed (usage_state.version + 1), inside the transaction that changed them: a reader
+ * that sees the new version sees the counts, and one that sees the old version may keep its copy.
+ */
+export async function bumpUsageVersion(db: Kysely<LinksDatabase>): Promise<void> {
+  await db
+    .updateTable('usage_state')
+    .set({ version: sql`version + 1` })
+    .where('id', '=', 1)
+    .execute()
 }

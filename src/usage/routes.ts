@@ -7,7 +7,15 @@ import { tokenFromHeaders } from '../auth/tokens.js'
 import { CatalogError } from '../errors.js'
 import { errorBody } from '../ckan/envelope.js'
 import { usageOf } from './counter.js'
-import { REPORT_TOP, REPORTED_QUERY_MAX_LENGTH, usageReport } from './report.js'
+import { REPORT_TOP, REPORTED_QUERY_MAX_LENGTH } from './report.js'
+import { UsageReportCache } from './report-cache.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The usage reports this process computed, kept by usage version (report-cache.ts). */
+    usageReports: UsageReportCache
+  }
+}
 
 export interface UsageRouteDeps {
   service: CatalogService
@@ -83,6 +91,8 @@ const UsageReportSchema = Type.Object({
 /** The download redirect and the usage statistics (GET /api/stats/usage). */
 export function registerUsageRoutes(fastify: FastifyInstance, deps: UsageRouteDeps): void {
   const { service, users, store } = deps
+  const reports = new UsageReportCache(store, service)
+  fastify.decorate('usageReports', reports)
   const plain = (reply: FastifyReply, status: number, message: string) =>
     reply.code(status).type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(message)
 
@@ -140,7 +150,7 @@ export function registerUsageRoutes(fastify: FastifyInstance, deps: UsageRouteDe
         description:
           'Counts per day (UTC) of the last `days` days, of the whole catalog or of one Kommune (`org`): dataset views through the API and the ' +
           'RDF endpoints, downloads through the download redirect, harvester visits, and the most frequent searches that found nothing. ' +
-          'Public datasets only. Counts are written by each server process every USAGE_FLUSH_MS (default a minute): the latest ones may not be in yet. ' +
+          'Public datasets only. Answered from a copy kept per window until new counts or catalog changes are stored. Counts are written by each server process every USAGE_FLUSH_MS (default a minute): the latest ones may not be in yet. ' +
           'No IP address, cookie, user agent or token is stored. Searches without results are listed only from USAGE_QUERY_MIN_COUNT ' +
           `searches on (default 3) and up to ${REPORTED_QUERY_MAX_LENGTH} characters; counts older than USAGE_RETENTION_DAYS (default 400) are deleted.`,
         querystring: Type.Object({
@@ -166,7 +176,7 @@ export function registerUsageRoutes(fastify: FastifyInstance, deps: UsageRouteDe
           return reply.code(404).type('application/json; charset=utf-8').send({ error: 'Organization not found' })
         orgId = org.id
       }
-      const report = await usageReport(store, service, {
+      const report = await reports.report({
         days: query.days ?? 30,
         queryMinCount: service.config.usageQueryMinCount,
         ...(orgId ? { orgId } : {}),
