@@ -1,7 +1,8 @@
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { buildApp, type App } from '../../src/app.js'
@@ -13,16 +14,44 @@ import { syncJobs } from '../../src/links/jobs.js'
 import type { LinkCheckSettings } from '../../src/links/settings.js'
 import { launchChromium, loadPlaywright } from '../helpers/chromium.js'
 
+/** axe-core's browser build, injected into the page for the accessibility checks. */
+const AXE = fileURLToPath(import.meta.resolve('axe-core/axe.min.js'))
+
+interface AxeNode {
+  target: unknown[]
+}
+interface AxeRule {
+  id: string
+  impact: string | null
+  nodes: AxeNode[]
+}
+interface AxeResults {
+  violations: AxeRule[]
+  passes: AxeRule[]
+  incomplete: AxeRule[]
+  inapplicable: AxeRule[]
+}
+
 /**
  * The dashboard at /dashboard in Debian's Chromium (playwright-core, never a downloaded browser), over a seeded
  * catalog: the charts render, the ranking is the API's, the drill-down works by mouse and by keyboard, texts from
- * the API stay text, a private dataset appears nowhere, no console errors; screenshots at 1280 and 390 px.
+ * the API stay text, a private dataset appears nowhere, no console errors; screenshots at 1280 and 390 px; no
+ * serious or critical axe-core (WCAG 2 A/AA) violations at either width.
  */
 
 /** Where the screenshots go, for a person to look at (overwritten by every run; outside the repository). */
 const SCREENSHOTS = join(tmpdir(), 'godonu-dashboard-screenshots')
 
 const playwright = await loadPlaywright()
+
+/** The charts' labels in dashboard.html. */
+const CHART_LABELS: Record<string, string> = {
+  'ranking-chart': 'Balkendiagramm: mittlere Qualitätspunkte je Kommune',
+  'heatmap-chart': 'Heatmap: Anteil erfüllter Indikatoren je Kommune',
+  'trend-chart': 'Liniendiagramm: mittlere Qualitätspunkte je Kommune über die Zeit',
+  'links-chart': 'Balkendiagramm: Anteil defekter Links je Kommune',
+  'usage-chart': 'Balkendiagramm: Aufrufe und Downloads je Kommune',
+}
 
 const HOSTILE_KOMMUNE = `Gemeinde <script>window.__pwned = 1</script> "Anführung" & 'Apostroph'`
 const HOSTILE_DATASET = `<img src=x onerror="window.__pwned = 2"> Daten "mit" <b>Zeichen</b> & 'so'`
@@ -167,7 +196,13 @@ t.test('dashboard in headless Chromium', { skip: typeof playwright === 'string' 
         const box = await chart.locator('svg').first().boundingBox()
         t.ok(box && box.width > 100 && box.height > 100, `#${id} holds an SVG of non-zero size`)
         t.equal(await chart.getAttribute('role'), 'img', `#${id} is an image to assistive technology`)
-        t.ok(await chart.getAttribute('aria-label'), `#${id} has a label`)
+        // ECharts' aria option: the page's label, then a description generated from the data.
+        const label = (await chart.getAttribute('aria-label')) ?? ''
+        t.match(
+          label,
+          new RegExp(`^${CHART_LABELS[id]}\\. .*Universitätsstadt Marburg`),
+          `#${id} has a label: ${label}`,
+        )
         const describedBy = await chart.getAttribute('aria-describedby')
         t.ok(
           describedBy && (await page.locator(`#${describedBy}`).count()) === 1,
@@ -319,6 +354,18 @@ t.test('dashboard in headless Chromium', { skip: typeof playwright === 'string' 
       t.ok(box && box.width <= 390 && box.width > 200, 'the chart fits the phone width')
     })
 
+    await t.test('drill-down by keyboard: Space on a Kommune', async (t) => {
+      await page.locator('#ranking-list button[data-kommune="kassel"]').focus()
+      await page.keyboard.press('Space')
+      await page.locator('#detail-title', { hasText: 'Kassel' }).waitFor()
+      await page.locator('#detail-datasets tbody tr').first().waitFor()
+      t.equal(
+        await page.locator('#ranking-list button[data-kommune="kassel"]').getAttribute('aria-pressed'),
+        'true',
+        'Space opens the details as Enter does',
+      )
+    })
+
     await t.test('the private dataset appears nowhere', async (t) => {
       // Its Kommune's detail: the public datasets only.
       await page.locator('#ranking-list button[data-kommune="marburg"]').click()
@@ -345,5 +392,41 @@ t.test('dashboard in headless Chromium', { skip: typeof playwright === 'string' 
       )
       t.same(problems, [], 'no console errors or warnings')
     })
+
+    await t.test(
+      'accessibility: no serious or critical axe-core violations (WCAG 2 A/AA), desktop and phone',
+      async (t) => {
+        // The tables behind the charts are checked too: their <details> open.
+        await page.evaluate(() => document.querySelectorAll('details').forEach((d) => (d.open = true)))
+        // Evaluated rather than added as a <script>: the page's Content-Security-Policy (script-src 'self') rightly
+        // refuses an inline script, and the check must not weaken it.
+        await page.evaluate(readFileSync(AXE, 'utf8'))
+        for (const width of [1280, 390]) {
+          await page.setViewportSize({ width, height: width > 400 ? 900 : 844 })
+          await page.waitForTimeout(300)
+          const results = await page.evaluate(async () => {
+            const axe = (window as unknown as { axe: { run(context: unknown, options: unknown): Promise<unknown> } })
+              .axe
+            return axe.run(document, {
+              runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+              resultTypes: ['violations'],
+            })
+          })
+          const r = results as AxeResults
+          const serious = r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+          t.same(
+            serious.map((v) => v.id),
+            [],
+            `${width} px: ${serious.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => JSON.stringify(n.target)).join(' ')}`).join('; ') || 'none'}`,
+          )
+          const ran = (list: AxeRule[]) => list.some((rule) => rule.id === 'color-contrast')
+          t.ok(
+            (ran(r.passes) || ran(r.violations) || ran(r.incomplete)) && !ran(r.inapplicable),
+            `${width} px: the color-contrast rule ran on the page (not inapplicable)`,
+          )
+          t.ok(r.passes.length > 10, `${width} px: axe checked the page (${r.passes.length} rules passed)`)
+        }
+      },
+    )
   })
 })

@@ -61,6 +61,18 @@ function fillTable(table, caption, headers, rows) {
   table.append(body)
 }
 
+/**
+ * A table that may be wider than the screen, in a region that scrolls sideways: focusable (tabindex 0) so that it
+ * scrolls with the keyboard too (WCAG 2.1.1), and named so that the focus says where it is.
+ */
+function scrollable(table, label) {
+  return el(
+    'div',
+    { class: 'scroll', role: 'region', tabindex: 0, 'aria-label': `${label}, waagerecht scrollbar` },
+    table,
+  )
+}
+
 function formatCell(value) {
   if (value === undefined || value === null) return '–'
   if (typeof value === 'number') return number.format(value)
@@ -118,9 +130,41 @@ function kommune(raw) {
 // ---------------------------------------------------------------------------------------------
 // Charts
 
-function chart(id) {
+// ECharts' aria option: the chart's aria-label becomes a description generated from its data (kept current by every
+// setOption), in German. It starts with the page's own label (as the chart's title, not drawn), and the table named
+// by aria-describedby stays the full text alternative.
+const ARIA_LABEL = {
+  general: { withTitle: '{title}.', withoutTitle: 'Diagramm.' },
+  series: {
+    maxCount: 10,
+    single: { prefix: '', withName: ' {seriesName}: ', withoutName: ' ' },
+    multiple: {
+      prefix: ' {seriesCount} Reihen.',
+      withName: ' {seriesName}: ',
+      withoutName: ' Reihe {seriesId}: ',
+      separator: { middle: '', end: '' },
+    },
+  },
+  data: {
+    maxCount: 10,
+    allData: '',
+    partialData: 'die ersten {displayCnt} Werte: ',
+    withName: '{name} {value}',
+    withoutName: '{value}',
+    separator: { middle: ', ', end: '.' },
+  },
+}
+
+/** A chart in the element `id`; `positions`: the dimensions of its data that are positions (not said aloud). */
+function chart(id, positions) {
   const node = document.getElementById(id)
+  const label = node.getAttribute('aria-label') ?? ''
   const instance = echarts.init(node, null, { renderer: 'svg' })
+  // Merged with each chart's own option (setOption merges).
+  instance.setOption({
+    aria: { enabled: true, label: { ...ARIA_LABEL, data: { ...ARIA_LABEL.data, excludeDimensionId: positions } } },
+    title: { show: false, text: label },
+  })
   charts.push(instance)
   return instance
 }
@@ -150,7 +194,7 @@ function renderRanking(kommunen, onSelect) {
     ),
   )
   const shown = [...ranked].reverse()
-  const c = chart('ranking-chart')
+  const c = chart('ranking-chart', [1])
   c.setOption({
     animation: false,
     color: COLORS,
@@ -184,10 +228,11 @@ function renderHeatmap(kommunen, indicators) {
   kommunen.forEach((k, x) => {
     indicators.forEach((i, y) => {
       const value = num(k.indicators[i.id])
-      if (value !== null) data.push([x, y, Math.round(value * 100)])
+      // Named for the generated description of the chart (ECharts aria).
+      if (value !== null) data.push({ name: `${k.title}, ${i.label}`, value: [x, y, Math.round(value * 100)] })
     })
   })
-  const c = chart('heatmap-chart')
+  const c = chart('heatmap-chart', [0, 1])
   c.setOption({
     animation: false,
     tooltip: {
@@ -243,7 +288,7 @@ function historyDays(body) {
 }
 
 function renderTrend(kommunen, days) {
-  const c = chart('trend-chart')
+  const c = chart('trend-chart', [0])
   c.setOption({
     animation: false,
     color: COLORS,
@@ -271,7 +316,7 @@ function renderTrend(kommunen, days) {
 }
 
 function renderLinks(kommunen) {
-  const c = chart('links-chart')
+  const c = chart('links-chart', [0])
   c.setOption({
     animation: false,
     color: ['#a50e0e'],
@@ -303,7 +348,7 @@ function renderLinks(kommunen) {
 }
 
 function renderUsage(kommunen) {
-  const c = chart('usage-chart')
+  const c = chart('usage-chart', [0])
   c.setOption({
     animation: false,
     color: ['#0b57a4', '#b34700'],
@@ -386,7 +431,7 @@ async function showKommune(name, titles) {
     ['Verbesserung', 'Punkte insgesamt', 'Datensätze'],
     fixes.map((f) => [String(f.fix?.de ?? f.fix_id), round(num(f.points)), num(f.datasets)]),
   )
-  body.replaceChildren(el('div', { class: 'scroll' }, datasetTable), el('div', { class: 'scroll' }, fixTable))
+  body.replaceChildren(scrollable(datasetTable, 'Datensätze der Kommune'), scrollable(fixTable, 'Verbesserungen'))
   const section = document.getElementById('detail')
   section.focus()
 }
