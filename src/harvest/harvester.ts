@@ -342,6 +342,7 @@ export class Harvester {
       await this.jobs
         .log(
           job.id,
+          token,
           'error',
           `the job ${status === 'aborted' ? 'was aborted' : 'failed'}: ${error}; nothing was withdrawn`,
         )
@@ -390,12 +391,13 @@ export class Harvester {
       complete = since === undefined
       await this.jobs.log(
         job.id,
+        job.claimed_by!,
         'info',
         complete ? 'complete run: every dataset of the source' : `incremental run: datasets modified since ${since}`,
       )
       pages = ckanPages(source.url, config, ctx, { modifiedSince: since })
     } else {
-      await this.jobs.log(job.id, 'info', 'complete run of the DCAT catalog')
+      await this.jobs.log(job.id, job.claimed_by!, 'info', 'complete run of the DCAT catalog')
       pages = dcatPages(source.url, config, ctx)
     }
     let datasets = 0
@@ -414,7 +416,7 @@ export class Harvester {
       for (const item of page.items) {
         if (signal.aborted) throw signal.reason as Error
         if (item.error) {
-          await this.jobs.log(job.id, 'error', `skipped: ${item.error}`)
+          await this.jobs.log(job.id, job.claimed_by!, 'error', `skipped: ${item.error}`)
           counts.skipped++
           continue
         }
@@ -535,10 +537,17 @@ export class Harvester {
       ),
     })
     if (!checked.input) {
-      await this.jobs.log(job.id, 'error', `skipped: ${JSON.stringify(checked.errors).slice(0, 2000)}`, item.guid)
+      await this.jobs.log(
+        job.id,
+        job.claimed_by!,
+        'error',
+        `skipped: ${JSON.stringify(checked.errors).slice(0, 2000)}`,
+        item.guid,
+      )
       return { outcome: { kind: 'skipped', objectId: object?.id } }
     }
-    if (checked.notes.length) await this.jobs.log(job.id, 'warning', checked.notes.join('; ').slice(0, 5000), item.guid)
+    if (checked.notes.length)
+      await this.jobs.log(job.id, job.claimed_by!, 'warning', checked.notes.join('; ').slice(0, 5000), item.guid)
     if (this.options.datasetRules) {
       const findings = await this.options
         .datasetRules(checked.input)
@@ -546,6 +555,7 @@ export class Harvester {
       if (findings.length)
         await this.jobs.log(
           job.id,
+          job.claimed_by!,
           'warning',
           `DCAT-AP.de findings: ${JSON.stringify(findings).slice(0, 20_000)}`,
           item.guid,
@@ -668,13 +678,14 @@ export class Harvester {
       if (err instanceof CatalogError && (err.code === 'validation' || err.code === 'conflict')) {
         await this.jobs.log(
           job.id,
+          job.claimed_by!,
           'error',
           `skipped: ${err.message} ${JSON.stringify(err.fields).slice(0, 2000)}`,
           item.guid,
         )
         return { kind: 'skipped', objectId: object?.id }
       }
-      await this.jobs.log(job.id, 'error', `failed: ${(err as Error).message}`, item.guid)
+      await this.jobs.log(job.id, job.claimed_by!, 'error', `failed: ${(err as Error).message}`, item.guid)
       return { kind: 'failed' }
     }
   }
@@ -693,6 +704,7 @@ export class Harvester {
     if (counts.failed > 0) {
       await this.jobs.log(
         job.id,
+        job.claimed_by!,
         'warning',
         `${counts.failed} datasets failed to be written: nothing is withdrawn after an incomplete run`,
       )
@@ -710,7 +722,7 @@ export class Harvester {
     const allowed = this.config.harvest.maxWithdrawalPercent
     if (share > allowed && !job.confirm_withdrawals) {
       const message = `${vanished.length} of ${current.length} datasets (${share.toFixed(1)} %) vanished from the source, more than the allowed ${allowed} % (HARVEST_MAX_WITHDRAWAL_PERCENT): nothing was withdrawn; run again with --confirm-withdrawals (confirm_withdrawals=true) if the source really withdrew them`
-      await this.jobs.log(job.id, 'warning', message)
+      await this.jobs.log(job.id, job.claimed_by!, 'warning', message)
       return { status: 'needs_confirmation', message }
     }
     for (const object of vanished) {
@@ -735,11 +747,21 @@ export class Harvester {
         counts.withdrawn++
       } catch (err) {
         if (err instanceof LeaseLostError || err instanceof JobAbortRequestedError) throw err
-        await this.jobs.log(job.id, 'error', `withdrawing ${object.package_id} failed: ${(err as Error).message}`)
+        await this.jobs.log(
+          job.id,
+          job.claimed_by!,
+          'error',
+          `withdrawing ${object.package_id} failed: ${(err as Error).message}`,
+        )
         counts.failed++
       }
     }
-    await this.jobs.log(job.id, 'info', `withdrew ${counts.withdrawn} datasets that vanished from the source`)
+    await this.jobs.log(
+      job.id,
+      job.claimed_by!,
+      'info',
+      `withdrew ${counts.withdrawn} datasets that vanished from the source`,
+    )
     return { status: 'finished', message: null }
   }
 }

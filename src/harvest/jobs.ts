@@ -548,19 +548,46 @@ export class HarvestJobs {
     return row
   }
 
-  async log(jobId: string, level: 'info' | 'warning' | 'error', message: string, guid?: string): Promise<void> {
-    await this.write((trx) =>
-      trx
+  /**
+   * A line of the job's report, fenced like the job's other writes: written only while the job is running
+   * under this claim's lease token, so a claimer whose lease was lost (the job failed or taken over) cannot
+   * append to a report that is no longer its own. The condition and the insert are one statement
+   * (INSERT ... SELECT from the job's row); on MySQL the job's row is locked first, so it cannot be failed or
+   * taken over before the line commits whatever the isolation level. Unlike assertLease an asked-for abort
+   * does not refuse it: the job still reports why it stopped. Throws LeaseLostError when refused.
+   */
+  async log(
+    jobId: string,
+    token: string,
+    level: 'info' | 'warning' | 'error',
+    message: string,
+    guid?: string,
+  ): Promise<void> {
+    const created = ckanNow()
+    const inserted = await this.write(async (trx) => {
+      if (this.store.dialect === 'mysql')
+        await trx.selectFrom('harvest_job').select('id').where('id', '=', jobId).forUpdate().execute()
+      const result = await trx
         .insertInto('harvest_log')
-        .values({
-          job_id: jobId,
-          level,
-          created: ckanNow(),
-          guid: guid ? guid.slice(0, 2000) : null,
-          message: message.slice(0, 100_000),
-        } as never)
-        .execute(),
-    )
+        .columns(['job_id', 'level', 'created', 'guid', 'message'])
+        .expression((eb) =>
+          eb
+            .selectFrom('harvest_job')
+            .select((eb) => [
+              'id',
+              eb.val(level).as('level'),
+              eb.val(created).as('created'),
+              eb.val(guid ? guid.slice(0, 2000) : null).as('guid'),
+              eb.val(message.slice(0, 100_000)).as('message'),
+            ])
+            .where('id', '=', jobId)
+            .where('claimed_by', '=', token)
+            .where('status', '=', 'running'),
+        )
+        .executeTakeFirst()
+      return Number(result.numInsertedOrUpdatedRows ?? 0)
+    })
+    if (inserted !== 1) throw new LeaseLostError()
   }
 
   async logs(jobId: string, limit: number, offset: number, level?: string): Promise<Array<Record<string, unknown>>> {
