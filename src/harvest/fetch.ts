@@ -4,10 +4,12 @@
  * of redirects (a loop ends), and retries with exponential backoff and full jitter on 5xx, 429 (honouring
  * Retry-After, capped) and network errors. Every wait also ends when the job's signal aborts. Requests go
  * through the guarded fetcher (src/net/guarded-fetch.ts): unless HARVEST_PRIVATE_ADDRESSES=allow, no request,
- * redirect hop included, reaches a private address; such a fetch fails at once with "address not allowed".
+ * redirect hop included, reaches a private address. Such a fetch, and one whose host does not resolve, fails
+ * at once, unretried, with the one message HOST_REFUSED ("host not found or address not allowed"): the job log
+ * is public, and a difference in text or in timing (retries) would tell which internal names exist.
  */
 import type { IncomingMessage } from 'node:http'
-import { ADDRESS_NOT_ALLOWED, guardedRequest, isAddressNotAllowed } from '../net/guarded-fetch.js'
+import { HOST_REFUSED, guardedRequest, isHostRefused } from '../net/guarded-fetch.js'
 
 export interface FetchLimits {
   timeoutMs: number
@@ -22,6 +24,8 @@ export interface FetchLimits {
   maxBackoffMs?: number
   /** The job's signal: aborting it ends the fetch and every wait. */
   signal?: AbortSignal
+  /** Told of each attempt (0 first, then each retry) before it is made. */
+  onAttempt?: (attempt: number) => void
 }
 
 export class HarvestFetchError extends Error {
@@ -29,6 +33,8 @@ export class HarvestFetchError extends Error {
     message: string,
     readonly url: string,
     readonly status?: number,
+    /** EHOSTREFUSED: the host does not resolve or its address is refused (which, is not said). */
+    readonly code?: string,
   ) {
     super(message)
     this.name = 'HarvestFetchError'
@@ -81,6 +87,7 @@ export async function harvestFetch(url: string, accept: string, limits: FetchLim
     const signal = limits.signal ? AbortSignal.any([deadline, limits.signal]) : deadline
     let retryWait: number | undefined
     let failure: HarvestFetchError
+    limits.onAttempt?.(attempt)
     try {
       let current = url
       for (let hops = 0; ; hops++) {
@@ -88,6 +95,7 @@ export async function harvestFetch(url: string, accept: string, limits: FetchLim
           headers: { accept, 'user-agent': 'GoDonu-Harvester/1' },
           signal,
           allowPrivateAddresses: limits.allowPrivateAddresses,
+          unifyHostRefusals: true,
         })
         const status = response.statusCode ?? 0
         const location = response.headers.location
@@ -131,8 +139,8 @@ export async function harvestFetch(url: string, accept: string, limits: FetchLim
       }
     } catch (err) {
       if (limits.signal?.aborted) throw limits.signal.reason as Error
-      // A refused address is not retried, and says nothing of what is there.
-      if (isAddressNotAllowed(err)) throw new HarvestFetchError(ADDRESS_NOT_ALLOWED, url)
+      // A host that does not resolve or a refused address: not retried, and nothing said of which it was.
+      if (isHostRefused(err)) throw new HarvestFetchError(HOST_REFUSED, url, undefined, 'EHOSTREFUSED')
       if (err instanceof HarvestFetchError) {
         if (err.status === undefined || !RETRYABLE_STATUS(err.status)) throw err
         failure = err

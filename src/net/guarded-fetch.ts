@@ -10,6 +10,11 @@
  * socket only the addresses it checked). So every redirect hop is checked, and a name that resolves to a
  * public address for one lookup and a private one for the next (DNS rebinding) cannot pass. A refusal says
  * only "address not allowed": no address, no port, nothing a public job log could turn into a scanner.
+ *
+ * A caller whose errors are shown in public (the harvest job log) also asks for `unifyHostRefusals`: a host
+ * that does not resolve and one that resolves to a refused address then fail alike (HOST_REFUSED, code
+ * EHOSTREFUSED), or the difference would tell which internal names exist. The link checker keeps the
+ * distinct DNS and refusal codes: its reports are for the editors of public URLs.
  */
 import http, { type IncomingMessage } from 'node:http'
 import https from 'node:https'
@@ -25,6 +30,31 @@ export class AddressNotAllowedError extends Error {
     super(ADDRESS_NOT_ALLOWED)
     this.name = 'AddressNotAllowedError'
   }
+}
+
+/**
+ * The one message of a host refused by a caller that unifies refusals: it does not resolve, or it resolves to
+ * a refused address (the error's code is EHOSTREFUSED either way).
+ */
+export const HOST_REFUSED = 'host not found or address not allowed'
+
+export class HostRefusedError extends Error {
+  readonly code = 'EHOSTREFUSED'
+  constructor() {
+    super(HOST_REFUSED)
+    this.name = 'HostRefusedError'
+  }
+}
+
+/** Whether an error (of a request, or a lookup's) says that the host name did not resolve. */
+export function isHostNotFound(err: unknown): boolean {
+  const raw = (err as { code?: unknown } | null)?.code
+  return raw === 'ENOTFOUND' || raw === 'ENODATA' || (typeof raw === 'string' && raw.startsWith('EAI_'))
+}
+
+/** Whether an error is a host refused by a caller that unifies refusals (HostRefusedError). */
+export function isHostRefused(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === 'EHOSTREFUSED'
 }
 
 /** Whether an error (of a request, or a lookup's) is a refused address. */
@@ -128,6 +158,11 @@ export interface GuardedRequestOptions {
   allowPrivateAddresses: boolean
   /** false: a connection of its own (not pooled). */
   keepAlive?: boolean
+  /**
+   * A host that does not resolve and a refused address both reject with HostRefusedError (HOST_REFUSED), for
+   * callers that show their errors in public. Default: distinct (the lookup's own error, AddressNotAllowedError).
+   */
+  unifyHostRefusals?: boolean
 }
 
 /**
@@ -135,8 +170,10 @@ export interface GuardedRequestOptions {
  * headers are in. The caller reads or destroys the body.
  */
 export function guardedRequest(url: URL, options: GuardedRequestOptions): Promise<IncomingMessage> {
+  const refused = (err: Error): Error =>
+    options.unifyHostRefusals && (isAddressNotAllowed(err) || isHostNotFound(err)) ? new HostRefusedError() : err
   if (!options.allowPrivateAddresses && isIP(url.hostname.replace(/^\[|\]$/g, '')))
-    if (isBlockedAddress(url.hostname)) return Promise.reject(new AddressNotAllowedError())
+    if (isBlockedAddress(url.hostname)) return Promise.reject(refused(new AddressNotAllowedError()))
   const secure = url.protocol === 'https:'
   const pool = options.allowPrivateAddresses ? agents.open : agents.guarded
   return new Promise<IncomingMessage>((resolve, reject) => {
@@ -151,7 +188,7 @@ export function guardedRequest(url: URL, options: GuardedRequestOptions): Promis
       },
       resolve,
     )
-    req.once('error', reject)
+    req.once('error', (err) => reject(refused(err)))
     req.end()
   })
 }

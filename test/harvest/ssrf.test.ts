@@ -4,13 +4,15 @@ import { startApp } from '../helpers/app.js'
 import { ConfigError, loadConfig } from '../../src/config.js'
 import { Harvester } from '../../src/harvest/harvester.js'
 import { harvestFetch } from '../../src/harvest/fetch.js'
-import { isBlockedAddress } from '../../src/net/guarded-fetch.js'
+import { HOST_REFUSED, isBlockedAddress } from '../../src/net/guarded-fetch.js'
 import { addSource, harvestNow, localServer, testHarvestConfig } from './support.js'
 
 /**
  * The private-address rule of harvest fetches (src/net/guarded-fetch.ts): denied by default; with it, a
- * source on loopback fails its job with "address not allowed" (nothing else said) and is never requested,
- * whether named by IP literal, by a host name resolving to loopback, or reached by a redirect.
+ * source on loopback fails its job with HOST_REFUSED (nothing else said) and is never requested, whether
+ * named by IP literal, by a host name resolving to loopback, or reached by a redirect. A host that does not
+ * resolve fails alike, with the same words and code and no retry: the public job log is no oracle for which
+ * internal names exist.
  */
 t.test('the rule: which addresses are refused', async (t) => {
   for (const a of [
@@ -87,13 +89,56 @@ t.test('fetches: literal, name and redirect targets on loopback are refused, nev
       () => undefined,
       (e: Error) => e,
     )
-    t.equal(err?.message, 'address not allowed', `${url}: refused, saying only that`)
+    t.equal(err?.message, HOST_REFUSED, `${url}: refused, saying only that`)
   }
   t.equal(hits, 0, 'nothing was requested')
   // With allow, the same server answers (the refusal above was the rule, not a dead server).
   const { body } = await harvestFetch(`${base}/x`, '*/*', { ...deny, allowPrivateAddresses: true })
   for await (const chunk of body) t.equal(Buffer.from(chunk).toString(), 'secret')
   t.equal(hits, 1)
+})
+
+t.test('fetches: an unresolvable host and a refused address fail alike, neither retried', async (t) => {
+  t.equal(HOST_REFUSED, 'host not found or address not allowed')
+  const { base } = await localServer(t, (req, res) => res.end('secret'))
+  const port = new URL(base).port
+  const outcomes: Array<{ message?: string; code?: string; attempts: number }> = []
+  for (const url of ['http://quelle.invalid/api/3/action/package_search', `http://localhost:${port}/x`, `${base}/x`]) {
+    let attempts = 0
+    const limits = {
+      timeoutMs: 2000,
+      maxBytes: 1000,
+      retries: 3,
+      backoffMs: 1,
+      allowPrivateAddresses: false,
+      onAttempt: () => attempts++,
+    }
+    const err = await harvestFetch(url, '*/*', limits).then(
+      () => undefined,
+      (e: Error & { code?: string }) => e,
+    )
+    outcomes.push({ message: err?.message, code: err?.code, attempts })
+  }
+  t.same(
+    outcomes,
+    Array.from({ length: 3 }, () => ({ message: HOST_REFUSED, code: 'EHOSTREFUSED', attempts: 1 })),
+    'the same words and code, one attempt each',
+  )
+  // Not a refusal: a dropped connection is still retried (the count above is the rule, not a dead hook).
+  let attempts = 0
+  const { base: dropping } = await localServer(t, (req) => req.socket.destroy())
+  await t.rejects(
+    harvestFetch(`${dropping}/x`, '*/*', {
+      timeoutMs: 2000,
+      maxBytes: 1000,
+      retries: 2,
+      backoffMs: 1,
+      allowPrivateAddresses: true,
+      onAttempt: () => attempts++,
+    }),
+    /network error/,
+  )
+  t.equal(attempts, 3, 'a network error is retried')
 })
 
 await forEachBackend(t, async (t, backend) => {
@@ -115,7 +160,7 @@ await forEachBackend(t, async (t, backend) => {
       const source = await addSource(harvester, app, { name, type: 'ckan', url, owner_org: 'marburg' })
       const result = await harvestNow(harvester, source.id)
       t.equal(result.status, 'failed', name)
-      t.equal(result.error, 'address not allowed', `${name}: the job says only that`)
+      t.equal(result.error, HOST_REFUSED, `${name}: the job says only that`)
       const logs = await harvester.jobs.logs(result.job.id, 100, 0)
       t.notOk(
         logs.some((l) => String(l.message).includes(port)),
@@ -127,5 +172,31 @@ await forEachBackend(t, async (t, backend) => {
     const result = await harvestNow(allowed, 'literal')
     t.equal(result.status, 'finished', 'the same source with allow')
     t.ok(hits > 0)
+  })
+
+  await t.test('an unresolvable source and a refused one fail their jobs with the same words, once', async (t) => {
+    const harvester = new Harvester(
+      app.service,
+      // Retries allowed: neither refusal may use them (the fetch test above counts the attempts).
+      testHarvestConfig(backend.config, { allowPrivateAddresses: false, retries: 3 }),
+    )
+    const port = new URL(base).port
+    const errors: string[] = []
+    for (const [name, url] of [
+      ['unaufloesbar', 'http://quelle.invalid'],
+      ['verweigert', `http://localhost:${port}`],
+    ]) {
+      const source = await addSource(harvester, app, { name, type: 'ckan', url, owner_org: 'marburg' })
+      const result = await harvestNow(harvester, source.id)
+      t.equal(result.status, 'failed', name)
+      errors.push(String(result.error))
+      const logged = await harvester.jobs.logs(result.job.id, 100, 0, 'error')
+      t.same(
+        logged.map((l) => l.message),
+        [`the job failed: ${HOST_REFUSED}; nothing was withdrawn`],
+        `${name}: one fetch error in the job's log`,
+      )
+    }
+    t.same(errors, [HOST_REFUSED, HOST_REFUSED], 'the same text for both')
   })
 })
