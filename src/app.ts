@@ -31,6 +31,7 @@ import { datasetRules as datasetRulesOf } from './catalog/dataset-rules.js'
 import { registerQualityRoutes } from './quality/routes.js'
 import { registerStatsRoutes } from './stats/routes.js'
 import { rescorePending } from './quality/backfill.js'
+import { startRescorer } from './quality/rescorer.js'
 import { registerDashboardRoutes } from './dashboard/routes.js'
 
 export interface BuildOptions {
@@ -116,6 +117,8 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   // The background link checker (LINKCHECK_SCHEDULER=on), never on a request path.
   // One process of the service checks (a lease by the database's clock); datasets whose links changed health are rescored after each round.
   const linkScheduler = config.linkCheck.scheduler ? startLinkScheduler(store, config.linkCheck, fastify.log, { afterRun: () => rescorePending(service) }) : undefined
+  // Scores changed without a write of the dataset (a Kommune's edit, link results) are stored by one process in the background.
+  const rescorer = config.qualityRescoreMs > 0 ? startRescorer(service, config.qualityRescoreMs, fastify.log) : undefined
   registerQualityRoutes(fastify, { service, users, config })
   registerStatsRoutes(fastify, { service, store, config })
   registerDashboardRoutes(fastify)
@@ -123,6 +126,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   await service.startChangeFeed(config.changePollMs, (err) => fastify.log.error({ err }, 'reading the change feed failed'))
   fastify.addHook('onClose', async () => {
     await linkScheduler?.stop()
+    await rescorer?.stop()
     await usage?.stop().catch((err: unknown) => fastify.log.error({ err }, 'writing usage counts failed'))
     await service.stopChangeFeed()
     if (!options.store) await store.close()

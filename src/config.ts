@@ -81,6 +81,12 @@ export interface AppConfig {
   idleTimeoutMs: number
   /** LINKCHECK_*: the link checker (src/links/settings.ts). */
   linkCheck: LinkCheckSettings
+  /**
+   * `QUALITY_RESCORE_MS` (default 10000, 0 = off, else 100 to 3,600,000): how often one process of the service
+   * (a lease) rescores the datasets whose score changed without a write of their own (a Kommune's e-mail or
+   * geocoding URI, a link check's result: quality/rescorer.ts). Tests turn it off and run the step themselves.
+   */
+  qualityRescoreMs: number
   /** USAGE_COUNTING=on|off (default on): count dataset views, downloads and empty searches (src/usage). */
   usageCounting: boolean
   /** USAGE_FLUSH_MS (default 60000, 100 to 3,600,000): how often each process writes its usage counts. */
@@ -312,6 +318,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       allowPrivateAddresses: choiceFromEnv(env, 'LINKCHECK_PRIVATE_ADDRESSES', ['allow', 'deny'], 'deny') === 'allow',
       userAgent: `GoDonuLinkChecker/1.0 (+${baseUrl})`,
     },
+    qualityRescoreMs: env.QUALITY_RESCORE_MS === '0' ? 0 : intFromEnv(env, 'QUALITY_RESCORE_MS', 10_000, 100, 3_600_000),
     usageCounting: choiceFromEnv(env, 'USAGE_COUNTING', ['on', 'off'], 'on') === 'on',
     usageFlushMs: intFromEnv(env, 'USAGE_FLUSH_MS', 60_000, 100, 3_600_000),
     usageQueryMinCount: intFromEnv(env, 'USAGE_QUERY_MIN_COUNT', 3, 1, 1_000_000),

@@ -23,7 +23,7 @@ import { writeTransaction, type DuplicateField } from '../db/write.js'
 import { inNamespace, uriHash, uriIdentity } from './uris.js'
 import { ownDatasetUri } from '../dcat/mapping.js'
 import { isHttpIri } from '../dcat/iri.js'
-import { QualityRecorder } from '../quality/recorder.js'
+import { QualityRecorder, qualityDb } from '../quality/recorder.js'
 import { linkHealthSource } from '../links/health-source.js'
 import { complianceOf } from '../quality/compliance.js'
 import type { PackageDict } from '../dcat/mapping.js'
@@ -855,9 +855,28 @@ export class CatalogService {
   async updateOrganization(id: string, fields: Partial<OrganizationTable>): Promise<void> {
     const allowed: Array<keyof OrganizationTable> = ['name', 'title', 'description', 'image_url', 'state', 'homepage', 'email', 'regional_key', 'political_geocoding_uri', 'political_geocoding_level_uri', 'contributor_id']
     const changes = Object.fromEntries(allowed.filter((k) => fields[k] !== undefined).map((k) => [k, fields[k]]))
-    await this.referenceWrite((trx) => trx.updateTable('organization').set(changes).where('id', '=', id).execute())
+    await this.referenceWrite(async (trx) => {
+      // Read inside the write (locked on MySQL): the version this write replaces, whatever the cache holds.
+      const before = await trx
+        .selectFrom('organization')
+        .selectAll()
+        .where('id', '=', id)
+        .$if(this.store.dialect === 'mysql', (q) => q.forUpdate())
+        .executeTakeFirst()
+      await trx.updateTable('organization').set(changes).where('id', '=', id).execute()
+      // Scores are stored (never made on a read): a change the Kommune's datasets score by (its e-mail, its
+      // geocoding URI) queues them for the background rescorer, in this transaction so that it is never lost.
+      // One marker for the Kommune, not its dataset ids (tens of thousands would make this edit one huge write).
+      if (before && this.quality.organizationChangeScores(before, { ...before, ...changes })) {
+        await qualityDb(trx).insertInto('org_rescore_pending').values({ owner_org: id }).execute()
+      }
+    })
   }
 
+  /**
+   * No rescoring follows a group write: the theme indicator reads a dataset's group names against the EU theme
+   * vocabulary (quality/facts.ts), not the group's stored title, description or URI, and a name never changes here.
+   */
   async saveTheme(id: string | undefined, fields: { name: string; title: string; description: string; uri: string }): Promise<string> {
     const themeId = id ?? randomUUID()
     await this.referenceWrite((trx) =>

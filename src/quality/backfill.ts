@@ -66,17 +66,23 @@ export async function rescoreDatasets(service: CatalogService, ids: readonly str
   return done
 }
 
-/**
- * Rescores the datasets holding the URLs whose health changed at a link check (link_rescore_pending, written by
- * the check's transaction, links/jobs.ts completeJob), then removes the rows it handled (by id: a change recorded
- * meanwhile stays for the next call). Run by the link scheduler's lease holder after each round and by
- * `godonu links check`, never on a request path. Running it twice, or in two processes at once, rescores some
- * datasets twice: harmless. Returns the number of datasets rescored.
- */
 /** Ids per delete statement (bounded statement size). */
 const DELETE_CHUNK = 1000
 
+/**
+ * Rescores the datasets whose score changed without a write of their own: those holding the URLs whose health
+ * changed at a link check (link_rescore_pending, written by the check's transaction, links/jobs.ts completeJob)
+ * and those of the Kommunen changed in what their datasets score by (org_rescore_pending, written by the
+ * organization write, catalog/service.ts updateOrganization); then removes the rows it handled (by id: a change
+ * recorded meanwhile stays for the next call). Run by the background rescorer (quality/rescorer.ts), the link
+ * scheduler's lease holder after each round and `godonu links check`, never on a request path. Running it twice,
+ * or in two processes at once, rescores some datasets twice: harmless. Returns the number of datasets rescored.
+ */
 export async function rescorePending(service: CatalogService): Promise<number> {
+  return (await rescoreLinkPending(service)) + (await rescoreOrgPending(service))
+}
+
+async function rescoreLinkPending(service: CatalogService): Promise<number> {
   const db = linksDb(service.db)
   let done = 0
   for (;;) {
@@ -98,6 +104,46 @@ export async function rescorePending(service: CatalogService): Promise<number> {
         .where('id', 'in', handled.slice(i, i + DELETE_CHUNK))
         .execute()
     if (pending.length < PENDING_BATCH) return done
+  }
+}
+
+/** Kommune markers read at a time (each Kommune's datasets are rescored BATCH per transaction). */
+const ORG_PENDING_BATCH = 1000
+
+async function rescoreOrgPending(service: CatalogService): Promise<number> {
+  const db = qualityDb(service.db)
+  let done = 0
+  for (;;) {
+    const pending = await db
+      .selectFrom('org_rescore_pending')
+      .select(['id', 'owner_org'])
+      .orderBy('id')
+      .limit(ORG_PENDING_BATCH)
+      .execute()
+    if (pending.length === 0) return done
+    // Scores splice in the Kommune from this process's reference data, which may be a change-feed poll behind the
+    // organization write: read it now, after the markers, so it holds at least what committed with them.
+    await service.reference.reload()
+    for (const org of new Set(pending.map((p) => p.owner_org))) {
+      const rows = await db
+        .selectFrom('package_quality')
+        .select('package_id')
+        .where('owner_org', '=', org)
+        .orderBy('package_id')
+        .execute()
+      done += await rescoreDatasets(
+        service,
+        rows.map((r) => r.package_id),
+      )
+    }
+    // Exactly the rows read, as for the links (an id handed out earlier may commit later on MySQL).
+    const handled = pending.map((p) => Number(p.id))
+    for (let i = 0; i < handled.length; i += DELETE_CHUNK)
+      await db
+        .deleteFrom('org_rescore_pending')
+        .where('id', 'in', handled.slice(i, i + DELETE_CHUNK))
+        .execute()
+    if (pending.length < ORG_PENDING_BATCH) return done
   }
 }
 

@@ -92,3 +92,15 @@ function distributionFacts(res: ResourceDict, pkg: PackageDict, vocab: Vocabular
     modified: (get('modified') ?? get('last_modified') ?? get('metadata_modified')) !== undefined,
   }
 }
+
+/**
+ * What of a Kommune its datasets' scores depend on: the facts of a dataset that names nothing itself (no
+ * contact, publisher or geocoding of its own), so that every fallback to the Kommune is taken. The Kommune
+ * reaches the facts only through these fallbacks (contact point: its e-mail; publisher: the Kommune itself;
+ * spatial: its geocoding URI), each deciding a yes/no fact that a dataset's own values override: when two
+ * versions of a Kommune give the same text here, every one of its datasets scores the same under both.
+ * catalog/service.ts updateOrganization rescores the Kommune's datasets only when this changes.
+ */
+export function organizationScoreKey(org: OrganizationLike | null, vocab: Vocabularies, baseUrl: string): string {
+  return JSON.stringify(factsFromDict({ id: '', name: '' }, org, vocab, baseUrl))
+}

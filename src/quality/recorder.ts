@@ -6,7 +6,7 @@ import type { DialectName } from '../db/connect.js'
 import { datasetToQuads, type OrganizationLike, type PackageDict } from '../dcat/mapping.js'
 import { BANDS, type Band } from './indicators.js'
 import type { Compliance } from './compliance.js'
-import { factsFromDict } from './facts.js'
+import { factsFromDict, organizationScoreKey } from './facts.js'
 import { unknownLinkHealth, type LinkHealth, type LinkHealthSource } from './link-health.js'
 import type { StatementBatch } from '../catalog/repository.js'
 import {
@@ -61,10 +61,17 @@ export interface QualityHistoryOrgTable {
   proportional_bad: number
 }
 
+/** migrations/0017: Kommunen whose change alters their datasets' scores, the datasets not rescored yet. */
+export interface OrgRescorePendingTable {
+  id: number | undefined
+  owner_org: string
+}
+
 export interface QualityTables {
   package_quality: PackageQualityTable
   quality_history: QualityHistoryTable
   quality_history_org: QualityHistoryOrgTable
+  org_rescore_pending: OrgRescorePendingTable
 }
 
 export type QualityDatabase = Database & QualityTables
@@ -144,6 +151,15 @@ export class QualityRecorder {
   /** The facts of a package dict, as the DCAT export would write them (facts.ts). */
   facts(dict: PackageDict): DatasetFacts {
     return factsFromDict(dict, this.organizationOf(dict), this.deps.vocab, this.deps.config.baseUrl)
+  }
+
+  /**
+   * Whether a Kommune's datasets may score differently after a change of the Kommune (facts.ts
+   * organizationScoreKey): then its datasets must be rescored.
+   */
+  organizationChangeScores(before: OrganizationLike | null, after: OrganizationLike | null): boolean {
+    const key = (org: OrganizationLike | null) => organizationScoreKey(org, this.deps.vocab, this.deps.config.baseUrl)
+    return key(before) !== key(after)
   }
 
   /** The same facts read from the RDF the export makes (the reference facts.ts is tested against). */

@@ -24,7 +24,13 @@ async function sqliteBackend(env: Record<string, string>): Promise<Backend> {
   const removeDir = () => removeTempDir(dir)
   let store: Store | undefined
   try {
-    const config = loadConfig({ ...env, DATABASE_URL: `sqlite:${join(dir, 'catalog.sqlite')}`, LOG_LEVEL: 'silent' })
+    // No background rescorer: a test runs its step (rescorePending) when it means to.
+    const config = loadConfig({
+      QUALITY_RESCORE_MS: '0',
+      ...env,
+      DATABASE_URL: `sqlite:${join(dir, 'catalog.sqlite')}`,
+      LOG_LEVEL: 'silent',
+    })
     store = await openStore(config.database)
     await migrateToLatest(store.db)
     const opened = store
@@ -66,7 +72,12 @@ export async function mysqlBackend(url: string, env: Record<string, string>): Pr
     await admin.query(`CREATE DATABASE \`${scratch}\``) // the server's default collation, as a plain CREATE DATABASE gets: the tables state their own
     const scratchUrl = new URL(url)
     scratchUrl.pathname = `/${scratch}`
-    const config = loadConfig({ ...env, DATABASE_URL: scratchUrl.toString(), LOG_LEVEL: 'silent' })
+    const config = loadConfig({
+      QUALITY_RESCORE_MS: '0',
+      ...env,
+      DATABASE_URL: scratchUrl.toString(),
+      LOG_LEVEL: 'silent',
+    })
     store = await openStore(config.database)
     await migrateToLatest(store.db)
     const opened = store
