@@ -4,6 +4,7 @@ import { PUBLIC_DATASETS } from '../auth/viewer.js'
 import type { Store } from '../db/connect.js'
 import type { Database } from '../db/types.js'
 import type { OrganizationTable } from '../db/types.js'
+import { INDICATOR_IDS } from './schemas.js'
 import { computeKommune, computeSide, usageFrom, type KommuneAggregate } from './compute.js'
 
 /** Table types of migrations/0013_stats.ts. */
@@ -90,6 +91,8 @@ export interface AggregatesOptions {
   onError?: (err: unknown) => void
 }
 
+/** The indicators whose result depends on the link checker (unknown until checked: src/quality/score.ts). */
+const LINK_INDICATORS = ['accessUrlStatusCode', 'downloadUrlStatusCode']
 /** Feed rows after the stored position read back again: transactions that took an earlier number and committed later. */
 const FEED_OVERLAP = 50
 /** More feed rows than this since the stored position: every Kommune is recomputed. */
@@ -222,7 +225,7 @@ export class StatsAggregates {
     const snapshot: Snapshot = {
       generated: state.generated,
       as_of: state.as_of,
-      kommunen: new Map(rows.map((r) => [r.owner_org, JSON.parse(r.body) as KommuneAggregate])),
+      kommunen: new Map(rows.map((r) => [r.owner_org, upgrade(JSON.parse(r.body) as KommuneAggregate)])),
     }
     // A refresh stored between the two reads: the rows are newer than the version they are kept under, and the next
     // request sees the newer version and reads them again (never older rows under a newer version).
@@ -323,7 +326,16 @@ export class StatsAggregates {
     // A clock behind the stored day: the stored day (its usage period too), never back.
     if (state && state.as_of > markers.day) markers = await this.markers(state.as_of)
     const orgs = [...this.options.organizations()].filter((o) => o.state === 'active')
-    const full = !state || state.as_of !== markers.day
+    // Aggregates stored by a version before indicators_unknown: all recomputed (they lack the field the API promises).
+    const outdated =
+      !!state &&
+      !!(await this.db
+        .selectFrom('stats_kommune')
+        .select('owner_org')
+        .where('body', 'not like', '%"indicators_unknown"%')
+        .limit(1)
+        .executeTakeFirst())
+    const full = !state || state.as_of !== markers.day || outdated
     const sideBehind = !!state && (Number(state.link_seq) !== markers.link || state.usage_marker !== markers.usage)
     const sideChanged = sideBehind && this.now() - this.lastSideRefresh >= this.options.sideRefreshMs
     let targets: OrganizationTable[]
@@ -475,6 +487,23 @@ export class StatsAggregates {
       }
     })
   }
+}
+
+/**
+ * An aggregate stored before indicators_unknown existed (answered until the next refresh recomputes it, see
+ * refreshOnce): the link indicators' shares then counted unknown as missed, so they are answered as unknown.
+ */
+function upgrade(aggregate: KommuneAggregate): KommuneAggregate {
+  const s = aggregate.stats
+  if (s.indicators_unknown) return aggregate
+  const unknown: Record<string, number> = {}
+  for (const id of INDICATOR_IDS) unknown[id] = 0
+  for (const id of LINK_INDICATORS) {
+    s.indicators[id] = null
+    unknown[id] = s.datasets
+  }
+  s.indicators_unknown = unknown
+  return aggregate
 }
 
 export function snapshotOf(aggregate: KommuneAggregate): SnapshotBody {

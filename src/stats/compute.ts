@@ -88,6 +88,9 @@ export async function computeKommune(
   const bands = zeroBands()
   const bandsProportional = zeroBands()
   const earned = new Map<string, number>(INDICATOR_IDS.map((id) => [id, 0]))
+  // Results the link checker has not given yet (status unknown): neither earned nor missed, so outside the share.
+  const unknown = new Map<string, number>(INDICATOR_IDS.map((id) => [id, 0]))
+  let explained = 0
   const fixes = new Map<
     string,
     { indicator: IndicatorId; indicators: Set<IndicatorId>; datasets: number; points: number }
@@ -122,7 +125,11 @@ export async function computeKommune(
     } catch {
       continue
     }
-    for (const r of stored.portal.indicators) if (r.status === 'earned') earned.set(r.id, (earned.get(r.id) ?? 0) + 1)
+    explained++
+    for (const r of stored.portal.indicators) {
+      if (r.status === 'earned') earned.set(r.id, (earned.get(r.id) ?? 0) + 1)
+      else if (r.status === 'unknown') unknown.set(r.id, (unknown.get(r.id) ?? 0) + 1)
+    }
     // The fixes and their worth exactly as the dataset's own explanation gives them (src/quality/explain.ts).
     for (const fix of explain(row.id, stored, '', 'portal', 'en').fixes) {
       if (fix.worth <= 0) continue
@@ -145,7 +152,12 @@ export async function computeKommune(
 
   const n = rows.length
   const indicators: Record<string, number | null> = {}
-  for (const id of INDICATOR_IDS) indicators[id] = share(earned.get(id) ?? 0, scored)
+  const indicatorsUnknown: Record<string, number> = {}
+  for (const id of INDICATOR_IDS) {
+    const u = unknown.get(id) ?? 0
+    indicators[id] = share(earned.get(id) ?? 0, explained - u)
+    indicatorsUnknown[id] = u
+  }
   const stats: KommuneStatsT = {
     name: org.name,
     title: org.title,
@@ -164,6 +176,7 @@ export async function computeKommune(
     themes,
     usage,
     indicators,
+    indicators_unknown: indicatorsUnknown,
   }
   const lowest = scoredRows
     .sort((a, b) => a.score - b.score || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))

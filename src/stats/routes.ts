@@ -105,6 +105,7 @@ export function kommunenCsv(list: readonly KommuneStatsT[], themeCodes: readonly
     'usage_harvester_visits',
     'usage_period_days',
     ...INDICATOR_IDS.map((i) => `indicator_${i}`),
+    ...INDICATOR_IDS.map((i) => `indicator_unknown_${i}`),
   ]
   let out = csvRow(header)
   for (const k of list) {
@@ -118,6 +119,7 @@ export function kommunenCsv(list: readonly KommuneStatsT[], themeCodes: readonly
       k.usage.harvester_visits,
       k.usage.period_days,
       ...INDICATOR_IDS.map((i) => k.indicators[i] ?? null),
+      ...INDICATOR_IDS.map((i) => k.indicators_unknown[i] ?? null),
     ]
     out += csvRow(cells)
   }
@@ -176,7 +178,7 @@ export function registerStatsRoutes(fastify: FastifyInstance, deps: StatsRouteDe
         description:
           `One object per Kommune (sorted by name unless \`sort\` says otherwise). ${common} ` +
           'With `format=csv`: text/csv (RFC 4180, header row; bands, themes, usage and indicators flattened into columns ' +
-          "band_*, band_proportional_*, theme_<CODE>, usage_*, indicator_<id>; cells starting with = + - @ tab or CR prefixed with ').",
+          "band_*, band_proportional_*, theme_<CODE>, usage_*, indicator_<id>, indicator_unknown_<id>; cells starting with = + - @ tab or CR prefixed with ').",
         querystring: ListQuery,
         response: {
           200: {

@@ -29,7 +29,15 @@ export const INDICATOR_IDS: readonly string[] = INDICATORS.map((i) => i.id)
 export const IndicatorShares = Type.Record(Type.String(), Type.Union([Type.Number(), Type.Null()]), {
   description:
     'Per MQA indicator id (keywordAvailability, ..., dateModifiedAvailability; every indicator is present): the share of the public ' +
-    'datasets that earn it in full in portal mode; null without public datasets. The heat map Kommune x indicator.',
+    'datasets that earn it in full in portal mode, among those whose result is known: a link indicator (accessUrlStatusCode, ' +
+    'downloadUrlStatusCode) is unknown until the link checker has checked the URLs (see indicators_unknown); null when no ' +
+    'result is known (no public datasets, or no link checked yet). The heat map Kommune x indicator.',
+})
+
+export const IndicatorUnknown = Type.Record(Type.String(), Type.Integer({ minimum: 0 }), {
+  description:
+    'Per MQA indicator id (every indicator is present): how many scored public datasets have no known result for it ' +
+    '(links not checked yet); they are left out of the share in `indicators`. 0 for the indicators that do not depend on links.',
 })
 
 export const Usage = Type.Object(
@@ -77,6 +85,7 @@ export const KommuneStats = Type.Object(
     }),
     usage: Usage,
     indicators: IndicatorShares,
+    indicators_unknown: IndicatorUnknown,
   },
   { description: 'One Kommune compared: its public datasets only' },
 )

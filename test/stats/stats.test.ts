@@ -10,6 +10,14 @@ import { INDICATOR_IDS } from '../../src/stats/schemas.js'
 import type { App } from '../../src/app.js'
 import { Value } from '@sinclair/typebox/value'
 import { History, KommuneDetail, KommunenList } from '../../src/stats/schemas.js'
+import { LinkChecker } from '../../src/links/checker.js'
+import { syncJobs } from '../../src/links/jobs.js'
+import { rescorePending } from '../../src/quality/backfill.js'
+import { qualityDb } from '../../src/quality/recorder.js'
+import { vocabularies } from '../../src/catalog/vocabularies.js'
+import { median } from '../../src/stats/compute.js'
+import { startFixtureServer } from '../links/fixture-server.js'
+import { testLinkSettings } from '../links/settings.js'
 
 /** A strict RFC 4180 reader (quoted fields, doubled quotes, CRLF), enough to read back what the endpoint writes. */
 function parseCsv(text: string): string[][] {
@@ -46,6 +54,8 @@ const HOSTILE = `=HYPERLINK("http://evil")<script>alert('x')</script>\u0000\ud80
 const HOSTILE_TITLE = HOSTILE.replace('\u0000', '').replace('\ud800', '\u{1F600}')
 /** A lone surrogate is stored as U+FFFD by MySQL's driver: compared alike. */
 const same = (text: string) => text.replace(/[\ud800\uFFFD]+/g, '?')
+
+const share = (part: number, whole: number) => Math.round((part / whole) * 10_000) / 10_000
 
 async function get(app: App, url: string) {
   const r = await app.fastify.inject({ method: 'GET', url })
@@ -488,4 +498,138 @@ await forEachBackend(t, async (t, backend) => {
       t.equal(rows.length, 0, 'no snapshot written for the skewed day')
     },
   )
+
+  // Kassel: datasets of their own whose links are served by a local server, never checked until the test says so.
+  const server = await startFixtureServer(t)
+  const kassel = a.service.reference.organization('kassel')!
+  const kasselEditor = await userWithToken(a, 'stats-kassel', { org: 'kassel', role: 'editor' })
+  const kasselSysadmin = await userWithToken(a, 'stats-sysadmin-kassel', { sysadmin: true })
+  const kasselNames = ['stats-links-ok', 'stats-links-broken', 'stats-links-mixed']
+  const kasselResources = [
+    [{ name: 'a', url: `${server.base}/ok`, download_url: `${server.base}/file/a.csv`, format: 'CSV' }],
+    [{ name: 'b', url: `${server.base}/missing`, download_url: `${server.base}/error`, format: 'XLSX' }],
+    [
+      { name: 'c', url: `${server.base}/missing`, download_url: `${server.base}/error`, format: 'XLSX' },
+      { name: 'd', url: `${server.base}/missing`, download_url: `${server.base}/error`, format: 'CSV' },
+    ],
+  ]
+  for (const [i, name] of kasselNames.entries()) {
+    const r = await call(
+      a,
+      kasselEditor,
+      'package_create',
+      validDataset('kassel', { name, resources: kasselResources[i] }),
+    )
+    t.equal(r.status, 200, `${name} created`, { body: r.body })
+  }
+  const kasselStats = async () =>
+    (await get(a, '/api/stats/kommunen')).json().kommunen.find((k: { name: string }) => k.name === 'kassel')
+  const LINK = ['accessUrlStatusCode', 'downloadUrlStatusCode']
+
+  await t.test('link indicators: unknown until checked (not 0 %), the true share once checked', async (t) => {
+    await refresh()
+    const k = await kasselStats()
+    t.ok(Value.Check(KommunenList, (await get(a, '/api/stats/kommunen')).json()), 'the documented shape')
+    for (const id of LINK) {
+      t.equal(k.indicators[id], null, `${id}: no result known, so no share (not 0)`)
+      t.equal(k.indicators_unknown[id], 3, `${id}: the three datasets unknown`)
+    }
+    t.equal(k.indicators.keywordAvailability, 1, 'an indicator without links has its share')
+    t.equal(k.indicators_unknown.keywordAvailability, 0)
+    const csv = parseCsv((await get(a, '/api/stats/kommunen?format=csv')).body)
+    const col = (name: string) => csv[0].indexOf(name)
+    const row = csv.find((x) => x[0] === 'kassel')!
+    t.equal(row[col('indicator_accessUrlStatusCode')], '', 'CSV: an unknown share is an empty cell')
+    t.equal(row[col('indicator_unknown_accessUrlStatusCode')], '3', 'CSV: how many are unknown')
+    t.equal(row[col('indicator_unknown_keywordAvailability')], '0')
+
+    // The link checker records its results; the datasets holding the URLs are rescored (change feed), then stats.
+    const hashes = await syncJobs(a.store, { orgId: kassel.id })
+    const summary = await new LinkChecker(a.store, testLinkSettings({ perHost: 4 })).runDue({ among: hashes })
+    t.equal(summary.reachable, 2, '/ok and /file/a.csv')
+    t.equal(summary.unreachable, 2, '/missing and /error')
+    t.equal(await rescorePending(a.service), 3, 'the three datasets rescored')
+    await refresh()
+    const after = await kasselStats()
+    for (const id of LINK) {
+      t.equal(after.indicators[id], share(1, 3), `${id}: one of three datasets reachable`)
+      t.equal(after.indicators_unknown[id], 0, `${id}: nothing unknown any more`)
+    }
+    t.same((await get(b, '/api/stats/kommunen')).json(), (await get(a, '/api/stats/kommunen')).json())
+  })
+
+  await t.test('the figures are the true ones: scores, bands, non-proprietary share, median age', async (t) => {
+    const vocab = vocabularies()
+    const db = qualityDb(backend.store.db)
+    const check = async (org: { id: string; name: string }) => {
+      const k = (await get(a, '/api/stats/kommunen')).json().kommunen.find((x: { name: string }) => x.name === org.name)
+      const rows = await db
+        .selectFrom('package_quality as q')
+        .innerJoin('package as p', 'p.id', 'q.package_id')
+        .select(['p.name', 'q.score_portal', 'q.score_proportional', 'q.band_portal', 'q.band_proportional'])
+        .where('p.owner_org', '=', org.id)
+        .where('p.visible', '=', 1)
+        .execute()
+      t.equal(rows.length, k.datasets, `${org.name}: every public dataset scored`)
+      t.ok(rows.length > 0)
+      const mean = (xs: number[]) => Math.round((xs.reduce((x, y) => x + y, 0) / xs.length) * 100) / 100
+      t.equal(k.score_mean_portal, mean(rows.map((r) => Number(r.score_portal))), `${org.name}: mean score, portal`)
+      t.equal(
+        k.score_mean_proportional,
+        mean(rows.map((r) => Number(r.score_proportional))),
+        `${org.name}: mean score, proportional`,
+      )
+      const count = (key: 'band_portal' | 'band_proportional') => {
+        const bands = { excellent: 0, good: 0, sufficient: 0, bad: 0 }
+        for (const r of rows) bands[r[key] as keyof typeof bands]++
+        return bands
+      }
+      t.same(k.bands, count('band_portal'), `${org.name}: bands, portal`)
+      t.same(k.bands_proportional, count('band_proportional'), `${org.name}: bands, proportional`)
+      // Non-proprietary: a dataset with at least one distribution whose format the file-type vocabulary calls so.
+      let nonProprietary = 0
+      for (const r of rows) {
+        const shown = (await call(a, kasselSysadmin, 'package_show', { id: r.name })).body.result
+        const formats = (shown.resources as Array<{ format: string }>).map((x) => x.format)
+        if (formats.some((f) => vocab.fileTypes.find(f)?.non_proprietary === true)) nonProprietary++
+      }
+      t.equal(k.non_proprietary_share, share(nonProprietary, rows.length), `${org.name}: non-proprietary share`)
+      return { k, nonProprietary }
+    }
+    await check(marburg)
+    const { nonProprietary } = await check(kassel)
+    t.equal(nonProprietary, 2, 'Kassel: CSV, XLSX, XLSX and CSV: two of three')
+    t.equal(vocab.fileTypes.find('XLSX')?.non_proprietary, false, 'XLSX is proprietary (the premise)')
+
+    // Backdated modifications (straight in the database), then a recomputation: the median of the true ages.
+    const { as_of: asOf } = (await get(a, '/api/stats/kommunen')).json()
+    const daysBefore = (n: number) =>
+      new Date(Date.parse(`${asOf}T00:00:00Z`) - n * 86_400_000).toISOString().slice(0, 10) + 'T12:00:00.000000'
+    for (const [i, name] of kasselNames.entries())
+      await backend.store.db
+        .updateTable('package')
+        .set({ metadata_modified: daysBefore([5, 40, 12][i]) })
+        .where('name', '=', name)
+        .execute()
+    await appendChange(backend.store.db, { kind: 'reference' }).execute()
+    await refresh()
+    const list = (await get(a, '/api/stats/kommunen')).json()
+    const k = list.kommunen.find((x: { name: string }) => x.name === 'kassel')
+    const stored = await backend.store.db
+      .selectFrom('package')
+      .select('metadata_modified')
+      .where('name', 'in', kasselNames)
+      .execute()
+    const ages = stored.map(
+      (r) =>
+        (Date.parse(`${list.as_of}T00:00:00Z`) - Date.parse(`${r.metadata_modified.slice(0, 10)}T00:00:00Z`)) /
+        86_400_000,
+    )
+    t.ok(k.median_age_days > 0, 'older than today')
+    t.equal(k.median_age_days, median(ages), 'the median of the backdated ages')
+    if (list.as_of === asOf) t.equal(k.median_age_days, 12)
+  })
+
+  for (const name of kasselNames) t.equal((await call(a, kasselSysadmin, 'package_delete', { id: name })).status, 200)
+  await refresh()
 })

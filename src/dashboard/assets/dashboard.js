@@ -124,6 +124,7 @@ function kommune(raw) {
     views: num(raw.usage?.views) ?? 0,
     downloads: num(raw.usage?.downloads) ?? 0,
     indicators: raw.indicators && typeof raw.indicators === 'object' ? raw.indicators : {},
+    unknown: raw.indicators_unknown && typeof raw.indicators_unknown === 'object' ? raw.indicators_unknown : {},
   }
 }
 
@@ -223,13 +224,28 @@ function renderRanking(kommunen, onSelect) {
   return ranked
 }
 
+/**
+ * A heat map cell: the share, or unknown when no dataset's result is known (links not checked yet: an unknown result
+ * is not a failed one, so never drawn as 0 %).
+ */
+function heatCell(k, indicator) {
+  const value = num(k.indicators[indicator.id])
+  const unknown = num(k.unknown[indicator.id]) ?? 0
+  return { value, unknown: value === null && unknown > 0, unknownCount: unknown }
+}
+
+const UNKNOWN_TEXT = 'unbekannt (Links noch nicht geprüft)'
+
 function renderHeatmap(kommunen, indicators) {
   const data = []
+  const unknownData = []
   kommunen.forEach((k, x) => {
     indicators.forEach((i, y) => {
-      const value = num(k.indicators[i.id])
+      const cell = heatCell(k, i)
       // Named for the generated description of the chart (ECharts aria).
-      if (value !== null) data.push({ name: `${k.title}, ${i.label}`, value: [x, y, Math.round(value * 100)] })
+      if (cell.value !== null)
+        data.push({ name: `${k.title}, ${i.label}`, value: [x, y, Math.round(cell.value * 100)] })
+      else if (cell.unknown) unknownData.push({ name: `${k.title}, ${i.label}: unbekannt`, value: [x, y, 'unbekannt'] })
     })
   })
   const c = chart('heatmap-chart', [0, 1])
@@ -237,7 +253,10 @@ function renderHeatmap(kommunen, indicators) {
     animation: false,
     tooltip: {
       ...TOOLTIP,
-      formatter: (p) => `${kommunen[p.value[0]].title}\n${indicators[p.value[1]].label}: ${p.value[2]} %`,
+      formatter: (p) =>
+        p.seriesIndex === 1
+          ? `${kommunen[p.value[0]].title}\n${indicators[p.value[1]].label}: ${UNKNOWN_TEXT}`
+          : `${kommunen[p.value[0]].title}\n${indicators[p.value[1]].label}: ${p.value[2]} %`,
     },
     grid: { left: 8, right: 8, top: 8, bottom: 56, containLabel: true },
     xAxis: {
@@ -261,14 +280,40 @@ function renderHeatmap(kommunen, indicators) {
       text: ['100 %', '0 %'],
       textStyle: { color: '#1a1a1a' },
       inRange: { color: ['#f1f6fb', '#0b3d73'] },
+      // The unknown cells keep their own look (grey with "?"), outside the colour scale.
+      seriesIndex: 0,
     },
-    series: [{ type: 'heatmap', name: 'Anteil in %', data }],
+    series: [
+      { type: 'heatmap', name: 'Anteil in %', data },
+      {
+        type: 'heatmap',
+        name: 'Unbekannt',
+        // An ordinal third dimension: drawn (a number inside), yet its value reads "unbekannt" (aria, tooltip).
+        dimensions: ['x', 'y', { name: 'status', type: 'ordinal' }],
+        encode: { x: 0, y: 1, value: 2 },
+        data: unknownData,
+        itemStyle: {
+          color: '#e6e6e6',
+        },
+        label: { show: true, formatter: '?', color: '#1a1a1a' },
+      },
+    ],
   })
   fillTable(
     document.getElementById('heatmap-table'),
-    'Anteil der Datensätze je Kommune, die den Indikator erfüllen',
+    'Anteil der Datensätze je Kommune, die den Indikator erfüllen (unter denen mit bekanntem Ergebnis)',
     ['Indikator (Punkte)', ...kommunen.map((k) => k.title)],
-    indicators.map((i) => [`${i.label} (${i.points})`, ...kommunen.map((k) => share(num(k.indicators[i.id])))]),
+    indicators.map((i) => [
+      `${i.label} (${i.points})`,
+      ...kommunen.map((k) => {
+        const cell = heatCell(k, i)
+        if (cell.unknown)
+          return el('span', { class: 'unknown', 'aria-label': UNKNOWN_TEXT, title: UNKNOWN_TEXT, text: 'unbekannt' })
+        const text = share(cell.value)
+        // Part unknown: the share is over the known results; how many are not known yet is said.
+        return cell.unknownCount > 0 ? `${text} (${number.format(cell.unknownCount)} unbekannt)` : text
+      }),
+    ]),
   )
 }
 
