@@ -217,6 +217,21 @@ t.test('dashboard in headless Chromium', { skip: typeof playwright === 'string' 
         (await page.locator('#heatmap-chart svg path, #heatmap-chart svg rect').count()) >= 23 * ranked.length,
         'the heat map draws a cell per Kommune and indicator',
       )
+      // The seed checks the links but does not rescore: every Kommune's access-URL result is still unknown, shown as
+      // such (a grey "?" cell, "unbekannt" in the table with a spoken reason), never as 0 %.
+      const unknownCells = page.locator('#heatmap-table td .unknown')
+      t.equal(await unknownCells.count(), ranked.length, 'one unknown cell per Kommune (the access URL)')
+      t.same(
+        [...new Set(await unknownCells.allTextContents())],
+        ['unbekannt'],
+        'unknown cells say "unbekannt", not a share',
+      )
+      t.equal(await unknownCells.first().getAttribute('aria-label'), 'unbekannt (Links noch nicht geprüft)')
+      t.equal(
+        await page.locator('#heatmap-chart svg text').filter({ hasText: /^\?$/ }).count(),
+        ranked.length,
+        'the chart draws the unknown cells, marked "?"',
+      )
       t.ok((await page.locator('#trend-chart svg path').count()) >= ranked.length, 'a trend line per Kommune')
       t.ok((await page.locator('#trend-table tbody tr').count()) >= 1, 'the trend table has a day')
     })

@@ -242,13 +242,15 @@ function renderHeatmap(kommunen, indicators) {
   kommunen.forEach((k, x) => {
     indicators.forEach((i, y) => {
       const cell = heatCell(k, i)
-      // Named for the generated description of the chart (ECharts aria).
-      if (cell.value !== null)
-        data.push({ name: `${k.title}, ${i.label}`, value: [x, y, Math.round(cell.value * 100)] })
-      else if (cell.unknown) unknownData.push({ name: `${k.title}, ${i.label}: unbekannt`, value: [x, y, 'unbekannt'] })
+      // Named, with the share or "unbekannt", for the generated description of the chart (ECharts aria; the values
+      // themselves are not read out: an unknown cell is drawn with a placeholder value that must not be heard as 0).
+      if (cell.value !== null) {
+        const pct = Math.round(cell.value * 100)
+        data.push({ name: `${k.title}, ${i.label}: ${pct} %`, value: [x, y, pct] })
+      } else if (cell.unknown) unknownData.push({ name: `${k.title}, ${i.label}: unbekannt`, value: [x, y, 0] })
     })
   })
-  const c = chart('heatmap-chart', [0, 1])
+  const c = chart('heatmap-chart', [0, 1, 2])
   c.setOption({
     animation: false,
     tooltip: {
@@ -288,9 +290,6 @@ function renderHeatmap(kommunen, indicators) {
       {
         type: 'heatmap',
         name: 'Unbekannt',
-        // An ordinal third dimension: drawn (a number inside), yet its value reads "unbekannt" (aria, tooltip).
-        dimensions: ['x', 'y', { name: 'status', type: 'ordinal' }],
-        encode: { x: 0, y: 1, value: 2 },
         data: unknownData,
         itemStyle: {
           color: '#e6e6e6',
