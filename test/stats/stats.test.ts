@@ -1,4 +1,5 @@
 import t from 'tap'
+import { sql } from 'kysely'
 import { forEachBackend } from '../helpers/backends.js'
 import { startTwoServices } from '../helpers/app.js'
 import { call, userWithToken } from '../helpers/users.js'
@@ -628,6 +629,34 @@ await forEachBackend(t, async (t, backend) => {
     t.ok(k.median_age_days > 0, 'older than today')
     t.equal(k.median_age_days, median(ages), 'the median of the backdated ages')
     if (list.as_of === asOf) t.equal(k.median_age_days, 12)
+  })
+
+  await t.test('aggregates stored before indicators_unknown: answered as unknown, then all recomputed', async (t) => {
+    const db = statsDb(backend.store.db)
+    const current = (await get(a, '/api/stats/kommunen')).json()
+    const row = await db
+      .selectFrom('stats_kommune')
+      .selectAll()
+      .where('owner_org', '=', kassel.id)
+      .executeTakeFirstOrThrow()
+    const body = JSON.parse(row.body)
+    delete body.stats.indicators_unknown
+    await db
+      .updateTable('stats_kommune')
+      .set({ body: JSON.stringify(body) })
+      .where('owner_org', '=', kassel.id)
+      .execute()
+    await db
+      .updateTable('stats_state')
+      .set({ version: sql`version + 1` })
+      .execute()
+    const old = await kasselStats()
+    t.equal(old.indicators.accessUrlStatusCode, null, 'an old aggregate: the link shares are not trusted')
+    t.equal(old.indicators_unknown.accessUrlStatusCode, old.datasets)
+    t.equal(old.indicators_unknown.keywordAvailability, 0)
+    await refresh()
+    const after = (await get(a, '/api/stats/kommunen')).json()
+    t.same(after.kommunen, current.kommunen, 'the refresh recomputed it (nothing else was behind)')
   })
 
   for (const name of kasselNames) t.equal((await call(a, kasselSysadmin, 'package_delete', { id: name })).status, 200)
