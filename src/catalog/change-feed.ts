@@ -100,6 +100,9 @@ export class ChangeFeedTailer {
     if (this.started) return
     this.started = true
     if (!this.marked) await this.mark()
+    // The gaps of the mark are waited for from now: a slow start must not give them up before the first poll asks.
+    const now = this.now()
+    for (const seq of this.gaps.keys()) this.gaps.set(seq, now)
     this.schedule()
   }
 

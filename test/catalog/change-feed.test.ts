@@ -89,6 +89,31 @@ await forEachBackend(t, async (t, backend) => {
     }
   })
 
+  await t.test('the gaps of a start are waited for from the start, however long the set-up after the mark took', async (t) => {
+    const max = Number((await sql<{ seq: number }>`select max(seq) as seq from change_feed`.execute(db)).rows[0]!.seq ?? 0)
+    await db.insertInto('change_feed').values({ seq: max + 2, kind: 'datasets', keys: JSON.stringify(['committed']) }).execute()
+    const clock = { now: 0 }
+    const applied: CatalogChange[] = []
+    const tailer = new ChangeFeedTailer(db, {
+      pollMs: 3_600_000,
+      apply: async (changes) => {
+        applied.push(...changes)
+      },
+      reloadAll: async () => undefined,
+      onError: (err) => {
+        throw err
+      },
+      now: () => clock.now,
+    })
+    await tailer.mark()
+    clock.now += 10 * 60_000 // a set-up slower than the gaps' patience (two minutes)
+    await tailer.start()
+    await db.insertInto('change_feed').values({ seq: max + 1, kind: 'datasets', keys: JSON.stringify(['late']) }).execute()
+    await tailer.pollNow()
+    t.same(keysOf(applied), ['late'], 'the number missing at the mark is still asked for after the start')
+    await tailer.stop()
+  })
+
   await t.test('a lower sequence number that commits after a higher one was read is still applied', async (t) => {
     const { tailer, applied } = await recordingTailer(db)
     await tailer.pollNow()
