@@ -122,7 +122,11 @@ export class HarvestScheduler {
 export async function startHarvestScheduler(config: AppConfig, log: SchedulerLog): Promise<{ stop(): Promise<void> }> {
   const store: Store = await openStore(config.database)
   const service = new CatalogService(store, vocabularies(), config)
+  // This process lives as long as the server: its copy of the Kommunen (which scores and documents of harvested
+  // datasets are made with) follows the change feed like every server process's, from before it is read.
+  await service.markChangeFeed(config.changePollMs)
   await service.init()
+  await service.startChangeFeed(config.changePollMs, (err) => log.error({ err }, 'reading the change feed failed'))
   const validation = new DatasetValidation(service, config)
   const harvester = new Harvester(service, config, { datasetRules: datasetRules(validation) })
   const scheduler = new HarvestScheduler(harvester, log)
@@ -131,6 +135,7 @@ export async function startHarvestScheduler(config: AppConfig, log: SchedulerLog
   return {
     async stop() {
       await scheduler.stop()
+      await service.stopChangeFeed()
       await store.close()
     },
   }

@@ -27,7 +27,8 @@ export function startRescorer(service: CatalogService, everyMs: number, log: Fas
   let holding = false
   const loop = (async () => {
     while (!controller.signal.aborted) {
-      await sleep(everyMs, undefined, { signal: controller.signal }).catch(() => {})
+      // Unreferenced: a process that has nothing else to do may end while this waits.
+      await sleep(everyMs, undefined, { signal: controller.signal, ref: false }).catch(() => {})
       if (controller.signal.aborted) break
       try {
         holding = await acquireLease(service.store, RESCORER_LEASE, holder, leaseMs)
