@@ -4,7 +4,7 @@ import { PUBLIC_DATASETS } from '../auth/viewer.js'
 import type { Store } from '../db/connect.js'
 import type { Database } from '../db/types.js'
 import type { OrganizationTable } from '../db/types.js'
-import { INDICATOR_IDS } from './schemas.js'
+import { INDICATOR_IDS, type KommuneStatsT } from './schemas.js'
 import { computeKommune, computeSide, usageFrom, type KommuneAggregate } from './compute.js'
 
 /** Table types of migrations/0013_stats.ts. */
@@ -66,6 +66,13 @@ export interface SnapshotBody {
   broken_link_share: number | null
   checked_link_share: number | null
   median_age_days: number | null
+  // Snapshotted since 2026-12 (absent in older rows: answered as null).
+  broken_links?: number | null
+  checked_links?: number | null
+  themes?: KommuneStatsT['themes']
+  usage?: KommuneStatsT['usage']
+  indicators?: KommuneStatsT['indicators']
+  indicators_unknown?: KommuneStatsT['indicators_unknown']
 }
 
 export interface Snapshot {
@@ -326,13 +333,16 @@ export class StatsAggregates {
     // A clock behind the stored day: the stored day (its usage period too), never back.
     if (state && state.as_of > markers.day) markers = await this.markers(state.as_of)
     const orgs = [...this.options.organizations()].filter((o) => o.state === 'active')
-    // Aggregates stored by a version before indicators_unknown: all recomputed (they lack the field the API promises).
+    // Aggregates stored by an older version (without indicators_unknown or checked_links): all recomputed (they lack
+    // fields the API promises). A table of one row per Kommune; one row is enough.
     const outdated =
       !!state &&
       !!(await this.db
         .selectFrom('stats_kommune')
         .select('owner_org')
-        .where('body', 'not like', '%"indicators_unknown"%')
+        .where((eb) =>
+          eb.or([eb('body', 'not like', '%"indicators_unknown"%'), eb('body', 'not like', '%"checked_links"%')]),
+        )
         .limit(1)
         .executeTakeFirst())
     const full = !state || state.as_of !== markers.day || outdated
@@ -490,11 +500,14 @@ export class StatsAggregates {
 }
 
 /**
- * An aggregate stored before indicators_unknown existed (answered until the next refresh recomputes it, see
- * refreshOnce): the link indicators' shares then counted unknown as missed, so they are answered as unknown.
+ * An aggregate stored by an older version (answered until the next refresh recomputes it, see refreshOnce): the link
+ * counts it lacks are answered as null; before indicators_unknown, the link indicators' shares counted unknown as
+ * missed, so they are answered as unknown.
  */
 function upgrade(aggregate: KommuneAggregate): KommuneAggregate {
   const s = aggregate.stats
+  s.broken_links ??= null
+  s.checked_links ??= null
   if (s.indicators_unknown) return aggregate
   const unknown: Record<string, number> = {}
   for (const id of INDICATOR_IDS) unknown[id] = 0
@@ -516,5 +529,11 @@ export function snapshotOf(aggregate: KommuneAggregate): SnapshotBody {
     broken_link_share: s.broken_link_share,
     checked_link_share: s.checked_link_share,
     median_age_days: s.median_age_days,
+    broken_links: s.broken_links,
+    checked_links: s.checked_links,
+    themes: s.themes,
+    usage: s.usage,
+    indicators: s.indicators,
+    indicators_unknown: s.indicators_unknown,
   }
 }

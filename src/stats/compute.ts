@@ -169,6 +169,8 @@ export async function computeKommune(
     median_age_days: median(ages),
     broken_link_share: share(links.broken, links.checked),
     checked_link_share: share(links.checked, links.total),
+    broken_links: links.broken,
+    checked_links: links.checked,
     score_mean_portal: scored ? round2(sumPortal / scored) : null,
     score_mean_proportional: scored ? round2(sumProportional / scored) : null,
     bands,
@@ -203,11 +205,15 @@ export async function computeSide(
   db: Kysely<Database>,
   orgId: string,
   asOf: string,
-): Promise<Pick<KommuneStatsT, 'broken_link_share' | 'checked_link_share' | 'usage'>> {
+): Promise<
+  Pick<KommuneStatsT, 'broken_link_share' | 'checked_link_share' | 'broken_links' | 'checked_links' | 'usage'>
+> {
   const [links, usage] = await Promise.all([linkShares(db, orgId), usageCounts(db, orgId, asOf)])
   return {
     broken_link_share: share(links.broken, links.checked),
     checked_link_share: share(links.checked, links.total),
+    broken_links: links.broken,
+    checked_links: links.checked,
     usage,
   }
 }

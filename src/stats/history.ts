@@ -83,6 +83,12 @@ export async function history(
         broken_link_share: snapNow?.broken_link_share ?? null,
         checked_link_share: snapNow?.checked_link_share ?? null,
         median_age_days: snapNow?.median_age_days ?? null,
+        broken_links: snapNow?.broken_links ?? null,
+        checked_links: snapNow?.checked_links ?? null,
+        themes: snapNow?.themes ?? null,
+        usage: snapNow?.usage ?? null,
+        indicators: snapNow?.indicators ?? null,
+        indicators_unknown: snapNow?.indicators_unknown ?? null,
       })
     }
     result.kommunen.push({ name: org.name, title: org.title, days })

@@ -13,12 +13,15 @@ import {
   type Snapshot,
 } from './aggregates.js'
 import { csvRow, type Cell } from './csv.js'
+import { kommuneDatasets } from './drilldown.js'
 import { daysBetween, history, isDay } from './history.js'
 import {
   History,
   HistoryQuery,
   HISTORY_MAX_DAYS,
   INDICATOR_IDS,
+  KommuneDatasets,
+  KommuneDatasetsQuery,
   KommuneDetail,
   KommunenList,
   ListQuery,
@@ -251,6 +254,33 @@ export function registerStatsRoutes(fastify: FastifyInstance, deps: StatsRouteDe
   )
 
   fastify.get(
+    '/api/stats/kommunen/:name/datasets',
+    {
+      schema: {
+        tags: ['stats'],
+        summary: "A Kommune's datasets by score, lowest first, each with its fixes (the drill-down)",
+        description:
+          "One page of the Kommune's public datasets (active, not private, of type dataset, as of the request), ordered by their " +
+          'stored MQA score in `mode`, lowest first (ties by dataset id), each with the fixes its own explanation gives and the ' +
+          'points each earns (GET /dataset/{id}/quality has the whole explanation). `count` is the number of such datasets; page ' +
+          'with `offset` and `limit`. Read from the stored scores through an index: a page costs `limit` rows, never a scoring. ' +
+          '404 for an unknown Kommune.',
+        params: Type.Object({ name: Type.String({ maxLength: 200, description: 'Name or id of the Kommune' }) }),
+        querystring: KommuneDatasetsQuery,
+        response: { 200: KommuneDatasets, 400: StatsError, 404: StatsError },
+      },
+    },
+    async (request: FastifyRequest, reply: FastifyReply) => {
+      const { name } = request.params as { name: string }
+      const query = request.query as { mode?: 'portal' | 'proportional'; offset?: number; limit?: number }
+      const org = service.reference.organization(name)
+      if (!org || org.state !== 'active') return notFound(reply, 'Not found: Kommune')
+      const body = await kommuneDatasets(store.db, org.id, query.mode ?? 'portal', query.offset ?? 0, query.limit ?? 20)
+      return reply.header('cache-control', 'no-cache').type('application/json; charset=utf-8').send(body)
+    },
+  )
+
+  fastify.get(
     '/api/stats/history',
     {
       schema: {
@@ -259,7 +289,8 @@ export function registerStatsRoutes(fastify: FastifyInstance, deps: StatsRouteDe
         description:
           `Every day from \`from\` to \`to\` (at most ${HISTORY_MAX_DAYS} days; default the last 30 days to today, database clock), of one ` +
           'Kommune (`kommune`) or of all. Datasets, score means and band counts are kept by every write (end-of-day state); the other figures ' +
-          'come from the daily snapshots of the aggregates (the last refresh of the day). A day without a change carries the day before. ' +
+          '(distributions, shares, links, themes, usage, the indicator shares of the heat map) come from the daily snapshots of the aggregates ' +
+          '(the last refresh of the day; null before the first snapshot that had them). A day without a change carries the day before. ' +
           `${common} 404 for an unknown Kommune, 400 for a bad range.`,
         querystring: HistoryQuery,
         response: { 200: History, 400: StatsError, 404: StatsError, 503: StatsError },

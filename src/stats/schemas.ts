@@ -13,6 +13,12 @@ import { INDICATORS } from '../quality/indicators.js'
 const Share = (description: string) =>
   Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()], { description })
 
+/** A count kept since the format of 2026-12: null in an aggregate stored by an older version until its next refresh. */
+const Count = (description: string) =>
+  Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], {
+    description: `${description}; null only in figures stored by a version before this field (until the next refresh)`,
+  })
+
 export const Bands = Type.Object(
   {
     excellent: Type.Integer({ minimum: 0 }),
@@ -50,6 +56,11 @@ export const Usage = Type.Object(
   { description: 'Usage of the public datasets in the last period_days days' },
 )
 
+export const Themes = Type.Record(Type.String(), Type.Integer(), {
+  description:
+    'Public datasets per EU data theme code (AGRI, ECON, ...); a dataset counts once under each of its themes',
+})
+
 export const KommuneStats = Type.Object(
   {
     name: Type.String({ description: 'The Kommune (organization) name' }),
@@ -71,6 +82,10 @@ export const KommuneStats = Type.Object(
       'Share of the checked distinct URLs (url, access_url, download_url) of the public datasets found unreachable; null when none was checked',
     ),
     checked_link_share: Share('Share of the distinct URLs of the public datasets that the link checker has checked'),
+    broken_links: Count(
+      'Distinct URLs (url, access_url, download_url) of the public datasets that the link checker found unreachable at their latest check',
+    ),
+    checked_links: Count('Distinct URLs of the public datasets that the link checker has checked'),
     score_mean_portal: Type.Union([Type.Number(), Type.Null()], {
       description: 'Mean MQA score (portal mode, max 405); null without datasets',
     }),
@@ -79,10 +94,7 @@ export const KommuneStats = Type.Object(
     }),
     bands: Bands,
     bands_proportional: Bands,
-    themes: Type.Record(Type.String(), Type.Integer(), {
-      description:
-        'Public datasets per EU data theme code (AGRI, ECON, ...); a dataset counts once under each of its themes',
-    }),
+    themes: Themes,
     usage: Usage,
     indicators: IndicatorShares,
     indicators_unknown: IndicatorUnknown,
@@ -125,6 +137,40 @@ export const KommuneDetail = Type.Intersect([
   }),
 ])
 
+export const KommuneDatasets = Type.Object({
+  count: Type.Integer({ description: "The Kommune's public scored datasets" }),
+  offset: Type.Integer(),
+  limit: Type.Integer(),
+  mode: Type.String({ enum: ['portal', 'proportional'] }),
+  datasets: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      title: Type.String(),
+      score: Type.Number({ description: 'MQA score in `mode` (max 405)' }),
+      band: Type.String({ enum: ['excellent', 'good', 'sufficient', 'bad'] }),
+      fixes: Type.Array(
+        Type.Object({
+          fix_id: Type.String({ description: 'Stable id of the fix (src/quality/indicators.ts)' }),
+          fix: Type.Object({ de: Type.String(), en: Type.String() }),
+          points: Type.Number({ description: 'Points the fix earns this dataset in `mode`' }),
+        }),
+        { description: "The dataset's fixes worth points, most first (as GET /dataset/{id}/quality gives them)" },
+      ),
+    }),
+    { description: 'Lowest score first, ties by dataset id' },
+  ),
+})
+
+export const KommuneDatasetsQuery = Type.Object({
+  mode: Type.Optional(
+    Type.Union([Type.Literal('portal'), Type.Literal('proportional')], { description: 'Score mode (default portal)' }),
+  ),
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 })),
+  limit: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Datasets per page (at most 100)' }),
+  ),
+})
+
 export const HistoryDay = Type.Object({
   date: Type.String({ description: 'YYYY-MM-DD (UTC)' }),
   datasets: Type.Integer({ description: 'Public scored datasets at the end of the day' }),
@@ -139,6 +185,18 @@ export const HistoryDay = Type.Object({
   broken_link_share: Share('null before the first snapshot or when nothing was checked'),
   checked_link_share: Share('null before the first snapshot'),
   median_age_days: Type.Union([Type.Number(), Type.Null()]),
+  broken_links: Count('null before the first snapshot'),
+  checked_links: Count('null before the first snapshot'),
+  themes: Type.Union([Themes, Type.Null()], {
+    description: 'Public datasets per EU theme; null before the first snapshot',
+  }),
+  usage: Type.Union([Usage, Type.Null()], {
+    description: 'Usage in the period of `usage.period_days` days ending on the day; null before the first snapshot',
+  }),
+  indicators: Type.Union([IndicatorShares, Type.Null()], {
+    description: 'The heat map row of the day; null before the first snapshot',
+  }),
+  indicators_unknown: Type.Union([IndicatorUnknown, Type.Null()], { description: 'null before the first snapshot' }),
 })
 
 export const History = Type.Object({
@@ -176,6 +234,8 @@ export const SORT_KEYS = [
   'median_age_days',
   'broken_link_share',
   'checked_link_share',
+  'broken_links',
+  'checked_links',
   'score_mean_portal',
   'score_mean_proportional',
 ] as const
@@ -209,6 +269,7 @@ export type KommunenListT = Static<typeof KommunenList>
 export type KommuneDetailT = Static<typeof KommuneDetail>
 export type TopFixT = Static<typeof TopFix>
 export type LowestScoringT = Static<typeof LowestScoring>
+export type KommuneDatasetsT = Static<typeof KommuneDatasets>
 export type HistoryT = Static<typeof History>
 export type HistoryDayT = Static<typeof HistoryDay>
 export type BandsT = Static<typeof Bands>

@@ -109,6 +109,8 @@ async function seed(app: App, linkCheck: LinkCheckSettings, privateTitle: string
     dataset('fulda', 'dash-fulda-2', 'Friedhöfe Fulda', 0),
     dataset('gemeinde-zeichen', 'dash-zeichen-1', HOSTILE_DATASET, 0),
     dataset('marburg', 'dash-marburg-geheim', privateTitle, 2, { private: true }),
+    // More than a page of the drill-down (10).
+    ...Array.from({ length: 10 }, (_, i) => dataset('kassel', `dash-kassel-more-${i}`, `Messstelle ${i} Kassel`, 0)),
   ]
   for (const body of datasets) {
     const created = await call(app, admin, 'package_create', body)
@@ -122,7 +124,8 @@ async function seed(app: App, linkCheck: LinkCheckSettings, privateTitle: string
     allowPrivateAddresses: true,
     hostDelayMs: 0,
   }).runDue()
-  if (checked.checked !== datasets.length || checked.unreachable !== 4)
+  const missing = datasets.filter((d) => /kassel|fulda/.test(d.name)).length
+  if (checked.checked !== datasets.length || checked.unreachable !== missing)
     throw new Error(`link check: ${JSON.stringify(checked)}`)
   for (let i = 0; i < 3; i++) await app.fastify.inject({ url: '/api/3/action/package_show?id=dash-marburg-1' })
   await app.fastify.inject({ url: '/api/3/action/package_show?id=dash-kassel-1' })
@@ -247,7 +250,9 @@ t.test('dashboard in headless Chromium', { skip: typeof playwright === 'string' 
       const texts = await buttons.allInnerTexts()
       ranked.forEach((k, i) =>
         t.ok(
-          texts[i].startsWith(`${k.title}: ${format.format(k.score_mean_portal!)} Punkte (${k.datasets} Datensätze)`),
+          texts[i].startsWith(
+            `${k.title}: ${format.format(k.score_mean_portal!)} Punkte (${k.datasets} ${k.datasets === 1 ? 'Datensatz' : 'Datensätze'})`,
+          ),
           `${k.name}: the API's title, mean score and datasets (${texts[i]})`,
         ),
       )
@@ -258,9 +263,13 @@ t.test('dashboard in headless Chromium', { skip: typeof playwright === 'string' 
         .locator('#links-table tbody tr')
         .evaluateAll((rows) => rows.map((r) => [...r.children].map((c) => (c.textContent ?? '').replace(/\s/g, ' '))))
       t.same(
-        rows.map((r) => r.slice(0, 2)),
-        ranked.map((k) => [k.title, /kassel|fulda/.test(k.name) ? '100 %' : '0 %']),
-        "Kassel's and Fulda's files are missing, the others' are there",
+        rows.map((r) => r.slice(0, 3)),
+        ranked.map((k) => [
+          k.title,
+          /kassel|fulda/.test(k.name) ? '100 %' : '0 %',
+          String(/kassel|fulda/.test(k.name) ? k.datasets : 0),
+        ]),
+        "Kassel's and Fulda's files are missing, the others' are there (one file each)",
       )
       t.ok((await page.locator('#links-chart svg path').count()) > 0, 'the chart draws bars')
     })
@@ -288,22 +297,47 @@ t.test('dashboard in headless Chromium', { skip: typeof playwright === 'string' 
       )
     })
 
+    type Page = {
+      count: number
+      datasets: Array<{
+        name: string
+        title: string
+        score: number
+        fixes: Array<{ fix: { de: string }; points: number }>
+      }>
+    }
+    const pageOf = async (name: string, query = '') =>
+      (await (await fetch(`${origin}/api/stats/kommunen/${name}/datasets?limit=100${query}`)).json()) as Page
+    const cells = (selector: string) =>
+      page
+        .locator(selector)
+        .evaluateAll((rows) => rows.map((r) => [...r.children].map((c) => (c.textContent ?? '').replace(/\s/g, ' '))))
+    const fixText = (f: { fix: { de: string }; points: number }) =>
+      `${f.fix.de}: +${new Intl.NumberFormat('de-DE', { maximumFractionDigits: 1 }).format(f.points)} Punkte`
+
     await t.test("drill-down by mouse: the Kommune's datasets and fixes, as the API gives them", async (t) => {
       await page.locator('#ranking-list button[data-kommune="fulda"]').click()
       await page.locator('#detail-datasets tbody tr').first().waitFor()
       const detail = (await (await fetch(`${origin}/api/stats/kommunen/fulda`)).json()) as {
-        lowest_scoring: Array<{ name: string; title: string }>
         top_fixes: Array<{ fix: { de: string }; points: number }>
+        themes: Record<string, number>
       }
+      const datasets = await pageOf('fulda')
       t.match(await page.locator('#detail-title').innerText(), /Fulda/)
       t.same(
         await page.locator('#detail-datasets tbody th').allInnerTexts(),
-        detail.lowest_scoring.map((d) => d.title),
-        'the lowest-scoring datasets',
+        datasets.datasets.map((d) => d.title),
+        'the datasets, lowest score first',
       )
       t.same(
         await page.locator('#detail-datasets tbody th a').first().getAttribute('href'),
-        `/api/3/action/package_show?id=${detail.lowest_scoring[0].name}`,
+        `/api/3/action/package_show?id=${datasets.datasets[0]!.name}`,
+      )
+      t.ok(datasets.datasets[0]!.fixes.length > 0, 'a poor dataset has fixes')
+      t.same(
+        await page.locator('#detail-datasets tbody tr').first().locator('.fixes li').allInnerTexts(),
+        datasets.datasets[0]!.fixes.map(fixText),
+        "each dataset's own fixes, with their points, on the page",
       )
       t.ok(detail.top_fixes.length > 0, 'Fulda has fixes')
       t.same(
@@ -311,8 +345,60 @@ t.test('dashboard in headless Chromium', { skip: typeof playwright === 'string' 
         detail.top_fixes.map((f) => f.fix.de),
         'the fixes worth most',
       )
+      t.equal(await page.locator('#detail-more').isVisible(), false, 'two datasets: no further page')
       const quality = await page.locator('#detail-datasets tbody td a').first().getAttribute('href')
       t.equal((await fetch(`${origin}${quality}`)).status, 200, 'the explanation link answers')
+    })
+
+    await t.test('drill-down pages: ten at a time, the next ten on request, in the API order', async (t) => {
+      await page.locator('#ranking-list button[data-kommune="kassel"]').click()
+      await page.locator('#detail-title', { hasText: 'Kassel' }).waitFor()
+      await page.locator('#detail-datasets tbody tr').first().waitFor()
+      const all = await pageOf('kassel')
+      t.equal(all.count, 12)
+      t.equal(await page.locator('#detail-datasets tbody tr').count(), 10, 'the first page')
+      const more = page.locator('#detail-more')
+      t.equal(await more.innerText(), 'Weitere 2 Datensätze laden')
+      await more.click()
+      await page.locator('#detail-datasets tbody tr').nth(11).waitFor()
+      t.same(
+        await page.locator('#detail-datasets tbody th').allInnerTexts(),
+        all.datasets.map((d) => d.title),
+        'all twelve, in the order of the API',
+      )
+      t.equal(await more.isVisible(), false, 'nothing more to load')
+      t.match(await page.locator('#detail-body [role="status"]').innerText(), /12 von 12 Datensätze/)
+    })
+
+    await t.test('score mode: proportional ranking, trend and drill-down, remembered in the address', async (t) => {
+      await page.locator('input[name="mode"][value="proportional"]').check()
+      await page.locator('#detail-datasets caption', { hasText: 'anteilig' }).waitFor()
+      const proportional = (
+        (await (await fetch(`${origin}/api/stats/kommunen?sort=score_mean_proportional%20desc`)).json()) as {
+          kommunen: Array<{ name: string; datasets: number }>
+        }
+      ).kommunen.filter((k) => k.datasets > 0)
+      t.same(
+        await page
+          .locator('#ranking-list button')
+          .evaluateAll((nodes) => nodes.map((n) => (n as HTMLElement).dataset.kommune)),
+        proportional.map((k) => k.name),
+        'ranked by the proportional mean, as the API sorts',
+      )
+      t.match(page.url(), /mode=proportional/)
+      t.match(page.url(), /kommune=kassel/)
+      const scores = (await pageOf('kassel', '&mode=proportional')).datasets.slice(0, 10)
+      t.same(
+        (await cells('#detail-datasets tbody tr')).map((r) => r[1]),
+        scores.map((d) =>
+          new Intl.NumberFormat('de-DE', { maximumFractionDigits: 1 }).format(Math.round(d.score * 10) / 10),
+        ),
+        'the proportional scores of the datasets',
+      )
+      t.match(await page.locator('#trend-table caption').textContent(), /anteilig/, 'the trend table in the mode')
+      await page.locator('input[name="mode"][value="portal"]').check()
+      await page.locator('#detail-datasets caption', { hasText: 'data.europa.eu' }).waitFor()
+      t.notMatch(page.url(), /mode=/)
     })
 
     await t.test('drill-down by keyboard: Tab to a Kommune, Enter', async (t) => {

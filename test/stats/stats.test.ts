@@ -10,7 +10,7 @@ import { StatsAggregates, statsDb } from '../../src/stats/aggregates.js'
 import { INDICATOR_IDS } from '../../src/stats/schemas.js'
 import type { App } from '../../src/app.js'
 import { Value } from '@sinclair/typebox/value'
-import { History, KommuneDetail, KommunenList } from '../../src/stats/schemas.js'
+import { History, KommuneDatasets, KommuneDetail, KommunenList } from '../../src/stats/schemas.js'
 import { LinkChecker } from '../../src/links/checker.js'
 import { syncJobs } from '../../src/links/jobs.js'
 import { rescorePending } from '../../src/quality/backfill.js'
@@ -337,6 +337,84 @@ await forEachBackend(t, async (t, backend) => {
     t.equal(missing.json().error.__type, 'Not Found Error')
   })
 
+  await t.test('drill-down: every public dataset by score, lowest first, paged, with its own fixes', async (t) => {
+    const all = await get(a, '/api/stats/kommunen/marburg/datasets?limit=100')
+    t.equal(all.status, 200)
+    const page = all.json()
+    t.ok(Value.Check(KommuneDatasets, page), 'the documented shape', {
+      errors: [...Value.Errors(KommuneDatasets, page)].slice(0, 3),
+    })
+    t.equal(page.count, 3, 'public datasets only')
+    const names = page.datasets.map((d: { name: string }) => d.name)
+    t.same([...names].sort(), ['stats-public-0', 'stats-public-1', 'stats-public-2'], 'private and draft never listed')
+    const scores = page.datasets.map((d: { score: number }) => d.score)
+    t.same(
+      scores,
+      [...scores].sort((x: number, y: number) => x - y),
+      'lowest first',
+    )
+    for (const d of page.datasets) {
+      // Exactly what the dataset's own explanation says (one source of the fixes).
+      const own = (await get(a, `/dataset/${d.name}/quality`)).json()
+      t.equal(d.score, own.score, `${d.name}: its stored score`)
+      t.equal(d.band, own.band)
+      const worth = own.fixes.filter((f: { worth: number }) => f.worth > 0)
+      t.same(
+        d.fixes.map((f: { fix_id: string; points: number }) => [f.fix_id, f.points]),
+        worth.map((f: { id: string; worth: number }) => [f.id, f.worth]),
+        `${d.name}: its own fixes, worth most first`,
+      )
+      const english = (await get(a, `/dataset/${d.name}/quality?lang=en`)).json()
+      t.same(
+        d.fixes.map((f: { fix: { de: string; en: string } }) => [f.fix.de, f.fix.en]),
+        worth.map((f: { id: string; text: string }) => [
+          f.text,
+          english.fixes.find((e: { id: string }) => e.id === f.id).text,
+        ]),
+        'German and English',
+      )
+    }
+    t.ok(
+      page.datasets.some((d: { fixes: unknown[] }) => d.fixes.length > 0),
+      'some fixes to show',
+    )
+    const hostile = page.datasets.find((d: { name: string }) => d.name === 'stats-public-1')
+    t.equal(hostile.title, HOSTILE_TITLE, 'a hostile title as stored, in JSON')
+    // Pages: the same order, cut.
+    const second = (await get(a, '/api/stats/kommunen/marburg/datasets?limit=1&offset=1')).json()
+    t.same(second.datasets, page.datasets.slice(1, 2))
+    t.equal(second.count, 3)
+    t.same((await get(a, '/api/stats/kommunen/marburg/datasets?offset=3')).json().datasets, [], 'past the end: empty')
+    t.same((await get(b, '/api/stats/kommunen/marburg/datasets?limit=100')).json(), page, 'the other server alike')
+    // Proportional mode: the proportional scores, ordered by them.
+    const prop = (await get(a, `/api/stats/kommunen/${marburg.id}/datasets?mode=proportional&limit=100`)).json()
+    t.equal(prop.mode, 'proportional')
+    for (const d of prop.datasets)
+      t.equal(d.score, (await get(a, `/dataset/${d.name}/quality?mode=proportional`)).json().score)
+    // Privacy at the request, before any refresh: a dataset made private leaves the list at once.
+    const made = await call(a, admin, 'package_create', validDataset('marburg', { name: 'stats-drill-x' }))
+    t.equal(made.status, 200)
+    t.ok(
+      (await get(b, '/api/stats/kommunen/marburg/datasets?limit=100'))
+        .json()
+        .datasets.some((d: { name: string }) => d.name === 'stats-drill-x'),
+      'a new public dataset is listed at once',
+    )
+    t.equal((await call(a, admin, 'package_patch', { id: 'stats-drill-x', private: true })).status, 200)
+    const after = (await get(b, '/api/stats/kommunen/marburg/datasets?limit=100')).json()
+    t.equal(after.count, 3)
+    t.notOk(
+      after.datasets.some((d: { name: string }) => d.name === 'stats-drill-x'),
+      'private now: gone at once',
+    )
+    t.equal((await call(a, admin, 'package_delete', { id: 'stats-drill-x' })).status, 200)
+    // Hostile and wrong parameters: 400 or 404, never a 500 nor a huge page.
+    for (const q of ['limit=0', 'limit=101', 'limit=1e9', 'offset=-1', 'offset=x', 'mode=all', 'mode=%3Cscript%3E'])
+      t.equal((await get(a, `/api/stats/kommunen/marburg/datasets?${q}`)).status, 400, q)
+    t.equal((await get(a, '/api/stats/kommunen/nirgendwo/datasets')).status, 404)
+    t.equal((await get(a, `/api/stats/kommunen/${'%3C'.repeat(50)}/datasets`)).status, 404)
+  })
+
   await t.test('history: public counts per day, one snapshot per Kommune and day whatever the servers', async (t) => {
     for (let i = 0; i < 3; i++) {
       await refresh(i % 2 ? a : b)
@@ -354,6 +432,15 @@ await forEachBackend(t, async (t, backend) => {
     t.equal(today.distributions, 3)
     t.equal(today.open_licence_share, 1)
     t.equal(today.bands.excellent + today.bands.good + today.bands.sufficient + today.bands.bad, 3)
+    const list = (await get(a, '/api/stats/kommunen/marburg')).json()
+    t.same(today.themes, list.themes, "the day's themes are the Kommune's (public datasets only)")
+    t.equal(today.themes.TRAN, 3)
+    t.notOk('EDUC' in today.themes, 'the private theme counts nowhere')
+    t.same(today.indicators, list.indicators, "the day's heat map row")
+    t.same(today.indicators_unknown, list.indicators_unknown)
+    t.same(today.usage, list.usage, "the day's usage")
+    t.equal(today.broken_links, list.broken_links)
+    t.equal(today.checked_links, list.checked_links)
     t.same(h, (await get(b, '/api/stats/history?kommune=marburg')).json(), 'both servers alike')
     const rows = await statsDb(a.store.db).selectFrom('stats_kommune_day').select(['day', 'owner_org']).execute()
     const keys = rows.map((r) => `${r.day}|${r.owner_org}`)
@@ -460,6 +547,8 @@ await forEachBackend(t, async (t, backend) => {
     const m = (await get(b, '/api/stats/kommunen/marburg')).json()
     t.equal(m.checked_link_share, 1, 'the one public URL is checked')
     t.equal(m.broken_link_share, 0, 'the broken private URL does not count')
+    t.equal(m.checked_links, 1, 'one distinct public URL checked')
+    t.equal(m.broken_links, 0, 'the broken private URL is not counted')
     t.same(
       m.usage,
       { views: 5, downloads: 2, harvester_visits: 0, period_days: 30 },
@@ -629,6 +718,35 @@ await forEachBackend(t, async (t, backend) => {
     t.ok(k.median_age_days > 0, 'older than today')
     t.equal(k.median_age_days, median(ages), 'the median of the backdated ages')
     if (list.as_of === asOf) t.equal(k.median_age_days, 12)
+  })
+
+  await t.test('aggregates stored before checked_links: answered as null, then all recomputed', async (t) => {
+    const db = statsDb(backend.store.db)
+    const current = (await get(a, '/api/stats/kommunen')).json()
+    const row = await db
+      .selectFrom('stats_kommune')
+      .selectAll()
+      .where('owner_org', '=', kassel.id)
+      .executeTakeFirstOrThrow()
+    const body = JSON.parse(row.body)
+    delete body.stats.checked_links
+    delete body.stats.broken_links
+    await db
+      .updateTable('stats_kommune')
+      .set({ body: JSON.stringify(body) })
+      .where('owner_org', '=', kassel.id)
+      .execute()
+    await db
+      .updateTable('stats_state')
+      .set({ version: sql`version + 1` })
+      .execute()
+    const old = await kasselStats()
+    t.equal(old.checked_links, null, 'an old aggregate: the counts it lacks are null, not made up')
+    t.equal(old.broken_links, null)
+    await refresh()
+    const after = (await get(a, '/api/stats/kommunen')).json()
+    t.same(after.kommunen, current.kommunen, 'the refresh recomputed it (nothing else was behind)')
+    t.type((await kasselStats()).checked_links, 'number')
   })
 
   await t.test('aggregates stored before indicators_unknown: answered as unknown, then all recomputed', async (t) => {

@@ -7,6 +7,8 @@ const API = {
   kommunen: '/api/stats/kommunen?sort=score_mean_portal%20desc',
   indicators: '/dashboard/assets/indicators.json',
   kommune: (name) => `/api/stats/kommunen/${encodeURIComponent(name)}`,
+  datasets: (name, mode, offset) =>
+    `/api/stats/kommunen/${encodeURIComponent(name)}/datasets?${new URLSearchParams({ mode, offset: String(offset), limit: String(PAGE) })}`,
   history: '/api/stats/history',
   usage: '/api/stats/usage?days=30',
 }
@@ -15,6 +17,30 @@ const API = {
 // (the tables beside each chart carry the same numbers).
 const COLORS = ['#0b57a4', '#b34700', '#1b7a3a', '#8e3b8e', '#a50e0e', '#4d4d4d', '#00727a', '#7a5c00']
 const MAX_SCORE = 405
+/** Datasets per page of the drill-down. */
+const PAGE = 10
+/** The score modes of the stats API: as the EU portal scores (the best distribution counts), or proportional. */
+const MODES = {
+  portal: { field: 'score_mean_portal', label: 'wie data.europa.eu' },
+  proportional: { field: 'score_mean_proportional', label: 'anteilig' },
+}
+/** The EU data themes (http://publications.europa.eu/resource/authority/data-theme) in German. */
+const THEMES = {
+  AGRI: 'Landwirtschaft, Fischerei, Forstwirtschaft und Nahrungsmittel',
+  ECON: 'Wirtschaft und Finanzen',
+  EDUC: 'Bildung, Kultur und Sport',
+  ENER: 'Energie',
+  ENVI: 'Umwelt',
+  GOVE: 'Regierung und öffentlicher Sektor',
+  HEAL: 'Gesundheit',
+  INTR: 'Internationale Themen',
+  JUST: 'Justiz, Rechtssystem und öffentliche Sicherheit',
+  OP_DATPRO: 'Vorläufige Daten',
+  REGI: 'Regionen und Städte',
+  SOCI: 'Bevölkerung und Gesellschaft',
+  TECH: 'Wissenschaft und Technologie',
+  TRAN: 'Verkehr',
+}
 
 const number = new Intl.NumberFormat('de-DE', { maximumFractionDigits: 1 })
 const percent = new Intl.NumberFormat('de-DE', { style: 'percent', maximumFractionDigits: 0 })
@@ -50,7 +76,8 @@ function fillTable(table, caption, headers, rows) {
     const tr = el('tr')
     row.forEach((cell, i) => {
       const tag = i === 0 ? 'th' : 'td'
-      const attrs = i === 0 ? { scope: 'row' } : { class: 'num' }
+      // Numbers right-aligned; a node (a link, a list) as text is.
+      const attrs = i === 0 ? { scope: 'row' } : { class: cell instanceof window.Node ? undefined : 'num' }
       tr.append(el(tag, attrs, cell instanceof window.Node ? cell : formatCell(cell)))
     })
     body.append(tr)
@@ -77,6 +104,11 @@ function formatCell(value) {
   if (value === undefined || value === null) return '–'
   if (typeof value === 'number') return number.format(value)
   return String(value)
+}
+
+/** "1 Datensatz", "3 Datensätze" */
+function datasetsText(count) {
+  return `${number.format(count)} ${count === 1 ? 'Datensatz' : 'Datensätze'}`
 }
 
 function share(value) {
@@ -118,8 +150,9 @@ function kommune(raw) {
     name: String(raw.name),
     title: String(raw.title || raw.name),
     datasets: num(raw.datasets) ?? 0,
-    score: num(raw.score_mean_portal),
+    scores: { portal: num(raw.score_mean_portal), proportional: num(raw.score_mean_proportional) },
     brokenShare: num(raw.broken_link_share),
+    broken: num(raw.broken_links),
     checkedShare: num(raw.checked_link_share),
     views: num(raw.usage?.views) ?? 0,
     downloads: num(raw.usage?.downloads) ?? 0,
@@ -159,6 +192,12 @@ const ARIA_LABEL = {
 /** A chart in the element `id`; `positions`: the dimensions of its data that are positions (not said aloud). */
 function chart(id, positions) {
   const node = document.getElementById(id)
+  // Drawn again (another score mode): a new instance in place of the old one.
+  const old = echarts.getInstanceByDom(node)
+  if (old) {
+    charts.splice(charts.indexOf(old), 1)
+    old.dispose()
+  }
   const label = node.getAttribute('aria-label') ?? ''
   const instance = echarts.init(node, null, { renderer: 'svg' })
   // Merged with each chart's own option (setOption merges).
@@ -176,8 +215,20 @@ const short = (text, max) => (text.length > max ? `${text.slice(0, max - 1)}…`
 // Tooltips as rich text in the SVG (renderMode richText): no HTML is made from API texts.
 const TOOLTIP = { renderMode: 'richText', confine: true }
 
-function renderRanking(kommunen, onSelect) {
-  const ranked = kommunen
+/** The Kommunen by their mean score in `mode`, best first; without a score last; ties by name (as the API sorts). */
+function rankedBy(kommunen, mode) {
+  return [...kommunen].sort((a, b) => {
+    const x = a.scores[mode]
+    const y = b.scores[mode]
+    if (x === y) return a.name < b.name ? -1 : a.name > b.name ? 1 : 0
+    if (x === null) return 1
+    if (y === null) return -1
+    return y - x
+  })
+}
+
+function renderRanking(kommunen, mode, onSelect, selected) {
+  const ranked = rankedBy(kommunen, mode)
   const list = document.getElementById('ranking-list')
   list.replaceChildren(
     ...ranked.map((k) =>
@@ -187,8 +238,8 @@ function renderRanking(kommunen, onSelect) {
         el('button', {
           type: 'button',
           'data-kommune': k.name,
-          'aria-pressed': 'false',
-          text: `${k.title}: ${formatCell(k.score)} Punkte (${number.format(k.datasets)} Datensätze)`,
+          'aria-pressed': String(k.name === selected),
+          text: `${k.title}: ${formatCell(k.scores[mode])} Punkte (${datasetsText(k.datasets)})`,
           onclick: () => onSelect(k.name),
         }),
       ),
@@ -215,7 +266,9 @@ function renderRanking(kommunen, onSelect) {
       data: shown.map((k) => k.title),
       axisLabel: { formatter: (v) => short(v, narrow() ? 14 : 28), color: '#1a1a1a' },
     },
-    series: [{ type: 'bar', name: 'Mittlere Punkte', data: shown.map((k) => round(k.score)) }],
+    series: [
+      { type: 'bar', name: `Mittlere Punkte (${MODES[mode].label})`, data: shown.map((k) => round(k.scores[mode])) },
+    ],
   })
   c.on('click', (event) => {
     const k = shown[event.dataIndex]
@@ -316,22 +369,22 @@ function renderHeatmap(kommunen, indicators) {
   )
 }
 
-/** /api/stats/history (src/stats/schemas.ts History) as [{day, scores: Map(name -> mean score)}], oldest first. */
-function historyDays(body) {
+/** /api/stats/history (src/stats/schemas.ts History) as [{day, scores: Map(name -> mean score in `mode`)}], oldest first. */
+function historyDays(body, mode) {
   const days = new Map()
   for (const k of listOf(body, 'kommunen')) {
     for (const d of listOf(k, 'days')) {
       const day = String(d.date)
       const scores = days.get(day) ?? new Map()
       days.set(day, scores)
-      const score = num(d.score_mean_portal)
+      const score = num(d[MODES[mode].field])
       if (score !== null) scores.set(String(k.name), score)
     }
   }
   return [...days.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([day, scores]) => ({ day, scores }))
 }
 
-function renderTrend(kommunen, days) {
+function renderTrend(kommunen, days, mode) {
   const c = chart('trend-chart', [0])
   c.setOption({
     animation: false,
@@ -342,6 +395,7 @@ function renderTrend(kommunen, days) {
     xAxis: { type: 'category', data: days.map((d) => d.day), axisLabel: { color: '#1a1a1a' } },
     yAxis: { type: 'value', name: 'Punkte', max: MAX_SCORE, axisLabel: { color: '#1a1a1a' } },
     series: kommunen.map((k, i) => ({
+      id: k.name,
       type: 'line',
       name: k.title,
       symbol: ['circle', 'rect', 'triangle', 'diamond', 'pin', 'arrow'][i % 6],
@@ -353,7 +407,7 @@ function renderTrend(kommunen, days) {
   })
   fillTable(
     document.getElementById('trend-table'),
-    'Mittlere Qualitätspunkte je Tag',
+    `Mittlere Qualitätspunkte je Tag (${MODES[mode].label})`,
     ['Tag', ...kommunen.map((k) => k.title)],
     days.map((d) => [d.day, ...kommunen.map((k) => d.scores.get(k.name) ?? null)]),
   )
@@ -432,7 +486,79 @@ function renderSearches(usage) {
 
 let detailRequest = 0
 
-async function showKommune(name, titles) {
+/** A dataset's fixes as a list: "what to do: +N Punkte", worth most first (the API's order). */
+function fixList(fixes) {
+  if (fixes.length === 0) return el('span', { text: 'Keine Verbesserung offen' })
+  return el(
+    'ul',
+    { class: 'fixes' },
+    ...fixes.map((f) =>
+      el('li', { text: `${String(f.fix?.de ?? f.fix_id)}: +${number.format(num(f.points) ?? 0)} Punkte` }),
+    ),
+  )
+}
+
+function datasetRow(d) {
+  const name = String(d.name)
+  return [
+    el('a', { href: `/api/3/action/package_show?id=${encodeURIComponent(name)}`, text: String(d.title || name) }),
+    round(num(d.score)),
+    BANDS[d.band] ?? String(d.band ?? '–'),
+    fixList(listOf(d, 'fixes')),
+    el('a', { href: `/dataset/${encodeURIComponent(name)}/quality`, text: 'Punkte und Verbesserungen' }),
+  ]
+}
+
+/**
+ * The Kommune's datasets, lowest score first, PAGE at a time (GET /api/stats/kommunen/{name}/datasets), each with its
+ * fixes; "Weitere Datensätze" appends the next page.
+ */
+function datasetBrowser(name, mode, request) {
+  const table = el('table', { id: 'detail-datasets' })
+  const rows = []
+  const more = el('button', { type: 'button', id: 'detail-more', class: 'more', hidden: true })
+  const status = el('p', { class: 'hint', role: 'status', 'aria-live': 'polite' })
+  const headers = ['Datensatz', 'Punkte', 'Bewertung', 'Verbesserungen', 'Erklärung']
+  const caption = () => `Datensätze mit den niedrigsten Punkten zuerst (${MODES[mode].label}), mit ihren Verbesserungen`
+  const load = async () => {
+    more.disabled = true
+    let page
+    try {
+      page = await getJson(API.datasets(name, mode, rows.length))
+    } catch (err) {
+      if (request === detailRequest)
+        status.textContent = `Weitere Datensätze konnten nicht geladen werden (${err.message}).`
+      more.disabled = false
+      return
+    }
+    if (request !== detailRequest) return
+    const datasets = listOf(page, 'datasets')
+    rows.push(...datasets.map(datasetRow))
+    fillTable(table, caption(), headers, rows)
+    const total = num(page.count) ?? rows.length
+    status.textContent = `${number.format(rows.length)} von ${datasetsText(total)} angezeigt.`
+    more.hidden = rows.length >= total || datasets.length === 0
+    more.disabled = false
+    more.textContent = `Weitere ${number.format(Math.min(PAGE, total - rows.length))} Datensätze laden`
+  }
+  more.addEventListener('click', () => void load())
+  return { table, more, status, load }
+}
+
+function themeTable(detail) {
+  const themes = detail.themes && typeof detail.themes === 'object' ? Object.entries(detail.themes) : []
+  themes.sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1))
+  const table = el('table', { id: 'detail-themes' })
+  fillTable(
+    table,
+    'Öffentliche Datensätze je Thema (ein Datensatz zählt bei jedem seiner Themen)',
+    ['Thema', 'Datensätze'],
+    themes.map(([code, count]) => [THEMES[code] ?? code, num(count)]),
+  )
+  return table
+}
+
+async function showKommune(name, titles, mode) {
   const request = ++detailRequest
   for (const button of document.querySelectorAll('#ranking-list button'))
     button.setAttribute('aria-pressed', String(button.dataset.kommune === name))
@@ -442,40 +568,31 @@ async function showKommune(name, titles) {
   title.textContent = `Details: ${titles.get(name) ?? name}`
   hint.textContent = 'Wird geladen …'
   body.replaceChildren()
+  const browser = datasetBrowser(name, mode, request)
   let detail
   try {
-    detail = await getJson(API.kommune(name))
+    ;[detail] = await Promise.all([getJson(API.kommune(name)), browser.load()])
   } catch (err) {
     if (request === detailRequest) hint.textContent = `Die Details konnten nicht geladen werden (${err.message}).`
     return
   }
   if (request !== detailRequest) return
   hint.textContent = ''
-  const datasets = listOf(detail, 'lowest_scoring')
-  const datasetTable = el('table', { id: 'detail-datasets' })
-  fillTable(
-    datasetTable,
-    'Datensätze mit den niedrigsten Punkten',
-    ['Datensatz', 'Punkte', 'Bewertung', 'Erklärung'],
-    datasets.map((d) => {
-      const name = String(d.name)
-      return [
-        el('a', { href: `/api/3/action/package_show?id=${encodeURIComponent(name)}`, text: String(d.title || name) }),
-        round(num(d.score)),
-        BANDS[d.band] ?? String(d.band ?? '–'),
-        el('a', { href: `/dataset/${encodeURIComponent(name)}/quality`, text: 'Punkte und Verbesserungen' }),
-      ]
-    }),
-  )
   const fixes = listOf(detail, 'top_fixes')
   const fixTable = el('table', { id: 'detail-fixes' })
   fillTable(
     fixTable,
-    'Verbesserungen, die im Katalog der Kommune die meisten Punkte bringen',
+    'Verbesserungen, die im Katalog der Kommune die meisten Punkte bringen (wie data.europa.eu bewertet)',
     ['Verbesserung', 'Punkte insgesamt', 'Datensätze'],
     fixes.map((f) => [String(f.fix?.de ?? f.fix_id), round(num(f.points)), num(f.datasets)]),
   )
-  body.replaceChildren(scrollable(datasetTable, 'Datensätze der Kommune'), scrollable(fixTable, 'Verbesserungen'))
+  body.replaceChildren(
+    scrollable(browser.table, 'Datensätze der Kommune'),
+    browser.status,
+    browser.more,
+    scrollable(fixTable, 'Verbesserungen'),
+    scrollable(themeTable(detail), 'Datensätze je Thema'),
+  )
   const section = document.getElementById('detail')
   section.focus()
 }
@@ -509,15 +626,40 @@ async function main() {
   // Kommunen without public datasets have nothing to compare: counted in the status line only.
   const kommunen = all.filter((k) => k.datasets > 0)
   const titles = new Map(kommunen.map((k) => [k.name, k.title]))
-  const select = (name) => {
-    const url = new URL(window.location.href)
-    url.hash = new URLSearchParams({ kommune: name }).toString()
-    window.history.replaceState(null, '', url)
-    void showKommune(name, titles)
+  const hash = new URLSearchParams(window.location.hash.slice(1))
+  const state = {
+    mode: hash.get('mode') === 'proportional' ? 'proportional' : 'portal',
+    kommune: titles.has(hash.get('kommune') ?? '') ? hash.get('kommune') : null,
   }
-  renderRanking(kommunen, select)
+  const remember = () => {
+    const url = new URL(window.location.href)
+    const params = {}
+    if (state.kommune) params.kommune = state.kommune
+    if (state.mode !== 'portal') params.mode = state.mode
+    url.hash = new URLSearchParams(params).toString()
+    window.history.replaceState(null, '', url)
+  }
+  const select = (name) => {
+    state.kommune = name
+    remember()
+    void showKommune(name, titles, state.mode)
+  }
+  const drawScores = () => {
+    renderRanking(kommunen, state.mode, select, state.kommune)
+    renderTrend(kommunen, historyDays(historyBody, state.mode), state.mode)
+  }
+  for (const input of document.querySelectorAll('input[name="mode"]')) {
+    input.checked = input.value === state.mode
+    input.addEventListener('change', () => {
+      if (!input.checked) return
+      state.mode = input.value === 'proportional' ? 'proportional' : 'portal'
+      remember()
+      drawScores()
+      if (state.kommune) void showKommune(state.kommune, titles, state.mode)
+    })
+  }
+  drawScores()
   renderHeatmap(kommunen, listOf(indicators))
-  renderTrend(kommunen, historyDays(historyBody))
   renderLinks(kommunen)
   renderUsage(kommunen)
   renderSearches(usageBody)
@@ -529,8 +671,7 @@ async function main() {
   document.body.dataset.ready = 'true'
   performance.mark('dashboard-ready')
   window.addEventListener('resize', () => charts.forEach((c) => c.resize()))
-  const wanted = new URLSearchParams(window.location.hash.slice(1)).get('kommune')
-  if (wanted && titles.has(wanted)) void showKommune(wanted, titles)
+  if (state.kommune) void showKommune(state.kommune, titles, state.mode)
 }
 
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', () => void main())
