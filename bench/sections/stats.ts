@@ -1,6 +1,6 @@
 /**
- * The comparison API (src/stats/): latency of GET /api/stats/kommunen (JSON and CSV), /api/stats/kommunen/{name}
- * and /api/stats/history on the service as `npm start` starts it (its stats refresher on, the default
+ * The comparison API (src/stats/): latency of GET /api/stats/kommunen (JSON and CSV), /api/stats/kommunen/{name},
+ * its drill-down /api/stats/kommunen/{name}/datasets and /api/stats/history on the service as `npm start` starts it (its stats refresher on, the default
  * STATS_REFRESH_MS). Target: p50 <= 50 ms at 100,000 datasets.
  *
  * Setup (not the measured runs): the seeded datasets have no stored score (the seed writes past the service), so
@@ -112,6 +112,16 @@ export const statsSection: Section = {
       [
         `GET /api/stats/kommunen/{name} (${names.length} Kommunen in turn)`,
         names.map((n) => `/api/stats/kommunen/${encodeURIComponent(n)}`),
+      ],
+      [
+        `GET /api/stats/kommunen/{name}/datasets (drill-down, first page of 20, ${names.length} Kommunen in turn)`,
+        names.map((n) => `/api/stats/kommunen/${encodeURIComponent(n)}/datasets`),
+      ],
+      [
+        'GET /api/stats/kommunen/{name}/datasets?mode=proportional&offset=5000&limit=100 (a deep page)',
+        names.map(
+          (n) => `/api/stats/kommunen/${encodeURIComponent(n)}/datasets?mode=proportional&offset=5000&limit=100`,
+        ),
       ],
       ['GET /api/stats/history (all Kommunen, 30 days)', ['/api/stats/history']],
       [
