@@ -70,8 +70,13 @@ const MULTI_FIELDS: MultiField[] = ['groups', 'res_format', 'tags']
  * 100,000 datasets: a worker's RSS after the load ~270 MB with 250, ~300-440 MB with 2,000).
  */
 const PAGE = 250
-/** A change naming more datasets than this reloads the whole index. */
-const RELOAD_ALL_ABOVE = 2000
+/**
+ * Keys (ids and names) re-read per statement when changed datasets are re-read. A change naming more keys than
+ * the index has live datasets (each dataset is named by id and name: more than half of them changed) loads the
+ * whole index instead; fewer are re-read a chunk at a time, so that a large change of one Kommune (a rescore after
+ * its edit, a harvest) costs what it names, not a full load of the catalog in every process.
+ */
+export const RELOAD_CHUNK = 2000
 
 export interface EvaluationContext {
   reference: ReferenceCache
@@ -305,6 +310,8 @@ export class VisibleDatasetIndex {
   private stale = true
   private dirty = new Set<string>()
   private liveDocs: Uint32Array | null = null
+  /** Full loads done (the first included): for tests and operators' diagnostics. */
+  fullLoads = 0
 
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -365,14 +372,16 @@ export class VisibleDatasetIndex {
     if (!this.stale && this.dirty.size > 0) {
       const keys = [...this.dirty]
       this.dirty.clear()
-      if (keys.length > RELOAD_ALL_ABOVE) this.stale = true
+      if (keys.length > Math.max(RELOAD_CHUNK, this.columns.live)) this.stale = true
       else {
-        try {
-          await this.reload(keys)
-        } catch (err) {
-          // Still to be re-read: dropped keys would leave a changed (say, now private) dataset as it was.
-          for (const key of keys) this.dirty.add(key)
-          throw err
+        for (let i = 0; i < keys.length; i += RELOAD_CHUNK) {
+          try {
+            await this.reload(keys.slice(i, i + RELOAD_CHUNK))
+          } catch (err) {
+            // Still to be re-read: dropped keys would leave a changed (say, now private) dataset as it was.
+            for (const key of keys.slice(i)) this.dirty.add(key)
+            throw err
+          }
         }
         // Dead docs cost memory and a test per posting: beyond the live ones, load anew.
         if (this.columns.size - this.columns.live > Math.max(1000, this.columns.live)) this.stale = true
@@ -384,6 +393,7 @@ export class VisibleDatasetIndex {
       this.stale = false
       try {
         this.columns = await this.loadAll()
+        this.fullLoads++
       } catch (err) {
         this.stale = true
         throw err
