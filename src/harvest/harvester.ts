@@ -17,7 +17,7 @@ import { CatalogError } from '../errors.js'
 import { isRetryable, writeTransaction } from '../db/write.js'
 import { fromMicros, toMicros } from '../catalog/time.js'
 import type { Viewer } from '../auth/viewer.js'
-import { HarvestJobs, JobAbortRequestedError, LeaseLostError } from './jobs.js'
+import { HarvestJobs, JobAbortRequestedError, LeaseLostError, type LogEntry } from './jobs.js'
 import { ckanPages, dcatPages, type HarvestItem, type HarvestPage, type SourceContext } from './sources.js'
 import {
   emptyCounts,
@@ -413,21 +413,34 @@ export class Harvester {
         if ((outcome.kind === 'unchanged' || outcome.kind === 'skipped') && outcome.objectId)
           unchanged.push(outcome.objectId)
       }
-      for (const item of page.items) {
-        if (signal.aborted) throw signal.reason as Error
-        if (item.error) {
-          await this.jobs.log(job.id, job.claimed_by!, 'error', `skipped: ${item.error}`)
-          counts.skipped++
-          continue
+      // The page's report lines, written in one transaction after its datasets are prepared.
+      const logs: LogEntry[] = []
+      const known = await this.knownObjects(
+        source.id,
+        page.items.filter((item) => !item.error).map((item) => sha256(item.guid)),
+      )
+      try {
+        for (const item of page.items) {
+          if (signal.aborted) throw signal.reason as Error
+          if (item.error) {
+            logs.push({ level: 'error', message: `skipped: ${item.error}` })
+            counts.skipped++
+            continue
+          }
+          const guidHash = sha256(item.guid)
+          if (seen.has(guidHash)) continue
+          seen.add(guidHash)
+          datasets++
+          const prepared = await this.prepareItem(source, item, guidHash, known.get(guidHash), logs)
+          if ('plan' in prepared) pending.push({ ...prepared.plan, job })
+          else tally(prepared.outcome)
         }
-        const guidHash = sha256(item.guid)
-        if (seen.has(guidHash)) continue
-        seen.add(guidHash)
-        datasets++
-        const prepared = await this.prepareItem(job, source, item, guidHash)
-        if ('plan' in prepared) pending.push(prepared.plan)
-        else tally(prepared.outcome)
+      } catch (err) {
+        // What was found so far is reported even when the job ends here (an abort); a lost lease writes nothing.
+        await this.jobs.logMany(job.id, job.claimed_by!, logs).catch(() => {})
+        throw err
       }
+      await this.jobs.logMany(job.id, job.claimed_by!, logs)
       // The datasets to write, BATCH_SIZE to a transaction (each validated on its own above).
       for (let i = 0; i < pending.length; i += BATCH_SIZE)
         for (const outcome of await this.writeMany(job, pending.slice(i, i + BATCH_SIZE))) tally(outcome)
@@ -480,18 +493,51 @@ export class Harvester {
   }
 
   /** What is to be written for an item (validated on its own), or its outcome when nothing is (unchanged, skipped). */
+  /**
+   * The harvest objects of a page's items already known for the source, by guid hash, each with the name of its
+   * dataset as stored now: one query per 500 items instead of two per item.
+   */
+  private async knownObjects(
+    sourceId: string,
+    guidHashes: string[],
+  ): Promise<Map<string, { object: HarvestObjectTable; existing: { id: string; name: string } | undefined }>> {
+    const known = new Map<string, { object: HarvestObjectTable; existing: { id: string; name: string } | undefined }>()
+    const unique = [...new Set(guidHashes)]
+    for (let i = 0; i < unique.length; i += 500) {
+      const objects = await this.db
+        .selectFrom('harvest_object')
+        .selectAll()
+        .where('source_id', '=', sourceId)
+        .where('guid_hash', 'in', unique.slice(i, i + 500))
+        .execute()
+      if (objects.length === 0) continue
+      const packages = await this.db
+        .selectFrom('package')
+        .select(['id', 'name'])
+        .where(
+          'id',
+          'in',
+          objects.map((o) => o.package_id),
+        )
+        .execute()
+      const byId = new Map(packages.map((p) => [p.id, p]))
+      for (const object of objects) known.set(object.guid_hash, { object, existing: byId.get(object.package_id) })
+    }
+    return known
+  }
+
+  /**
+   * What is to be written for an item (validated on its own), or its outcome when nothing is (unchanged, skipped);
+   * its report lines go to `logs`. `known`: its harvest object and that object's dataset, when there are.
+   */
   private async prepareItem(
-    job: HarvestJobTable,
     source: HarvestSourceTable,
     item: HarvestItem,
     guidHash: string,
-  ): Promise<{ outcome: ItemOutcome } | { plan: WritePlan }> {
-    const object = await this.db
-      .selectFrom('harvest_object')
-      .selectAll()
-      .where('source_id', '=', source.id)
-      .where('guid_hash', '=', guidHash)
-      .executeTakeFirst()
+    known: { object: HarvestObjectTable; existing: { id: string; name: string } | undefined } | undefined,
+    logs: LogEntry[],
+  ): Promise<{ outcome: ItemOutcome } | { plan: Omit<WritePlan, 'job'> }> {
+    const object = known?.object
     const content = sourceContent(item)
     const contentHash = sha256(stableJson(content))
     if (object && object.content_hash === contentHash && object.withdrawn === 0)
@@ -519,13 +565,7 @@ export class Harvester {
       state: 'active',
       private: false,
     }
-    const existing = object
-      ? await this.db
-          .selectFrom('package')
-          .select(['id', 'name'])
-          .where('id', '=', object.package_id)
-          .executeTakeFirst()
-      : undefined
+    const existing = known?.existing
     if (existing) dict.name = existing.name
     const checked = validate(dict, {
       reference: this.service.reference,
@@ -537,33 +577,28 @@ export class Harvester {
       ),
     })
     if (!checked.input) {
-      await this.jobs.log(
-        job.id,
-        job.claimed_by!,
-        'error',
-        `skipped: ${JSON.stringify(checked.errors).slice(0, 2000)}`,
-        item.guid,
-      )
+      logs.push({
+        level: 'error',
+        message: `skipped: ${JSON.stringify(checked.errors).slice(0, 2000)}`,
+        guid: item.guid,
+      })
       return { outcome: { kind: 'skipped', objectId: object?.id } }
     }
     if (checked.notes.length)
-      await this.jobs.log(job.id, job.claimed_by!, 'warning', checked.notes.join('; ').slice(0, 5000), item.guid)
+      logs.push({ level: 'warning', message: checked.notes.join('; ').slice(0, 5000), guid: item.guid })
     if (this.options.datasetRules) {
       const findings = await this.options
         .datasetRules(checked.input)
         .catch((err: Error) => [`the rules could not be applied: ${err.message}`])
       if (findings.length)
-        await this.jobs.log(
-          job.id,
-          job.claimed_by!,
-          'warning',
-          `DCAT-AP.de findings: ${JSON.stringify(findings).slice(0, 20_000)}`,
-          item.guid,
-        )
+        logs.push({
+          level: 'warning',
+          message: `DCAT-AP.de findings: ${JSON.stringify(findings).slice(0, 20_000)}`,
+          guid: item.guid,
+        })
     }
     return {
       plan: {
-        job,
         source,
         item,
         guidHash,

@@ -114,6 +114,16 @@ function checkSourceFields(fields: Partial<SourceFields>, partial: boolean): voi
 }
 
 /** A write of a job whose lease is no longer its own (expired, taken over, or the job ended): refused. */
+/** A line of a job's report (harvest_log). */
+export interface LogEntry {
+  level: 'info' | 'warning' | 'error'
+  message: string
+  guid?: string
+}
+
+/** Log rows per INSERT (bounded statement size). */
+const LOG_ROWS_PER_STATEMENT = 200
+
 export class LeaseLostError extends Error {
   override name = 'LeaseLostError'
   constructor() {
@@ -563,31 +573,45 @@ export class HarvestJobs {
     message: string,
     guid?: string,
   ): Promise<void> {
+    await this.logMany(jobId, token, [{ level, message, guid }])
+  }
+
+  /**
+   * Appends log lines to a running job's report in one transaction, fenced by the lease token: the job's row is
+   * read with the token and status inside the transaction (locked on MySQL/MariaDB, so that a takeover, which
+   * updates that row, waits or is waited for; SQLite writes one at a time), and nothing is written unless this
+   * process still holds the job. LeaseLostError otherwise. One transaction for a page's lines, not one per line:
+   * a commit per harvested dataset was most of a harvest's time.
+   */
+  async logMany(jobId: string, token: string, entries: readonly LogEntry[]): Promise<void> {
+    if (entries.length === 0) return
     const created = ckanNow()
-    const inserted = await this.write(async (trx) => {
-      if (this.store.dialect === 'mysql')
-        await trx.selectFrom('harvest_job').select('id').where('id', '=', jobId).forUpdate().execute()
-      const result = await trx
-        .insertInto('harvest_log')
-        .columns(['job_id', 'level', 'created', 'guid', 'message'])
-        .expression((eb) =>
-          eb
-            .selectFrom('harvest_job')
-            .select((eb) => [
-              'id',
-              eb.val(level).as('level'),
-              eb.val(created).as('created'),
-              eb.val(guid ? guid.slice(0, 2000) : null).as('guid'),
-              eb.val(message.slice(0, 100_000)).as('message'),
-            ])
-            .where('id', '=', jobId)
-            .where('claimed_by', '=', token)
-            .where('status', '=', 'running'),
-        )
+    const held = await this.write(async (trx) => {
+      const job = await trx
+        .selectFrom('harvest_job')
+        .select('id')
+        .where('id', '=', jobId)
+        .where('claimed_by', '=', token)
+        .where('status', '=', 'running')
+        .$if(this.store.dialect === 'mysql', (q) => q.forUpdate())
         .executeTakeFirst()
-      return Number(result.numInsertedOrUpdatedRows ?? 0)
+      if (!job) return false
+      for (let i = 0; i < entries.length; i += LOG_ROWS_PER_STATEMENT)
+        await trx
+          .insertInto('harvest_log')
+          .values(
+            entries.slice(i, i + LOG_ROWS_PER_STATEMENT).map((e) => ({
+              job_id: jobId,
+              level: e.level,
+              created,
+              guid: e.guid ? e.guid.slice(0, 2000) : null,
+              message: e.message.slice(0, 100_000),
+            })),
+          )
+          .execute()
+      return true
     })
-    if (inserted !== 1) throw new LeaseLostError()
+    if (!held) throw new LeaseLostError()
   }
 
   async logs(jobId: string, limit: number, offset: number, level?: string): Promise<Array<Record<string, unknown>>> {

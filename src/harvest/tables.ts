@@ -1,3 +1,4 @@
+import type { Generated } from 'kysely'
 import { sql, type Kysely } from 'kysely'
 import type { Database } from '../db/types.js'
 import { isMysql } from '../db/dialect.js'
@@ -55,7 +56,8 @@ export interface HarvestObjectTable {
 }
 
 export interface HarvestLogTable {
-  id: number
+  /** Numbered by the database (AUTO_INCREMENT / INTEGER PRIMARY KEY): the order of the report. */
+  id: Generated<number>
   job_id: string
   level: 'info' | 'warning' | 'error'
   created: string
