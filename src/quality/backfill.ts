@@ -4,7 +4,7 @@ import type { CatalogChange } from '../catalog/change-feed.js'
 import { appendChange } from '../catalog/change-feed.js'
 import { writeTransaction } from '../db/write.js'
 import { packagesWithUrlHashes } from '../links/jobs.js'
-import { linksDb } from '../links/tables.js'
+import type { LinksDatabase } from '../links/tables.js'
 import { qualityDb, type StoredExplanation } from './recorder.js'
 import type { Compliance } from './compliance.js'
 import type { PackageDict } from '../dcat/mapping.js'
@@ -12,8 +12,6 @@ import { ckanNow } from '../catalog/time.js'
 
 /** Datasets per transaction of a backfill or rescore. */
 export const BATCH = 200
-/** Pending link changes read at a time by rescorePending (each read scans the resources once). */
-const PENDING_BATCH = 50_000
 
 /**
  * Scores the datasets that have no stored score yet (written before scores existed, i.e. before migration 0010,
@@ -55,15 +53,43 @@ export async function scoreUnscored(service: CatalogService, onProgress?: (done:
   }
 }
 
+/** How a run of rescoreDatasets or rescorePending may be stopped, and what it is told between batches. */
+export interface RescoreOptions {
+  /**
+   * Checked before each batch (a server closing, a lease lost): once aborted, no further batch starts. What was
+   * committed stays; the pending markers whose datasets were not all rescored stay for the next run.
+   */
+  signal?: AbortSignal
+  /** Awaited after each batch's commit (the background rescorer renews its lease here, quality/rescorer.ts). */
+  afterBatch?: () => Promise<void>
+}
+
 /**
  * Scores some datasets again as they are stored, keeping each one's compliance: for the link checker, whose new
  * results change the accessibility indicators without a write of the dataset. BATCH per transaction. Returns
  * the number rescored.
  */
-export async function rescoreDatasets(service: CatalogService, ids: readonly string[]): Promise<number> {
+export async function rescoreDatasets(
+  service: CatalogService,
+  ids: readonly string[],
+  options: RescoreOptions = {},
+): Promise<number> {
+  return (await rescoreIds(service, ids, options)).done
+}
+
+/** rescoreDatasets, also telling whether every batch ran (false: the signal stopped it before one). */
+async function rescoreIds(
+  service: CatalogService,
+  ids: readonly string[],
+  { signal, afterBatch }: RescoreOptions,
+): Promise<{ done: number; complete: boolean }> {
   let done = 0
-  for (let i = 0; i < ids.length; i += BATCH) done += await writeScores(service, ids.slice(i, i + BATCH), 'all')
-  return done
+  for (let i = 0; i < ids.length; i += BATCH) {
+    if (signal?.aborted) return { done, complete: false }
+    done += await writeScores(service, ids.slice(i, i + BATCH), 'all')
+    await afterBatch?.()
+  }
+  return { done, complete: true }
 }
 
 /** Ids per delete statement (bounded statement size). */
@@ -76,74 +102,104 @@ const DELETE_CHUNK = 1000
  * organization write, catalog/service.ts updateOrganization); then removes the rows it handled (by id: a change
  * recorded meanwhile stays for the next call). Run by the background rescorer (quality/rescorer.ts), the link
  * scheduler's lease holder after each round and `godonu links check`, never on a request path. Running it twice,
- * or in two processes at once, rescores some datasets twice: harmless. Returns the number of datasets rescored.
+ * or in two processes at once, rescores some datasets twice: harmless. Stopped by `options.signal` between
+ * batches, it leaves the markers not fully handled for the next call. Returns the number of datasets rescored.
  */
-export async function rescorePending(service: CatalogService): Promise<number> {
-  return (await rescoreLinkPending(service)) + (await rescoreOrgPending(service))
+export async function rescorePending(service: CatalogService, options: RescoreOptions = {}): Promise<number> {
+  return (await drainPending(service, LINK_PENDING, options)) + (await drainPending(service, ORG_PENDING, options))
 }
 
-async function rescoreLinkPending(service: CatalogService): Promise<number> {
-  const db = linksDb(service.db)
-  let done = 0
-  for (;;) {
-    const pending = await db
-      .selectFrom('link_rescore_pending')
-      .select(['id', 'url_hash'])
-      .orderBy('id')
-      .limit(PENDING_BATCH)
-      .execute()
-    if (pending.length === 0) return done
-    const ids = await packagesWithUrlHashes(service.store, new Set(pending.map((p) => p.url_hash)))
-    done += await rescoreDatasets(service, [...ids].sort())
-    // Exactly the rows read: ids are handed out at insert, not at commit, so a smaller id can commit after a
-    // larger one was read (MySQL) and a range delete would remove it unseen.
-    const handled = pending.map((p) => Number(p.id))
-    for (let i = 0; i < handled.length; i += DELETE_CHUNK)
-      await db
-        .deleteFrom('link_rescore_pending')
-        .where('id', 'in', handled.slice(i, i + DELETE_CHUNK))
-        .execute()
-    if (pending.length < PENDING_BATCH) return done
-  }
+/** A table of pending markers: one row per change, numbered by the database, naming what changed by `key`. */
+interface PendingQueue {
+  table: 'link_rescore_pending' | 'org_rescore_pending'
+  key: 'url_hash' | 'owner_org'
+  /** Markers read at a time. */
+  limit: number
+  /**
+   * Rescores the datasets of some markers' keys (distinct, in marker order); returns the number rescored and the
+   * keys all of whose datasets were rescored (every key, unless the run was stopped).
+   */
+  rescore(
+    service: CatalogService,
+    keys: string[],
+    options: RescoreOptions,
+  ): Promise<{ done: number; handled: Set<string> }>
 }
 
-/** Kommune markers read at a time (each Kommune's datasets are rescored BATCH per transaction). */
-const ORG_PENDING_BATCH = 1000
+/** Link changes: the datasets holding the URLs; a read of markers is handled as a whole (URLs share datasets). */
+const LINK_PENDING: PendingQueue = {
+  table: 'link_rescore_pending',
+  key: 'url_hash',
+  // Each read scans the resources once.
+  limit: 50_000,
+  async rescore(service, keys, options) {
+    const ids = await packagesWithUrlHashes(service.store, new Set(keys))
+    const { done, complete } = await rescoreIds(service, [...ids].sort(), options)
+    return { done, handled: complete ? new Set(keys) : new Set() }
+  },
+}
 
-async function rescoreOrgPending(service: CatalogService): Promise<number> {
-  const db = qualityDb(service.db)
-  let done = 0
-  for (;;) {
-    const pending = await db
-      .selectFrom('org_rescore_pending')
-      .select(['id', 'owner_org'])
-      .orderBy('id')
-      .limit(ORG_PENDING_BATCH)
-      .execute()
-    if (pending.length === 0) return done
+/** Kommune changes: all datasets of each Kommune (BATCH per transaction), Kommune by Kommune. */
+const ORG_PENDING: PendingQueue = {
+  table: 'org_rescore_pending',
+  key: 'owner_org',
+  limit: 1000,
+  async rescore(service, keys, options) {
+    const db = qualityDb(service.db)
+    let done = 0
+    const handled = new Set<string>()
     // Scores splice in the Kommune from this process's reference data, which may be a change-feed poll behind the
     // organization write: read it now, after the markers, so it holds at least what committed with them.
     await service.reference.reload()
-    for (const org of new Set(pending.map((p) => p.owner_org))) {
+    for (const org of keys) {
       const rows = await db
         .selectFrom('package_quality')
         .select('package_id')
         .where('owner_org', '=', org)
         .orderBy('package_id')
         .execute()
-      done += await rescoreDatasets(
+      const run = await rescoreIds(
         service,
         rows.map((r) => r.package_id),
+        options,
       )
+      done += run.done
+      if (!run.complete) break
+      handled.add(org)
     }
-    // Exactly the rows read, as for the links (an id handed out earlier may commit later on MySQL).
-    const handled = pending.map((p) => Number(p.id))
+    return { done, handled }
+  },
+}
+
+/**
+ * Works a table of pending markers off: reads the oldest `limit` (by id), rescores their datasets, removes the
+ * markers handled, and again until a read comes back short, or the run was stopped.
+ */
+async function drainPending(service: CatalogService, queue: PendingQueue, options: RescoreOptions): Promise<number> {
+  const db = qualityDb(service.db).withTables<Pick<LinksDatabase, 'link_rescore_pending'>>()
+  let done = 0
+  for (;;) {
+    if (options.signal?.aborted) return done
+    const pending = (await db
+      .selectFrom(queue.table)
+      .select(['id', queue.key])
+      .orderBy('id')
+      .limit(queue.limit)
+      .execute()) as Array<{ id: number | undefined; [key: string]: unknown }>
+    if (pending.length === 0) return done
+    const keyOf = (p: (typeof pending)[number]) => String(p[queue.key])
+    const rescored = await queue.rescore(service, [...new Set(pending.map(keyOf))], options)
+    done += rescored.done
+    // Exactly the rows read, not a range of ids: ids are handed out at insert, not at commit, so a smaller id can
+    // commit after a larger one was read (MySQL) and a range delete would remove it unseen. And of those only the
+    // ones whose datasets were all rescored: a marker of a run stopped halfway stays for the next run.
+    const handled = pending.filter((p) => rescored.handled.has(keyOf(p))).map((p) => Number(p.id))
     for (let i = 0; i < handled.length; i += DELETE_CHUNK)
       await db
-        .deleteFrom('org_rescore_pending')
+        .deleteFrom(queue.table)
         .where('id', 'in', handled.slice(i, i + DELETE_CHUNK))
         .execute()
-    if (pending.length < ORG_PENDING_BATCH) return done
+    if (handled.length < pending.length || pending.length < queue.limit) return done
   }
 }
 
