@@ -148,9 +148,8 @@ const ORG_PENDING: PendingQueue = {
     const db = qualityDb(service.db)
     let done = 0
     const handled = new Set<string>()
-    // Scores splice in the Kommune from this process's reference data, which may be a change-feed poll behind the
-    // organization write: read it now, after the markers, so it holds at least what committed with them.
-    await service.reference.reload()
+    // No reload of the reference data first: each write transaction reads the Kommune it scores with from the
+    // database (recorder.ts organizationsWithin), so it holds at least what committed with the markers.
     for (const org of keys) {
       const rows = await db
         .selectFrom('package_quality')
@@ -221,6 +220,11 @@ async function writeScores(service: CatalogService, ids: string[], which: 'unsco
       .$if(service.store.dialect === 'mysql', (q) => q.forUpdate())
       .execute()
     const byId = new Map(rows.map((r) => [r.id, r]))
+    // Their Kommunen as committed, one read for the batch (not this process's reference copy: recorder.ts).
+    const organizations = await service.quality.organizationsWithin(
+      trx,
+      rows.flatMap((r) => (r.owner_org ? [r.owner_org] : [])),
+    )
     const dicts = (await service.packageDicts(ids, sql`1 = 1`, trx)) as PackageDict[]
     const keys: string[] = []
     for (const dict of dicts) {
@@ -241,6 +245,7 @@ async function writeScores(service: CatalogService, ids: string[], which: 'unsco
         visible: row.visible,
         now: ckanNow(),
         compliance,
+        organizations,
       })
       keys.push(row.id, row.name)
     }

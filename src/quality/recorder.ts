@@ -97,6 +97,11 @@ export interface QualityWrite {
   /** The write's catalog time (CKAN form); its first ten characters are the history day. */
   now: string
   compliance: Compliance
+  /**
+   * The Kommunen as this write's transaction read them (organizationsWithin), when the caller read them for many
+   * datasets at once; otherwise recordWrite reads the dataset's.
+   */
+  organizations?: ReadonlyMap<string, OrganizationLike>
 }
 
 /** What package_create/package_update answers carry. */
@@ -148,7 +153,36 @@ export class QualityRecorder {
     return known ?? dict.organization ?? null
   }
 
-  /** The facts of a package dict, as the DCAT export would write them (facts.ts). */
+  /**
+   * What datasets' scores take of their Kommunen (facts.ts organizationScoreKey: e-mail, title, homepage,
+   * geocoding), as the database holds them inside a write's transaction, by id. The reference copy in memory may be
+   * a change-feed poll behind an organization write another process committed, whose queued rescore
+   * (org_rescore_pending) may have run before this write commits: a score made from the old copy would then stay
+   * for good. Share-locked on MySQL: read as committed whatever the transaction's snapshot, and an organization
+   * write in flight commits first (then its rescore comes after this write) or waits for this one.
+   */
+  async organizationsWithin(trx: Kysely<any>, ids: readonly string[]): Promise<Map<string, OrganizationLike>> {
+    if (ids.length === 0) return new Map()
+    const rows = await qualityDb(trx)
+      .selectFrom('organization')
+      .select([
+        'id',
+        'name',
+        'title',
+        'homepage',
+        'email',
+        'political_geocoding_uri',
+        'political_geocoding_level_uri',
+        'contributor_id',
+        'extras',
+      ])
+      .where('id', 'in', [...new Set(ids)])
+      .$if(this.deps.dialect === 'mysql', (q) => q.modifyEnd(sql` lock in share mode`))
+      .execute()
+    return new Map(rows.map((r) => [r.id, r]))
+  }
+
+  /** The facts of a package dict, as the DCAT export would write them (facts.ts), with the reference Kommune. */
   facts(dict: PackageDict): DatasetFacts {
     return factsFromDict(dict, this.organizationOf(dict), this.deps.vocab, this.deps.config.baseUrl)
   }
@@ -185,14 +219,21 @@ export class QualityRecorder {
     return this.links.lookupWithin ? this.links.lookupWithin(trx, urls) : this.links.lookup(urls)
   }
 
-  /** Scores the dataset a write stores and records the score; returns the portal summary. */
+  /**
+   * Scores the dataset a write stores and records the score; returns the portal summary. The Kommune is the one the
+   * write's transaction reads (organizationsWithin), not this process's reference copy.
+   */
   async recordWrite(
     trx: Kysely<any>,
     dict: PackageDict,
     write: QualityWrite,
     batch?: StatementBatch,
   ): Promise<QualitySummary> {
-    const facts = this.facts(dict)
+    const within = write.owner_org
+      ? (write.organizations ?? (await this.organizationsWithin(trx, [write.owner_org]))).get(write.owner_org)
+      : undefined
+    const org = within ?? this.organizationOf(dict)
+    const facts = factsFromDict(dict, org, this.deps.vocab, this.deps.config.baseUrl)
     const result = scoreFacts(facts, this.deps.vocab, write.compliance, await this.health(trx, facts))
     await this.store(trx, write, result, batch)
     return { score: result.portal.score, band: result.portal.band, mode: 'portal' }
