@@ -1,19 +1,65 @@
 /**
  * /api/stats/usage keeps to a privacy floor: searches without results appear only once made at least
  * USAGE_QUERY_MIN_COUNT times in the window and only when short; counts past USAGE_RETENTION_DAYS are deleted;
- * private datasets are never in the answer, whatever was counted for them.
+ * private datasets are never in the answer, whatever was counted for them. Counting stores and logs nothing
+ * personal: no client address, cookie, token or user agent in the log lines or the usage tables.
  */
 import t from 'tap'
 import { createHash } from 'node:crypto'
+import { request } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { Writable } from 'node:stream'
 import { forEachBackend } from '../helpers/backends.js'
 import { insertDatasets, startApp } from '../helpers/app.js'
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
+import { loggerOptions } from '../../src/logging.js'
 import { linksDb } from '../../src/links/tables.js'
+import { userWithToken } from '../helpers/users.js'
 
 const DAY = 86_400_000
 const day = (back: number) => new Date(Date.now() - back * DAY).toISOString().slice(0, 10)
 const hash = (q: string) => createHash('sha256').update(q).digest('hex')
+
+/** The log lines an app writes, as text. */
+class LogCapture extends Writable {
+  text = ''
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
+    this.text += chunk.toString('utf8')
+    callback()
+  }
+  lines(): Array<Record<string, unknown>> {
+    return this.text
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+  }
+}
+
+/** Every key and every plain value of a parsed log line, nested ones too. */
+function entriesOf(value: unknown, out: { keys: string[]; values: unknown[] } = { keys: [], values: [] }) {
+  if (value && typeof value === 'object')
+    for (const [key, inner] of Object.entries(value)) {
+      out.keys.push(key)
+      entriesOf(inner, out)
+    }
+  else out.values.push(value)
+  return out
+}
+
+/** A request over a real socket (so that the server sees a client address and port); status and the client's port. */
+function send(base: string, path: string, headers: Record<string, string>): Promise<{ status: number; port: number }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${base}${path}`, { headers, agent: false }, (res) => {
+      res.resume()
+      res.once('end', () => resolve({ status: res.statusCode ?? 0, port }))
+    })
+    let port = 0
+    req.once('socket', (socket) => socket.once('connect', () => (port = socket.localPort ?? 0)))
+    req.once('error', reject)
+    req.end()
+  })
+}
 
 await forEachBackend(t, async (t, backend) => {
   const app = await startApp(t, backend)
@@ -134,4 +180,120 @@ await forEachBackend(t, async (t, backend) => {
     t.notOk(queries.includes('alt'))
     t.ok(queries.includes('neu'))
   })
+
+  await t.test(
+    'no client address, cookie, token or user agent in the log lines (LOG_LEVEL=info) or the usage rows',
+    async (t) => {
+      t.equal(loadConfig({}).logLevel, 'info', 'the default level')
+      const log = new LogCapture()
+      // The service's own logger options (level, redaction), writing here instead of to stdout.
+      const logged = await buildApp(backend.config, {
+        store: backend.store,
+        logger: { ...loggerOptions({ logLevel: 'info', logFormat: 'json' }), stream: log },
+      })
+      t.teardown(() => logged.fastify.close())
+      await logged.fastify.listen({ host: '127.0.0.1', port: 0 })
+      const base = `http://127.0.0.1:${(logged.fastify.server.address() as AddressInfo).port}`
+      log.text = '' // from here on: the lines the requests make (not the server's own listening address)
+      const [id] = await insertDatasets(logged, [
+        {
+          name: 'privacy-logged',
+          title: 'Protokolliert',
+          owner_org: 'marburg',
+          resources: [
+            {
+              name: 'r',
+              url: 'https://example.org/logged.csv',
+              download_url: 'https://example.org/dl.csv',
+              format: 'CSV',
+            },
+          ],
+        },
+      ])
+      const rid = (await db.selectFrom('resource').select('id').where('package_id', '=', id).executeTakeFirstOrThrow())
+        .id
+      const token = (await userWithToken(logged, 'privacy-log-user', { org: 'marburg', role: 'editor' })).token!
+      const forwarded = '198.51.100.77'
+      const secrets = {
+        'x-forwarded-for': `${forwarded}, 203.0.113.9`,
+        'x-real-ip': '192.0.2.55',
+        cookie: 'session=cookie-secret-4711; tracking=track-me-0815',
+        authorization: token,
+      }
+      const browser = 'Mozilla/5.0 (X11; Linux x86_64) Privacy-Browser/42'
+      const harvester = 'ckanext-harvest/1.0 (+https://harvester.example/privacy)'
+      const requests: Array<[string, string, number]> = [
+        ['/api/3/action/package_show?id=privacy-logged', browser, 200],
+        [`/dataset/privacy-logged/resource/${rid}/download`, browser, 302],
+        ['/api/3/action/package_search?q=' + encodeURIComponent('findet garantiert nichts'), browser, 200],
+        ['/api/3/action/package_search?q=', browser, 200],
+        ['/api/3/action/package_show?id=privacy-logged', harvester, 200],
+        ['/api/3/action/package_search?q=protokolliert', harvester, 200],
+        ['/catalog.ttl', harvester, 200],
+      ]
+      const ports: number[] = []
+      for (const [path, agent, status] of requests) {
+        const answer = await send(base, path, { ...secrets, 'user-agent': agent })
+        t.equal(answer.status, status, path)
+        ports.push(answer.port)
+      }
+      await logged.fastify.usage!.flush()
+      // Every access line is written (onResponse runs once the answer is out: wait for the lines).
+      for (let i = 0; i < 200 && log.lines().filter((l) => l.msg === 'request').length < requests.length; i++)
+        await new Promise((resolve) => setTimeout(resolve, 10))
+      const lines = log.lines()
+      t.equal(lines.filter((l) => l.msg === 'request').length, requests.length, 'one access line per request')
+      t.ok(lines.length > 0)
+
+      const personal = [
+        forwarded,
+        '203.0.113.9',
+        '192.0.2.55',
+        '127.0.0.1', // the client's own address (loopback)
+        'cookie-secret-4711',
+        'track-me-0815',
+        token,
+        token.split('.')[0], // the token's id part alone
+        'Privacy-Browser',
+        'harvester.example',
+      ]
+      for (const text of personal) t.notOk(log.text.includes(text), `the log holds no ${text}`)
+      const keys = new Set(lines.flatMap((line) => entriesOf(line).keys))
+      for (const key of ['remoteAddress', 'remotePort', 'ip', 'ips', 'req', 'headers', 'cookie', 'authorization'])
+        t.notOk(keys.has(key), `no log line has a ${key}`)
+      const portsLogged = lines.flatMap((line) => entriesOf(line).values.filter((v) => ports.includes(v as number)))
+      t.same(portsLogged, [], `no client port (${ports.join(', ')}) in any line`)
+
+      const tables = {
+        usage_daily: ['count', 'day', 'kind', 'owner_org', 'package_id'],
+        usage_zero_result_search: ['count', 'day', 'query', 'query_hash'],
+        usage_state: ['id', 'version'],
+      } as const
+      for (const [table, columns] of Object.entries(tables)) {
+        const rows = (await db
+          .selectFrom(table as keyof typeof tables)
+          .selectAll()
+          .execute()) as Array<Record<string, unknown>>
+        t.ok(rows.length > 0, `${table} has rows`)
+        t.same(Object.keys(rows[0]).sort(), columns, `${table} has no column but its counts`)
+        const dump = JSON.stringify(rows)
+        for (const text of personal) t.notOk(dump.includes(text), `${table} holds no ${text}`)
+      }
+      const counted = await db.selectFrom('usage_daily').selectAll().where('package_id', '=', id).execute()
+      t.same(
+        counted.map((r) => [r.kind, Number(r.count)]).sort(),
+        [
+          ['download', 1],
+          ['harvester_visit', 1],
+          ['view_api', 1],
+        ],
+        'the requests were counted (so the rows above are the ones they made)',
+      )
+      const zero = await db.selectFrom('usage_zero_result_search').select('query').execute()
+      t.ok(
+        zero.some((r) => r.query === 'findet garantiert nichts'),
+        'the search without results was counted',
+      )
+    },
+  )
 })
