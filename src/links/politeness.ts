@@ -9,6 +9,12 @@ export interface PolitenessLimits {
   hostDelayMs: number
 }
 
+/**
+ * Host states kept before the idle ones are swept: a host whose last check ended before its delay had passed keeps
+ * its state (its next start) until then; beyond this many hosts the passed ones go.
+ */
+const SWEEP_ABOVE = 1024
+
 interface HostState {
   active: number
   /** Earliest start of the next check against this host (ms since the epoch, this process's clock). */
@@ -18,8 +24,8 @@ interface HostState {
 /**
  * Bounds the checks one checker runs: a global limit, a per-host limit and a per-host delay between
  * starts. A check waiting for its host's delay holds no slot, so other hosts go on meanwhile. The state
- * of a host is dropped once it has nothing running and its delay has passed (memory stays bounded by the
- * hosts in flight).
+ * of a host is dropped when its last check ends after its delay has passed, else swept once more than SWEEP_ABOVE
+ * hosts are known (memory stays bounded by the hosts in flight or within their delay, plus SWEEP_ABOVE).
  */
 export class Politeness {
   private active = 0
@@ -38,6 +44,11 @@ export class Politeness {
     }
   }
 
+  /** Hosts whose state is kept (running, within their delay, or not swept yet): for tests and diagnostics. */
+  get trackedHosts(): number {
+    return this.hosts.size
+  }
+
   /** Wakes every waiting check (to see an abort). */
   wakeAll(): void {
     const waiting = this.waiters
@@ -50,6 +61,7 @@ export class Politeness {
       signal?.throwIfAborted()
       let state = this.hosts.get(host)
       if (!state) {
+        if (this.hosts.size >= SWEEP_ABOVE) this.sweep()
         state = { active: 0, nextStart: 0 }
         this.hosts.set(host, state)
       }
@@ -64,8 +76,18 @@ export class Politeness {
         await sleep(wait, undefined, signal ? { signal } : undefined).catch(() => {})
         continue
       }
-      await new Promise<void>((resolve) => this.waiters.push(resolve))
+      // A slot is waited for until a release wakes the waiters, or the signal is aborted (then thrown above).
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve)
+        signal?.addEventListener('abort', () => resolve(), { once: true })
+      })
     }
+  }
+
+  /** Drops the states of hosts with nothing running whose delay has passed (they restart as new). */
+  private sweep(): void {
+    const now = Date.now()
+    for (const [key, state] of this.hosts) if (state.active === 0 && state.nextStart <= now) this.hosts.delete(key)
   }
 
   private release(host: string): void {

@@ -207,6 +207,36 @@ await t.test('Politeness alone', async (t) => {
       t.equal(after, 1, 'the slot was given back: a later task runs')
     })
 
+    await t.test('waiting for a slot, nobody waking it: the abort alone ends the wait', HANG_GUARD, async (t) => {
+      const politeness = new Politeness({ concurrency: 1, perHost: 1, hostDelayMs: 0 })
+      let releaseBlocker!: () => void
+      const blocker = politeness.run('a:1', () => new Promise<void>((resolve) => (releaseBlocker = resolve)))
+      const controller = new AbortController()
+      let ran = 0
+      const waiting = politeness.run(
+        'b:1',
+        async () => {
+          ran++
+        },
+        controller.signal,
+      )
+      await sleep(20)
+      controller.abort()
+      await t.rejects(waiting, { name: 'AbortError' }, 'rejected while the slot is still taken')
+      t.equal(ran, 0)
+      releaseBlocker()
+      await blocker
+    })
+
+    await t.test('many hosts: idle states within their delay are swept, not kept for good', async (t) => {
+      const politeness = new Politeness({ concurrency: 10, perHost: 1, hostDelayMs: 30 })
+      for (let i = 0; i < 1100; i++) await politeness.run(`h${i}:1`, async () => {})
+      t.ok(politeness.trackedHosts > 0, `hosts within their delay are kept (${politeness.trackedHosts})`)
+      await sleep(50)
+      await politeness.run('last:1', async () => {})
+      t.ok(politeness.trackedHosts <= 1025, `swept once past 1024 hosts (${politeness.trackedHosts} kept)`)
+    })
+
     await t.test('waiting for the host delay', HANG_GUARD, async (t) => {
       const politeness = new Politeness({ concurrency: 4, perHost: 4, hostDelayMs: 600_000 })
       let ran = 0
