@@ -178,28 +178,37 @@ await t.test('Politeness alone', async (t) => {
   })
 
   await t.test('an abort while waiting runs nothing', async (t) => {
-    await t.test('waiting for a slot', async (t) => {
+    /** One slot, taken by a task that runs until released; a second task waits for it, abortable. */
+    const waitingBehindBlocker = () => {
       const politeness = new Politeness({ concurrency: 1, perHost: 1, hostDelayMs: 0 })
       let releaseBlocker!: () => void
       const blocker = politeness.run('a:1', () => new Promise<void>((resolve) => (releaseBlocker = resolve)))
       const controller = new AbortController()
-      let ran = 0
+      const counts = { ran: 0 }
       const waiting = politeness.run(
         'b:1',
         async () => {
-          ran++
+          counts.ran++
         },
         controller.signal,
       )
+      const release = async () => {
+        releaseBlocker()
+        await blocker
+      }
+      return { politeness, controller, counts, waiting, release }
+    }
+
+    await t.test('waiting for a slot', async (t) => {
+      const { politeness, controller, counts, waiting, release } = waitingBehindBlocker()
       await sleep(20)
-      t.equal(ran, 0, 'still waiting while the slot is taken')
+      t.equal(counts.ran, 0, 'still waiting while the slot is taken')
       controller.abort()
       politeness.wakeAll() // as the checker does on its stop signal
-      releaseBlocker()
-      await blocker
+      await release()
       await t.rejects(waiting, { name: 'AbortError' }, 'the wait ends with AbortError')
       await sleep(20)
-      t.equal(ran, 0, 'the aborted task never runs, not even when the slot is free again')
+      t.equal(counts.ran, 0, 'the aborted task never runs, not even when the slot is free again')
       let after = 0
       await politeness.run('b:1', async () => {
         after++
@@ -208,24 +217,12 @@ await t.test('Politeness alone', async (t) => {
     })
 
     await t.test('waiting for a slot, nobody waking it: the abort alone ends the wait', HANG_GUARD, async (t) => {
-      const politeness = new Politeness({ concurrency: 1, perHost: 1, hostDelayMs: 0 })
-      let releaseBlocker!: () => void
-      const blocker = politeness.run('a:1', () => new Promise<void>((resolve) => (releaseBlocker = resolve)))
-      const controller = new AbortController()
-      let ran = 0
-      const waiting = politeness.run(
-        'b:1',
-        async () => {
-          ran++
-        },
-        controller.signal,
-      )
+      const { controller, counts, waiting, release } = waitingBehindBlocker()
       await sleep(20)
       controller.abort()
       await t.rejects(waiting, { name: 'AbortError' }, 'rejected while the slot is still taken')
-      t.equal(ran, 0)
-      releaseBlocker()
-      await blocker
+      t.equal(counts.ran, 0)
+      await release()
     })
 
     await t.test('many hosts: idle states within their delay are swept, not kept for good', async (t) => {
