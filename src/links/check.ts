@@ -9,7 +9,10 @@ export { isBlockedAddress }
 
 /** How one URL is checked (LINKCHECK_* in src/config.ts). */
 export interface CheckOptions {
-  /** The whole check, every redirect included, must be done within this (ms). */
+  /**
+   * The check's requests together, every redirect included, must be done within this (ms); waits for a host's
+   * turn (`turn`) do not count, so that a check is not cut short by other checks at its host.
+   */
   timeoutMs: number
   /** At most this many redirects are followed; one more is too_many_redirects. */
   maxRedirects: number
@@ -23,6 +26,11 @@ export interface CheckOptions {
   declaredMediaType?: string | null
   /** Aborts the check (a checker stopping); its result is then a timeout, to be thrown away. */
   signal?: AbortSignal
+  /**
+   * Runs each HTTP request of the check (HEAD, the GET after a refused HEAD, every redirect) in its host's turn:
+   * the checker's politeness limits (Politeness.run). Without it, requests are made at once.
+   */
+  turn?: <T>(url: URL, request: () => Promise<T>) => Promise<T>
 }
 
 export interface CheckResult {
@@ -37,6 +45,7 @@ export interface CheckResult {
   mediaTypeMismatch: 0 | 1
   /** The method of the last request: HEAD, or GET when HEAD was refused or for an OGC service. */
   method: 'HEAD' | 'GET'
+  /** The time its requests took together (waits for a host's turn not counted). */
   durationMs: number
 }
 
@@ -66,10 +75,26 @@ class CheckFailure extends Error {
  * maxRedirects of them; reachable means a 2xx or 3xx answer at the end. Every failure has its own code.
  */
 export async function checkUrl(raw: string, options: CheckOptions): Promise<CheckResult> {
-  const started = performance.now()
-  const signal = options.signal
-    ? AbortSignal.any([AbortSignal.timeout(options.timeoutMs), options.signal])
-    : AbortSignal.timeout(options.timeoutMs)
+  /** Time spent in requests so far: the budget of timeoutMs. */
+  let spent = 0
+  /** The signal of the request in progress or last made (a timeout of the rest of the budget, or the stop). */
+  let signal: AbortSignal = options.signal ?? new AbortController().signal
+  const turn = options.turn ?? (<T>(_url: URL, request: () => Promise<T>) => request())
+  /** One request of the check, in its host's turn, with the rest of the budget as its timeout. */
+  const timed = async (target: URL, method: 'HEAD' | 'GET'): Promise<Answer> => {
+    assertAllowed(target, options)
+    if (spent >= options.timeoutMs) throw new CheckFailure('timeout')
+    return turn(target, async () => {
+      const timeout = AbortSignal.timeout(Math.max(1, Math.ceil(options.timeoutMs - spent)))
+      signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout
+      const started = performance.now()
+      try {
+        return await request(target, method, options, signal)
+      } finally {
+        spent += performance.now() - started
+      }
+    })
+  }
   let url: URL | undefined
   let redirects = 0
   let method: 'HEAD' | 'GET' = 'HEAD'
@@ -81,7 +106,7 @@ export async function checkUrl(raw: string, options: CheckOptions): Promise<Chec
     contentType: null,
     mediaTypeMismatch: 0,
     method,
-    durationMs: Math.round(performance.now() - started),
+    durationMs: Math.round(spent),
     ...partial,
   })
   try {
@@ -93,7 +118,7 @@ export async function checkUrl(raw: string, options: CheckOptions): Promise<Chec
     }
     const seen = new Set([url.href])
     for (;;) {
-      const answer = await request(url, method, options, signal)
+      const answer = await timed(url, method)
       if (method === 'HEAD' && (answer.status === 405 || answer.status === 501)) {
         method = 'GET'
         continue
@@ -163,10 +188,14 @@ export function isOgcService(url: URL): boolean {
   return false
 }
 
-function request(url: URL, method: 'HEAD' | 'GET', options: CheckOptions, signal: AbortSignal): Promise<Answer> {
+/** A URL whose host is a non-public IP address is not requested (unless allowed): blocked, before it takes a turn. */
+function assertAllowed(url: URL, options: CheckOptions): void {
   const host = url.hostname.replace(/^\[|\]$/g, '')
-  if (!options.allowPrivateAddresses && isIP(host) && isBlockedAddress(host))
-    return Promise.reject(new CheckFailure('blocked'))
+  if (!options.allowPrivateAddresses && isIP(host) && isBlockedAddress(host)) throw new CheckFailure('blocked')
+}
+
+/** One request: settled once its answer is in (or it failed), which ends its host's turn. */
+function request(url: URL, method: 'HEAD' | 'GET', options: CheckOptions, signal: AbortSignal): Promise<Answer> {
   return new Promise<Answer>((resolve, reject) => {
     const transport = url.protocol === 'https:' ? https : http
     const req = transport.request(

@@ -89,25 +89,17 @@ export class LinkChecker {
     options: RunOptions,
   ): Promise<void> {
     const signal = options.signal
-    let result: CheckResult
-    try {
-      result = await this.politeness.run(
-        hostKey(job.url),
-        () =>
-          checkUrl(job.url, {
-            timeoutMs: this.settings.timeoutMs,
-            maxRedirects: this.settings.maxRedirects,
-            userAgent: this.settings.userAgent,
-            allowPrivateAddresses: this.settings.allowPrivateAddresses,
-            declaredMediaType: job.declared_media_type,
-            ...(signal ? { signal } : {}),
-          }),
-        signal,
-      )
-    } catch (err) {
-      if (signal?.aborted) return
-      throw err
-    }
+    // Each request of the check takes its own turn (Politeness), not the check as a whole: the GET after a
+    // refused HEAD and every redirect are paced like the first request.
+    const result: CheckResult = await checkUrl(job.url, {
+      timeoutMs: this.settings.timeoutMs,
+      maxRedirects: this.settings.maxRedirects,
+      userAgent: this.settings.userAgent,
+      allowPrivateAddresses: this.settings.allowPrivateAddresses,
+      declaredMediaType: job.declared_media_type,
+      turn: (url, request) => this.politeness.run(hostKey(url.href), request, signal),
+      ...(signal ? { signal } : {}),
+    })
     // A check cut short by the stop says nothing about the link.
     if (signal?.aborted) return
     const recorded = await completeJob(this.store, claim, job, result, this.settings)

@@ -2,13 +2,16 @@
 export interface LinkCheckSettings {
   /** LINKCHECK_SCHEDULER=on|off (default off): whether a server process checks due links in the background. */
   scheduler: boolean
-  /** LINKCHECK_CONCURRENCY (default 8): checks at once, over all hosts, per checker. */
+  /** LINKCHECK_CONCURRENCY (default 8): requests at once, over all hosts, per checker. */
   concurrency: number
-  /** LINKCHECK_PER_HOST (default 2): checks at once against one host. */
+  /** LINKCHECK_PER_HOST (default 2): requests at once against one host; 1 whenever hostDelayMs > 0. */
   perHost: number
-  /** LINKCHECK_HOST_DELAY_MS (default 1000): least time between two check starts against one host. */
+  /**
+   * LINKCHECK_HOST_DELAY_MS (default 1000): least time between the answer to (or failure of) one request to a host
+   * and the start of the next (politeness.ts).
+   */
   hostDelayMs: number
-  /** LINKCHECK_TIMEOUT_MS (default 10000): a whole check, redirects included. */
+  /** LINKCHECK_TIMEOUT_MS (default 10000): a whole check's requests, redirects included (waits for a turn not). */
   timeoutMs: number
   /** LINKCHECK_MAX_REDIRECTS (default 5). */
   maxRedirects: number
