@@ -32,10 +32,16 @@ export interface LinkCheckSettings {
 
 export const LINKCHECK_LEASE_FACTOR = 4
 
-/** How long a claimed batch is leased: long enough for every check of it, redirects and waits included. */
+/**
+ * How long a claimed batch is leased: long enough for every check of it, redirects and waits included. Worst case,
+ * every URL is on one host: its checks take turns, each up to the timeout plus a delay before each of its requests
+ * (HEAD, GET and maxRedirects redirects).
+ */
 export function leaseMs(settings: LinkCheckSettings, batch: number): number {
-  const rounds = Math.ceil(batch / Math.max(1, Math.min(settings.concurrency, settings.perHost)))
-  return LINKCHECK_LEASE_FACTOR * rounds * (settings.timeoutMs + settings.hostDelayMs) + 60_000
+  const perHost = settings.hostDelayMs > 0 ? 1 : settings.perHost
+  const rounds = Math.ceil(batch / Math.max(1, Math.min(settings.concurrency, perHost)))
+  const perCheck = settings.timeoutMs + (settings.maxRedirects + 2) * settings.hostDelayMs
+  return LINKCHECK_LEASE_FACTOR * rounds * perCheck + 60_000
 }
 
 /** When a URL is due again after a check. */
